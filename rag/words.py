@@ -1,0 +1,18 @@
+"""Word-level text analysis shared by keyword search and citation support."""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset(
+    """a an and are as at be been by can could did do does for from had has have how i if in
+    into is it its may might of on or our shall should so such than that the their them then
+    there these they this those to was were what when where which while who whom whose why
+    will with would you your about also any each other more most not no only over under""".split()  # noqa: SIM905
+)
+_WORD = re.compile(r"\w+")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words of ``text`` without stop words, in order, repeats kept."""
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]

@@ -1,0 +1,74 @@
+"""Workspaces: one folder per matter, patient or project under the data dir.
+
+Each workspace has its own documents, index and history; nothing is shared
+between them, so a question in one can never reach another's passages.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from rag.config import Config
+from rag.errors import WorkspaceError
+
+DEFAULT_WORKSPACE = "default"
+_VALID_NAME = re.compile(r"^[\w][\w .,()'&+-]{0,63}$")
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not _VALID_NAME.match(name) or name in {".", ".."}:
+        raise WorkspaceError(
+            f"'{name}' is not a valid workspace name. Use up to 64 letters, digits, spaces, "
+            "dots, dashes or underscores, starting with a letter or digit."
+        )
+    return name
+
+
+def workspace_dir(config: Config, name: str) -> Path:
+    return config.workspaces_dir / check_name(name)
+
+
+def list_workspaces(config: Config) -> list[str]:
+    folder = config.workspaces_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and _VALID_NAME.match(p.name))
+
+
+def workspace_exists(config: Config, name: str) -> bool:
+    return workspace_dir(config, name).is_dir()
+
+
+def create_workspace(config: Config, name: str) -> Path:
+    folder = workspace_dir(config, name)
+    if folder.exists():
+        raise WorkspaceError(f"A workspace named '{name}' already exists.")
+    folder.mkdir(parents=True)
+    return folder
+
+
+def delete_workspace(config: Config, name: str) -> None:
+    """Delete a workspace and every file in it."""
+    folder = _existing(config, name)
+    shutil.rmtree(folder)
+
+
+def rename_workspace(config: Config, old: str, new: str) -> None:
+    source = _existing(config, old)
+    target = workspace_dir(config, new)
+    if target.exists():
+        raise WorkspaceError(f"A workspace named '{new}' already exists.")
+    source.rename(target)
+
+
+def _existing(config: Config, name: str) -> Path:
+    folder = workspace_dir(config, name)
+    if not folder.is_dir():
+        raise WorkspaceError(
+            f"There is no workspace named '{name}'. Existing workspaces: "
+            f"{', '.join(list_workspaces(config)) or 'none'}."
+        )
+    return folder
