@@ -134,7 +134,7 @@ def _sentence_ends(text: str, start: int, end: int) -> list[int]:
     for match in _SENTENCE_END.finditer(text, start, end):
         word = re.search(r"([\w.]+)$", text[max(start, match.start() - 12) : match.start()])
         word_text = word.group(1).lower() if word else ""
-        if word_text in _ABBREVIATIONS or len(word_text) == 1:
+        if word_text in _ABBREVIATIONS or (len(word_text) == 1 and word_text.isalpha()):
             continue
         ends.append(match.end())
     ends.append(end)

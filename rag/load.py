@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
@@ -191,8 +192,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def clean_text(text: str) -> str:
-    """Normalize line ends and drop control characters; offsets refer to the result."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Normalize the text that is indexed; chunk offsets refer to the result.
+
+    NFKC folds ligatures (ﬁ -> fi) and compatibility forms so that keyword
+    search finds the words; tabs (which some PDF producers put between words)
+    become spaces; line ends become ``\n``; other control characters go.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _CONTROL.sub("", text)
 
 
 def _single_page(path: Path, kind: DocumentKind, text: str) -> LoadedDocument:

@@ -1,0 +1,7 @@
+"""``python -m rag`` is the ``hushdoc`` command."""
+
+import sys
+
+from rag.cli import main
+
+sys.exit(main())

@@ -1,0 +1,99 @@
+"""The `hushdoc` command, run as a user would: a subprocess, with JSON output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+HUSHDOC = [sys.executable, "-m", "rag"]
+
+
+def hushdoc(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, HUSHDOC_HOME=str(home))
+    result = subprocess.run([*HUSHDOC, *args], capture_output=True, text=True, env=env,
+                            timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"hushdoc {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+@pytest.mark.slow
+def test_index_ask_list_check_remove(tmp_path, hushdoc_home):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("discharge-summary.pdf", "mutual-nda.pdf", "scanned.pdf"):
+        shutil.copy(DATA / name, docs / name)
+
+    indexed = json.loads(hushdoc("index", str(docs), "--json", home=hushdoc_home).stdout)
+    assert indexed["indexed"] == 2 and indexed["unchanged"] == 0 and indexed["chunks"] > 0
+    assert [Path(f["path"]).name for f in indexed["failed"]] == ["scanned.pdf"]
+
+    answer = json.loads(hushdoc("ask", "What is the target INR for this patient?", "--json",
+                                home=hushdoc_home).stdout)
+    assert answer["abstained"] is False
+    assert {"n", "path", "page", "start", "end", "text"} <= set(answer["sources"][0])
+    assert any(Path(c["path"]).name == "discharge-summary.pdf" and c["page"] == 1
+               for c in answer["citations"])
+
+    listed = json.loads(hushdoc("list", "--json", home=hushdoc_home).stdout)
+    assert {Path(d["path"]).name: d["status"] for d in listed} == {
+        "discharge-summary.pdf": "indexed", "mutual-nda.pdf": "indexed", "scanned.pdf": "failed"}
+
+    check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
+    assert check["ok"] and check["documents"] == 3 and check["chunks"] == check["vectors"]
+
+    hushdoc("remove", str(docs / "mutual-nda.pdf"), home=hushdoc_home)
+    check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
+    assert check["ok"] and check["documents"] == 2
+
+
+@pytest.mark.slow
+def test_batch_answers_every_line_with_its_id(tmp_path, hushdoc_home):
+    hushdoc("index", str(DATA / "mutual-nda.pdf"), str(DATA / "notes.md"), home=hushdoc_home)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "law", "question": "Which law governs the agreement?",
+                    "doc": str(DATA / "mutual-nda.pdf")}) + "\n"
+        + json.dumps({"id": "cup", "question": "Who won the 2018 FIFA World Cup?"}) + "\n"
+    )
+    lines = hushdoc("ask", "--batch", str(questions), home=hushdoc_home).stdout.splitlines()
+    answers = {a["id"]: a for a in map(json.loads, lines)}
+    assert set(answers) == {"law", "cup"}
+    assert {Path(s["path"]).name for s in answers["law"]["sources"]} == {"mutual-nda.pdf"}
+    assert answers["cup"]["abstained"] is True
+
+
+def test_errors_are_one_line_without_traceback(hushdoc_home):
+    result = hushdoc("ask", "anything?", "-w", "missing", home=hushdoc_home, check=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "no workspace named 'missing'" in result.stderr
+
+
+def test_check_exits_non_zero_on_a_broken_store(tmp_path, hushdoc_home):
+    hushdoc("index", str(DATA / "notes.md"), home=hushdoc_home)
+    import sqlite3
+
+    db = sqlite3.connect(hushdoc_home / "workspaces" / "default" / "hushdoc.sqlite3")
+    with db:
+        db.execute("DELETE FROM documents")
+    db.close()
+    result = hushdoc("check", "--json", home=hushdoc_home, check=False)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["ok"] is False
+
+
+def test_workspaces_create_rename_delete(hushdoc_home):
+    hushdoc("workspaces", "create", "Matter 12", home=hushdoc_home)
+    hushdoc("workspaces", "rename", "Matter 12", "Matter 13", home=hushdoc_home)
+    names = json.loads(hushdoc("workspaces", "--json", home=hushdoc_home).stdout)
+    assert names == ["Matter 13"]
+    hushdoc("workspaces", "delete", "Matter 13", home=hushdoc_home)
+    assert not (hushdoc_home / "workspaces" / "Matter 13").exists()

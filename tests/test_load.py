@@ -1,0 +1,108 @@
+"""Loading real documents of every supported kind, and refusing bad ones clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from rag.errors import DocumentError, UnsupportedFormat
+from rag.load import find_documents, load_document
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_pdf_keeps_one_based_page_numbers_and_text():
+    document = load_document(DATA / "appeal-opinion.pdf")
+    assert document.kind == "pdf"
+    assert [p.number for p in document.pages] == list(range(1, 18))
+    assert "SELYA, Circuit Judge" in document.pages[2].text
+    assert "BARRON, Circuit Judge" in document.pages[16].text
+
+
+def test_pdf_text_is_normalized_for_search():
+    text = load_document(DATA / "discharge-summary.pdf").pages[0].text
+    assert "fictional" in text  # the PDF has the "ﬁ" ligature and tabs between words
+    assert "\t" not in text
+    assert "The target INR for this patient is 2.0 to 3.0" in " ".join(text.split())
+
+
+def test_scanned_pdf_is_reported_not_indexed_empty():
+    with pytest.raises(DocumentError, match="no text layer"):
+        load_document(DATA / "scanned.pdf")
+
+
+def test_empty_file_is_reported(tmp_path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(DocumentError, match="empty"):
+        load_document(empty)
+
+
+def test_encrypted_pdf_opens_with_empty_password_and_refuses_a_real_one(tmp_path):
+    reader = pypdf.PdfReader(DATA / "mutual-nda.pdf")
+    for name, password in (("open.pdf", ""), ("locked.pdf", "s3cret")):
+        writer = pypdf.PdfWriter()
+        for page in reader.pages:
+            writer.add_page(page)
+        writer.encrypt(user_password=password, owner_password="owner", algorithm="AES-128")
+        writer.write(tmp_path / name)
+    assert "Oregon" in load_document(tmp_path / "open.pdf").pages[1].text
+    with pytest.raises(DocumentError, match="password-protected") as caught:
+        load_document(tmp_path / "locked.pdf")
+    assert caught.value.path.endswith("locked.pdf")
+
+
+def test_truncated_pdf_is_reported(tmp_path):
+    broken = tmp_path / "truncated.pdf"
+    broken.write_bytes((DATA / "mutual-nda.pdf").read_bytes()[:700])
+    with pytest.raises(DocumentError, match="PDF"):
+        load_document(broken)
+
+
+def test_docx_text_includes_paragraphs_and_tables():
+    document = load_document(DATA / "potassium-protocol.docx")
+    assert document.kind == "docx" and document.pages[0].number is None
+    text = document.pages[0].text
+    assert "10 mmol per hour" in text
+    assert "3.0 to 3.4 mmol/L | Oral replacement" in text
+
+
+def test_html_drops_scripts_and_markup():
+    text = load_document(DATA / "visiting-hours.html").pages[0].text
+    assert "from 2 pm to 8 pm" in text
+    assert "secret" not in text and "<p>" not in text and "color" not in text
+
+
+def test_text_encodings_are_detected(tmp_path):
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Le médecin a prescrit de l'amoxicilline à la dose habituelle.".encode("latin-1"))
+    assert "médecin" in load_document(latin).pages[0].text
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_text("Dosage: 500 mg twice daily.", encoding="utf-16")
+    assert "500 mg twice daily" in load_document(utf16).pages[0].text
+
+
+def test_binary_data_named_txt_is_an_error(tmp_path):
+    fake = tmp_path / "image.txt"
+    fake.write_bytes((DATA / "scanned.pdf").read_bytes()[2000:6000])
+    with pytest.raises(DocumentError, match="binary"):
+        load_document(fake)
+
+
+def test_unsupported_type_is_named(tmp_path):
+    sheet = tmp_path / "budget.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    with pytest.raises(UnsupportedFormat, match="xlsx"):
+        load_document(sheet)
+
+
+def test_folders_are_walked_recursively_without_hidden_files(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.txt").write_text("deep")
+    (tmp_path / "top.md").write_text("top")
+    (tmp_path / ".hidden.txt").write_text("hidden")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    names = [p.name for p in find_documents([tmp_path])]
+    assert sorted(names) == ["deep.txt", "top.md"]
