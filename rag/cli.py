@@ -134,13 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_index(args: argparse.Namespace, config: Config) -> int:
-    engine = Engine(config, args.workspace, create=True)
-    try:
+    with Engine(config, args.workspace, create=True) as engine:
         bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
         report = drive(engine.index(args.paths, prune=args.prune), bar.update)
         bar.finish()
-    finally:
-        engine.close()
     if args.json:
         print(json.dumps(asdict(report)))
     else:
@@ -215,8 +212,7 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
         config = config.with_changes(generator_model=args.model)
     if bool(args.question) == bool(args.batch):
         raise HushdocError("Give either a QUESTION or --batch QUESTIONS.jsonl (not both).")
-    engine = Engine(config, args.workspace)
-    try:
+    with Engine(config, args.workspace) as engine:
         if args.batch:
             return run_batch(engine, args.batch, top_k=args.top_k)
         stream = not args.json and sys.stdout.isatty()
@@ -226,13 +222,11 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
                 answer = item
             elif stream:
                 print(item, end="", flush=True)
-        assert answer is not None
-        if args.json:
-            print(json.dumps(answer.to_dict()))
-        else:
-            print_answer(answer, streamed=stream)
-    finally:
-        engine.close()
+    assert answer is not None
+    if args.json:
+        print(json.dumps(answer.to_dict()))
+    else:
+        print_answer(answer, streamed=stream)
     return 0
 
 
@@ -295,11 +289,8 @@ def format_citation(citation: Citation, *, width: int = 160) -> str:
 
 
 def run_list(args: argparse.Namespace, config: Config) -> int:
-    engine = Engine(config, args.workspace)
-    try:
+    with Engine(config, args.workspace) as engine:
         documents = engine.documents()
-    finally:
-        engine.close()
     if args.json:
         print(json.dumps([asdict(d) for d in documents]))
         return 0
@@ -318,21 +309,15 @@ def run_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_remove(args: argparse.Namespace, config: Config) -> int:
-    engine = Engine(config, args.workspace)
-    try:
+    with Engine(config, args.workspace) as engine:
         removed = engine.remove(args.path)
-    finally:
-        engine.close()
     print(json.dumps({"removed": removed}) if args.json else f"Removed {removed}.")
     return 0
 
 
 def run_check(args: argparse.Namespace, config: Config) -> int:
-    engine = Engine(config, args.workspace)
-    try:
+    with Engine(config, args.workspace) as engine:
         report = engine.check()
-    finally:
-        engine.close()
     if args.json:
         print(json.dumps(asdict(report)))
     else:

@@ -109,6 +109,12 @@ class Engine:
             self._store = Store.open(self.folder, expected=manifest)
         return self._store
 
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

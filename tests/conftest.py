@@ -50,8 +50,9 @@ def docs(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def engine(hushdoc_home: Path, embedder, generator) -> Iterator[Engine]:
-    engine = Engine(Config(data_dir=hushdoc_home), "test", create=True, embedder=embedder,
-                    generator=generator)
+    engine = Engine(
+        Config(data_dir=hushdoc_home), "test", create=True, embedder=embedder, generator=generator
+    )
     yield engine
     engine.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from rag.chunk import sentence_spans, split_into_chunks
@@ -26,7 +27,7 @@ def test_consecutive_chunks_overlap(embedder):
     text = " ".join(f"Sentence number {i} says something about dosing." for i in range(80))
     chunks = split_into_chunks([Page(1, text)], embedder, chunk_tokens=64, overlap_tokens=16)
     assert len(chunks) > 3
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         assert after.start < before.end, "the next chunk must repeat the end of the previous one"
         assert after.start > before.start
 

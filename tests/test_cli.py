@@ -17,8 +17,7 @@ HUSHDOC = [sys.executable, "-m", "rag"]
 
 def hushdoc(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HUSHDOC_HOME=str(home))
-    result = subprocess.run([*HUSHDOC, *args], capture_output=True, text=True, env=env,
-                            timeout=600)
+    result = subprocess.run([*HUSHDOC, *args], capture_output=True, text=True, env=env, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"hushdoc {' '.join(args)} failed: {result.stderr}")
     return result
@@ -35,16 +34,24 @@ def test_index_ask_list_check_remove(tmp_path, hushdoc_home):
     assert indexed["indexed"] == 2 and indexed["unchanged"] == 0 and indexed["chunks"] > 0
     assert [Path(f["path"]).name for f in indexed["failed"]] == ["scanned.pdf"]
 
-    answer = json.loads(hushdoc("ask", "What is the target INR for this patient?", "--json",
-                                home=hushdoc_home).stdout)
+    answer = json.loads(
+        hushdoc(
+            "ask", "What is the target INR for this patient?", "--json", home=hushdoc_home
+        ).stdout
+    )
     assert answer["abstained"] is False
     assert {"n", "path", "page", "start", "end", "text"} <= set(answer["sources"][0])
-    assert any(Path(c["path"]).name == "discharge-summary.pdf" and c["page"] == 1
-               for c in answer["citations"])
+    assert any(
+        Path(c["path"]).name == "discharge-summary.pdf" and c["page"] == 1
+        for c in answer["citations"]
+    )
 
     listed = json.loads(hushdoc("list", "--json", home=hushdoc_home).stdout)
     assert {Path(d["path"]).name: d["status"] for d in listed} == {
-        "discharge-summary.pdf": "indexed", "mutual-nda.pdf": "indexed", "scanned.pdf": "failed"}
+        "discharge-summary.pdf": "indexed",
+        "mutual-nda.pdf": "indexed",
+        "scanned.pdf": "failed",
+    }
 
     check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
     assert check["ok"] and check["documents"] == 3 and check["chunks"] == check["vectors"]
@@ -59,9 +66,16 @@ def test_batch_answers_every_line_with_its_id(tmp_path, hushdoc_home):
     hushdoc("index", str(DATA / "mutual-nda.pdf"), str(DATA / "notes.md"), home=hushdoc_home)
     questions = tmp_path / "q.jsonl"
     questions.write_text(
-        json.dumps({"id": "law", "question": "Which law governs the agreement?",
-                    "doc": str(DATA / "mutual-nda.pdf")}) + "\n"
-        + json.dumps({"id": "cup", "question": "Who won the 2018 FIFA World Cup?"}) + "\n"
+        json.dumps(
+            {
+                "id": "law",
+                "question": "Which law governs the agreement?",
+                "doc": str(DATA / "mutual-nda.pdf"),
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "cup", "question": "Who won the 2018 FIFA World Cup?"})
+        + "\n"
     )
     lines = hushdoc("ask", "--batch", str(questions), home=hushdoc_home).stdout.splitlines()
     answers = {a["id"]: a for a in map(json.loads, lines)}

@@ -104,11 +104,20 @@ def test_remove_purges_every_structure(engine, docs):
 @pytest.mark.parametrize(
     "damage, problem",
     [
-        ("INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', id, text FROM chunks "
-         "WHERE id = (SELECT MIN(id) FROM chunks)", "keyword index"),
-        ("UPDATE chunks SET vector = X'00' WHERE id = (SELECT MIN(id) FROM chunks)", "no valid vector"),
-        ("INSERT INTO chunks(document_id, ordinal, page, start, end, text, vector) "
-         "SELECT 999, 0, 1, 0, 4, 'lost', vector FROM chunks LIMIT 1", "belong to no document"),
+        (
+            "INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', id, text FROM chunks "
+            "WHERE id = (SELECT MIN(id) FROM chunks)",
+            "keyword index",
+        ),
+        (
+            "UPDATE chunks SET vector = X'00' WHERE id = (SELECT MIN(id) FROM chunks)",
+            "no valid vector",
+        ),
+        (
+            "INSERT INTO chunks(document_id, ordinal, page, start, end, text, vector) "
+            "SELECT 999, 0, 1, 0, 4, 'lost', vector FROM chunks LIMIT 1",
+            "belong to no document",
+        ),
     ],
 )
 def test_check_catches_a_broken_store(engine, docs, embedder, hushdoc_home, damage, problem):
@@ -119,11 +128,8 @@ def test_check_catches_a_broken_store(engine, docs, embedder, hushdoc_home, dama
     with db:
         db.execute(damage)
     db.close()
-    reopened = Engine(Config(data_dir=hushdoc_home), "test", embedder=embedder)
-    try:
+    with Engine(Config(data_dir=hushdoc_home), "test", embedder=embedder) as reopened:
         report = reopened.check()
-    finally:
-        reopened.close()
     assert not report.ok
     assert any(problem in p for p in report.problems), report.problems
 
@@ -134,11 +140,8 @@ def test_lost_vector_file_is_rebuilt_from_sqlite(engine, docs, embedder, hushdoc
     engine.close()
     for path in engine.folder.glob("vectors.*.faiss"):
         path.unlink()
-    reopened = Engine(Config(data_dir=hushdoc_home), "test", embedder=embedder)
-    try:
+    with Engine(Config(data_dir=hushdoc_home), "test", embedder=embedder) as reopened:
         report = reopened.check()
-    finally:
-        reopened.close()
     assert report.ok and report.faiss == count > 0
 
 

@@ -77,7 +77,9 @@ def test_html_drops_scripts_and_markup():
 
 def test_text_encodings_are_detected(tmp_path):
     latin = tmp_path / "latin1.txt"
-    latin.write_bytes("Le médecin a prescrit de l'amoxicilline à la dose habituelle.".encode("latin-1"))
+    latin.write_bytes(
+        "Le médecin a prescrit de l'amoxicilline à la dose habituelle.".encode("latin-1")
+    )
     assert "médecin" in load_document(latin).pages[0].text
     utf16 = tmp_path / "utf16.txt"
     utf16.write_text("Dosage: 500 mg twice daily.", encoding="utf-16")

@@ -38,13 +38,10 @@ def no_network(monkeypatch):
 @pytest.mark.slow
 def test_index_and_ask_with_sockets_blocked(no_network, hushdoc_home):
     # Fresh models, loaded inside the guard: loading must not touch the network either.
-    engine = Engine(Config(data_dir=hushdoc_home), "offline", create=True)
-    try:
+    with Engine(Config(data_dir=hushdoc_home), "offline", create=True) as engine:
         report, _ = run_index(engine, [DATA / "discharge-summary.pdf", DATA / "notes.md"])
         assert report.indexed == 2
         answer = final_answer(engine, "What is the target INR for this patient?")
         assert not answer.abstained and answer.sources
-    finally:
-        engine.close()
     assert no_network == []
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
