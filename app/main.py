@@ -1,13 +1,52 @@
-"""Entry point of the desktop app."""
+"""Entry point of the desktop app: the window first, the models afterwards in a worker."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.session import Models, Session
+from app.window import MainWindow, app_icon
+from rag.config import Config, load_config
+from rag.errors import HushdocError
+from rag.logs import setup_logging
+
+log = logging.getLogger(__name__)
 
 
-def run_app() -> int:
-    print(
-        "hushdoc: the desktop app is not built yet; use the subcommands (hushdoc --help).",
-        file=sys.stderr,
+def create_window(config: Config, *, models: Models | None = None) -> MainWindow:
+    """The main window over a started session (workspace open, models loading or given)."""
+    session = Session(config)
+    window = MainWindow(session)
+    session.start(models=models)
+    return window
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("Hushdoc")
+    app.setWindowIcon(app_icon())
+    try:
+        config = load_config()
+    except HushdocError as exc:
+        # A broken settings file: say so, and run on the defaults without overwriting it.
+        QMessageBox.warning(None, "Hushdoc", f"{exc}\n\nHushdoc starts with the default settings.")
+        config = Config()
+    setup_logging(config.data_dir)
+    sys.excepthook = _log_unexpected
+    window = create_window(config)
+    window.show()
+    log.info("window shown after %.2f s", time.monotonic() - started)
+    window.session.models_ready.connect(
+        lambda: log.info("models ready after %.2f s", time.monotonic() - started)
     )
-    return 1
+    return app.exec()
+
+
+def _log_unexpected(kind: type[BaseException], error: BaseException, trace: object) -> None:
+    """A bug in a slot: the trace goes to the log, the app keeps running."""
+    log.error("unexpected error in the app", exc_info=(kind, error, trace))  # type: ignore[arg-type]

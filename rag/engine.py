@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
@@ -61,11 +62,18 @@ class Engine:
         self._embedder = embedder
         self._generator = generator
         self._store: Store | None = None
+        # Front ends call the engine from worker threads and the GUI thread alike; the
+        # lazily loaded parts must be created once, whoever asks first.
+        self._lock = threading.RLock()
 
     # -- lazily loaded parts --------------------------------------------------------------
 
     @property
     def embedder(self) -> Embedder:
+        with self._lock:
+            return self._load_embedder()
+
+    def _load_embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = SentenceTransformerEmbedder(
                 self.config.embedding_model, batch_size=self.config.embed_batch
@@ -74,6 +82,10 @@ class Engine:
 
     @property
     def generator(self) -> TextGenerator:
+        with self._lock:
+            return self._load_generator()
+
+    def _load_generator(self) -> TextGenerator:
         if self._generator is None:
             self._generator = LlamaGenerator(
                 self.config.generator_model,
@@ -86,6 +98,10 @@ class Engine:
     @property
     def store(self) -> Store:
         """The store, checked against the selected embedding model (which this loads)."""
+        with self._lock:
+            return self._open_store()
+
+    def _open_store(self) -> Store:
         if self._store is None:
             expected = Manifest(
                 schema_version=SCHEMA_VERSION,
@@ -99,6 +115,10 @@ class Engine:
 
     def _existing_store(self) -> Store | None:
         """The store as it is on disk, without loading any model; None for an empty workspace."""
+        with self._lock:
+            return self._open_existing_store()
+
+    def _open_existing_store(self) -> Store | None:
         if self._store is None:
             try:
                 manifest = read_manifest(self.folder)
@@ -116,9 +136,10 @@ class Engine:
         self.close()
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     # -- indexing -------------------------------------------------------------------------
 

@@ -1,0 +1,239 @@
+"""The library panel: workspaces, their documents, and indexing progress.
+
+The panel only shows state and asks for actions through signals; the window
+passes them to the session, which runs the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rag.load import SUPPORTED_SUFFIXES
+from rag.types import DocumentInfo, IndexReport, Progress
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+FILE_FILTER = "Documents ({});;All files (*)".format(
+    " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
+)
+
+
+def describe_document(info: DocumentInfo) -> tuple[str, str]:
+    """The row text and tooltip of a document."""
+    name = Path(info.path).name
+    if info.status == "failed":
+        return f"{name} — failed", f"{info.path}\nCould not be indexed: {info.error}"
+    pages = f"{info.pages} page{'s' if info.pages != 1 else ''}"
+    tip = f"{info.path}\nIndexed: {pages}, {info.chunks} passages"
+    if info.warnings:
+        tip += "\nWarnings:\n" + "\n".join(info.warnings)
+    return f"{name} — {pages}, {info.chunks} passages", tip
+
+
+def summarize(report: IndexReport | None) -> str:
+    """One paragraph for the end of an indexing run, failures included."""
+    if report is None:
+        return "Indexing stopped. Everything indexed before that is kept."
+    text = (
+        f"Indexed {report.indexed} document(s) ({report.pages} pages, {report.chunks} passages); "
+        f"{report.unchanged} unchanged"
+    )
+    if report.removed:
+        text += f"; {report.removed} removed"
+    text += "."
+    if report.failed:
+        text += f"\n{len(report.failed)} failed:" + "".join(
+            f"\n• {Path(f.path).name}: {f.error}" for f in report.failed
+        )
+    if report.skipped:
+        text += f"\n{len(report.skipped)} skipped (not a supported type):" + "".join(
+            f"\n• {Path(f.path).name}" for f in report.skipped
+        )
+    return text
+
+
+class LibraryPanel(QWidget):
+    workspace_selected = Signal(str)
+    create_requested = Signal()
+    rename_requested = Signal()
+    delete_requested = Signal()
+    add_requested = Signal(list)
+    remove_requested = Signal(list)
+    rescan_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+        self.workspaces = QComboBox(toolTip="Workspace: a matter, a patient, a project")
+        self.new_button = QToolButton(text="New", toolTip="Create a workspace")
+        self.rename_button = QToolButton(text="Rename", toolTip="Rename this workspace")
+        self.delete_button = QToolButton(text="Delete", toolTip="Delete this workspace")
+        self.documents = QListWidget()
+        self.documents.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.documents.setToolTip("")
+        self.placeholder = QLabel("Drop files or folders here, or use Add files (Ctrl+O).")
+        self.placeholder.setWordWrap(True)
+        self.add_files_button = QPushButton("Add files…")
+        self.add_folder_button = QPushButton("Add folder…")
+        self.remove_button = QPushButton("Remove")
+        self.rescan_button = QPushButton("Re-scan", toolTip="Index changed files again")
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.cancel_button = QPushButton("Cancel")
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.workspaces, 1)
+        for button in (self.new_button, self.rename_button, self.delete_button):
+            top.addWidget(button)
+        actions = QHBoxLayout()
+        for button in (self.add_files_button, self.add_folder_button):
+            actions.addWidget(button)
+        actions2 = QHBoxLayout()
+        for button in (self.remove_button, self.rescan_button):
+            actions2.addWidget(button)
+        running = QHBoxLayout()
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.documents, 1)
+        layout.addWidget(self.placeholder)
+        layout.addLayout(actions)
+        layout.addLayout(actions2)
+        layout.addLayout(running)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.summary)
+
+        self.workspaces.activated.connect(
+            lambda i: self.workspace_selected.emit(self.workspaces.itemText(i))
+        )
+        self.new_button.clicked.connect(self.create_requested)
+        self.rename_button.clicked.connect(self.rename_requested)
+        self.delete_button.clicked.connect(self.delete_requested)
+        self.add_files_button.clicked.connect(self.choose_files)
+        self.add_folder_button.clicked.connect(self.choose_folder)
+        self.remove_button.clicked.connect(
+            lambda: self.remove_requested.emit(self.selected_paths())
+        )
+        self.rescan_button.clicked.connect(self.rescan_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.set_running(False)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def set_workspaces(self, names: list[str], current: str) -> None:
+        self.workspaces.blockSignals(True)
+        self.workspaces.clear()
+        self.workspaces.addItems(names)
+        self.workspaces.setCurrentText(current)
+        self.workspaces.blockSignals(False)
+
+    def set_documents(self, documents: list[DocumentInfo]) -> None:
+        self.documents.clear()
+        for info in documents:
+            text, tip = describe_document(info)
+            item = QListWidgetItem(text)
+            item.setToolTip(tip)
+            item.setData(PATH_ROLE, info.path)
+            if info.status == "failed":
+                item.setForeground(Qt.GlobalColor.red)
+            self.documents.addItem(item)
+        self.placeholder.setVisible(not documents)
+
+    def selected_paths(self) -> list[str]:
+        return [item.data(PATH_ROLE) for item in self.documents.selectedItems()]
+
+    def set_enabled_actions(self, *, ready: bool, busy: bool) -> None:
+        for widget in (self.add_files_button, self.add_folder_button, self.rescan_button):
+            widget.setEnabled(ready and not busy)
+        for widget in (
+            self.remove_button,
+            self.workspaces,
+            self.new_button,
+            self.rename_button,
+            self.delete_button,
+        ):
+            widget.setEnabled(not busy)
+
+    def set_running(self, running: bool) -> None:
+        for widget in (self.progress, self.cancel_button, self.progress_label):
+            widget.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)
+            self.progress_label.setText("Preparing…")
+            self.cancel_button.setEnabled(True)
+            self.summary.clear()
+
+    def show_progress(self, progress: Progress) -> None:
+        if progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        name = Path(progress.path).name if progress.path else ""
+        verb = {"scan": "Looking for files", "load": "Reading", "embed": "Indexing"}.get(
+            progress.stage, "Finishing"
+        )
+        counts = f" ({progress.done + 1} of {progress.total})" if progress.total else ""
+        self.progress_label.setText(f"{verb} {name}{counts}".strip())
+        if progress.path and progress.stage in ("load", "embed"):
+            self._mark_indexing(progress.path)
+
+    def _mark_indexing(self, path: str) -> None:
+        for row in range(self.documents.count()):
+            item = self.documents.item(row)
+            if item.data(PATH_ROLE) == path:
+                break
+        else:
+            item = QListWidgetItem()
+            item.setData(PATH_ROLE, path)
+            self.documents.addItem(item)
+            self.placeholder.hide()
+        item.setText(f"{Path(path).name} — indexing…")
+        item.setToolTip(path)
+
+    def show_summary(self, report: IndexReport | None) -> None:
+        self.set_running(False)
+        self.summary.setText(summarize(report))
+
+    # -- adding files -----------------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", "", FILE_FILTER)
+        if files:
+            self.add_requested.emit(files)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of documents")
+        if folder:
+            self.add_requested.emit([folder])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self.add_files_button.isEnabled():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.add_requested.emit(paths)
+            event.acceptProposedAction()

@@ -1,0 +1,145 @@
+"""The settings dialog: models, generation limits, folders. Validation is the Config's own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rag.config import Config
+from rag.errors import ConfigError, HushdocError
+from rag.generate import bundled_generator_path
+
+_QUANT = re.compile(r"(?i)(?<![a-z0-9])(i?q\d(?:_[a-z0-9]+)*|f16|f32|bf16)(?![a-z0-9])")
+
+
+def describe_gguf(path: Path | None) -> str:
+    """Name, size and quantization (read from the file name) of a GGUF model."""
+    label = ""
+    if path is None:
+        label = " (bundled)"
+        try:
+            path = bundled_generator_path()
+        except HushdocError as exc:
+            return str(exc)
+    if not path.is_file():
+        return f"{path.name}: file not found"
+    size_mb = path.stat().st_size / 1_000_000
+    match = _QUANT.search(path.stem)
+    quant = match[1].upper() if match else "unknown quantization"
+    return f"{path.name}{label} — {size_mb:,.0f} MB, {quant}"
+
+
+class PathField(QWidget):
+    """A path with Browse… and Default buttons; empty means the default."""
+
+    def __init__(self, value: Path | None, *, folder: bool, file_filter: str = "") -> None:
+        super().__init__()
+        self.folder = folder
+        self.file_filter = file_filter
+        self.edit = QLineEdit(str(value) if value else "")
+        self.edit.setPlaceholderText("bundled / default")
+        browse = QPushButton("Browse…")
+        reset = QPushButton("Default")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(browse)
+        layout.addWidget(reset)
+        browse.clicked.connect(self.browse)
+        reset.clicked.connect(self.edit.clear)
+
+    def browse(self) -> None:
+        if self.folder:
+            chosen = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, "Choose a file", self.edit.text(), self.file_filter
+            )
+        if chosen:
+            self.edit.setText(chosen)
+
+    def value(self) -> Path | None:
+        text = self.edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the config; ``result_config`` holds the validated one after OK."""
+
+    def __init__(self, config: Config, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Hushdoc settings")
+        self.config = config
+        self.result_config: Config | None = None
+        self.model = PathField(config.generator_model, folder=False, file_filter="GGUF (*.gguf)")
+        self.model_info = QLabel(describe_gguf(config.generator_model))
+        self.model.edit.textChanged.connect(
+            lambda: self.model_info.setText(describe_gguf(self.model.value()))
+        )
+        self.threads = _spin(config.threads, 0, 256, "0 = all cores")
+        self.context = _spin(config.context_tokens, 512, 131072, "tokens the model reads")
+        self.answer = _spin(config.answer_tokens, 16, 65536, "tokens at most per answer")
+        self.sources = _spin(config.top_k, 1, 50, "passages given to the model")
+        self.embedding = PathField(config.embedding_model, folder=True)
+        self.data_dir = PathField(config.data_dir, folder=True)
+
+        form = QFormLayout()
+        form.addRow("Language model (GGUF):", self.model)
+        form.addRow("", self.model_info)
+        form.addRow("Threads:", self.threads)
+        form.addRow("Context size:", self.context)
+        form.addRow("Answer length:", self.answer)
+        form.addRow("Number of sources:", self.sources)
+        form.addRow("Embedding model folder:", self.embedding)
+        form.addRow("Data folder:", self.data_dir)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def build_config(self) -> Config:
+        """The edited settings, validated; raises ``ConfigError`` with a readable message."""
+        return self.config.with_changes(
+            generator_model=self.model.value(),
+            embedding_model=self.embedding.value(),
+            data_dir=self.data_dir.value() or self.config.data_dir,
+            threads=self.threads.value(),
+            context_tokens=self.context.value(),
+            answer_tokens=self.answer.value(),
+            top_k=self.sources.value(),
+        )
+
+    def accept(self) -> None:
+        try:
+            self.result_config = self.build_config()
+        except ConfigError as exc:
+            QMessageBox.warning(self, "Invalid setting", str(exc))
+            return
+        super().accept()
+
+
+def _spin(value: int, low: int, high: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box

@@ -1,0 +1,102 @@
+"""The chat transcript as rich text, built so that no document or model text is markup.
+
+Every string that comes from a document, the model or the user goes through
+``plain`` (``html.escape``) before it reaches the rich-text view. The only
+links in the transcript are the ones made here, ``cite:TURN/N``, so a document
+cannot inject a ``javascript:`` or ``file:`` link, or any tag.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+
+from rag.history import Turn
+from rag.types import Citation
+
+CITE_SCHEME = "cite"
+SNIPPET_CHARS = 220
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def plain(text: str) -> str:
+    """Text as inert rich text: escaped, with line breaks kept."""
+    return html.escape(text, quote=True).replace("\n", "<br>")
+
+
+def cite_url(turn: int, n: int) -> str:
+    return f"{CITE_SCHEME}:{turn}/{n}"
+
+
+def parse_cite_url(url: QUrl) -> tuple[int, int] | None:
+    """(turn, n) of a link made by ``cite_url``; None for anything else."""
+    if url.scheme() != CITE_SCHEME:
+        return None
+    match = re.fullmatch(r"(\d+)/(\d+)", url.path())
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def where(citation: Citation) -> str:
+    return Path(citation.path).name + (f", page {citation.page}" if citation.page else "")
+
+
+def snippet(text: str, *, chars: int = SNIPPET_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[: chars - 1] + "…"
+
+
+def render_answer_text(turn_index: int, text: str, numbers: set[int]) -> str:
+    """Escaped answer text whose ``[n]`` markers link to source ``n`` (when it exists)."""
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match[1])
+        if n not in numbers:
+            return match[0]
+        return f'<a href="{cite_url(turn_index, n)}">[{n}]</a>'
+
+    return _MARKER.sub(link, plain(text))
+
+
+def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
+    answer = turn.answer
+    parts = [f"<p><b>You:</b> {plain(turn.question)}"]
+    if turn.document:
+        parts.append(
+            f' <span style="color:{muted}">(in {plain(Path(turn.document).name)} only)</span>'
+        )
+    parts.append("</p>")
+    if answer.abstained:
+        parts.append(
+            f"<p><b>Hushdoc:</b> <i>Not found in your documents.</i> {plain(answer.text)}</p>"
+        )
+    else:
+        numbers = {c.n for c in answer.sources}
+        body = render_answer_text(index, answer.text, numbers)
+        stopped = f' <i style="color:{muted}">(stopped)</i>' if turn.stopped else ""
+        parts.append(f"<p><b>Hushdoc:</b> {body}{stopped}</p>")
+    cards = answer.citations or (() if answer.abstained or turn.stopped else answer.sources)
+    if cards:
+        parts.append(f'<p style="color:{muted}">Sources</p>')
+        parts.append('<table cellspacing="4" width="100%">')
+        for c in cards:
+            parts.append(
+                "<tr><td valign=top>"
+                f'<a href="{cite_url(index, c.n)}">[{c.n}]</a></td>'
+                f'<td><a href="{cite_url(index, c.n)}">{plain(where(c))}</a><br>'
+                f'<span style="color:{muted}">{plain(snippet(c.text))}</span></td></tr>'
+            )
+        parts.append("</table>")
+    parts.append("<hr>")
+    return "".join(parts)
+
+
+def render_transcript(turns: list[Turn], *, muted: str = "#777") -> str:
+    return "".join(render_turn(i, t, muted=muted) for i, t in enumerate(turns))
+
+
+def render_pending(question: str, document: str | None) -> str:
+    scope = f" (in {plain(Path(document).name)} only)" if document else ""
+    return f"<p><b>You:</b> {plain(question)}{scope}</p><p><b>Hushdoc:</b> </p>"

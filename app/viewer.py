@@ -1,0 +1,253 @@
+"""The source viewer: a cited document at the cited page, with the passage highlighted.
+
+PDFs are rendered with QtPdf one page at a time and the passage's rectangles
+are painted over the page. Other formats show the text the engine indexed
+(``rag.load.load_document``), since a citation's span is an offset into exactly
+that text, with the span highlighted and scrolled into view.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.passage import passage_rects, span_rects
+from app.workers import GeneratorWorker, call
+from rag.load import load_document
+from rag.types import Citation, LoadedDocument
+
+HIGHLIGHT = QColor(255, 210, 0, 110)
+
+
+class PageCanvas(QWidget):
+    """One rendered PDF page with highlight rectangles (in page points) painted over it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image = QImage()
+        self.scale = 1.0
+        self.rects: list[QRectF] = []
+
+    def show_page(self, image: QImage, scale: float, rects: list[QRectF]) -> None:
+        self.image, self.scale, self.rects = image, scale, rects
+        self.setFixedSize(image.size() / max(image.devicePixelRatio(), 1.0))
+        self.update()
+
+    def paintEvent(self, _event: object) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.white)
+        if not self.image.isNull():
+            painter.drawImage(0, 0, self.image)
+        for rect in self.rects:
+            scaled = QRectF(
+                rect.x() * self.scale,
+                rect.y() * self.scale,
+                rect.width() * self.scale,
+                rect.height() * self.scale,
+            )
+            painter.fillRect(scaled.adjusted(-1, -1, 1, 1), HIGHLIGHT)
+
+
+class SourceViewer(QWidget):
+    """Shows a citation; ``shown`` is emitted once the document and highlight are in place."""
+
+    shown = Signal()
+    error = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_path: str | None = None
+        self.current_page: int | None = None  # 1-based, as in citations
+        self.highlight_rects: list[QRectF] = []
+        self.text_span: tuple[int, int] | None = None
+        self._pdf = QPdfDocument(self)
+        self._worker: GeneratorWorker | None = None
+        self._find_at = (0, 0)
+
+        self.title = QLabel("Click a citation to see its source here.")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)
+        self.prev_button = QToolButton(text="◀", toolTip="Previous page")
+        self.next_button = QToolButton(text="▶", toolTip="Next page")
+        self.page_label = QLabel()
+        self.open_button = QPushButton("Open in system viewer")
+        self.open_button.setEnabled(False)
+        self.find_box = QLineEdit(placeholderText="Find in document (Enter for next)")
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.hide()
+
+        self.canvas = PageCanvas()
+        self.pdf_area = QScrollArea()
+        self.pdf_area.setWidget(self.canvas)
+        self.pdf_area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.text_view = QPlainTextEdit(readOnly=True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.pdf_area)
+        self.stack.addWidget(self.text_view)
+
+        bar = QHBoxLayout()
+        for widget in (self.prev_button, self.page_label, self.next_button):
+            bar.addWidget(widget)
+        bar.addStretch()
+        bar.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addLayout(bar)
+        layout.addWidget(self.find_box)
+        layout.addWidget(self.stack, 1)
+
+        self.prev_button.clicked.connect(lambda: self._step_page(-1))
+        self.next_button.clicked.connect(lambda: self._step_page(1))
+        self.open_button.clicked.connect(self.open_externally)
+        self.find_box.returnPressed.connect(lambda: self.find_next(self.find_box.text()))
+        QShortcut(QKeySequence.StandardKey.Find, self, self.start_find)
+        close_find = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.find_box, self.find_box.hide)
+        close_find.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self._update_page_controls()
+
+    # -- showing a citation ---------------------------------------------------------------
+
+    def show_citation(self, citation: Citation) -> None:
+        self.current_path = citation.path
+        self.current_page = citation.page
+        self.title.setText(Path(citation.path).name)
+        self.title.setToolTip(citation.path)
+        self.open_button.setEnabled(True)
+        self.highlight_rects, self.text_span = [], None
+        if Path(citation.path).suffix.lower() == ".pdf":
+            self._show_pdf(citation)
+        else:
+            self._show_text(citation)
+
+    def _show_pdf(self, citation: Citation) -> None:
+        self.stack.setCurrentWidget(self.pdf_area)
+        if self._pdf.load(citation.path) != QPdfDocument.Error.None_:
+            self.error.emit(f"{citation.path} cannot be opened as a PDF; it may have moved.")
+            return
+        page = min(max((citation.page or 1) - 1, 0), self._pdf.pageCount() - 1)
+        self.highlight_rects = passage_rects(self._pdf, page, citation.text)
+        self._render_page(page)
+        if self.highlight_rects:
+            first = self.highlight_rects[0]
+            scale = self.canvas.scale
+            self.pdf_area.ensureVisible(int(first.x() * scale), int(first.y() * scale), 40, 120)
+        self.shown.emit()
+
+    def _render_page(self, page: int) -> None:
+        self.current_page = page + 1
+        points = self._pdf.pagePointSize(page)
+        width = max(self.pdf_area.viewport().width() - 8, 200)
+        scale = width / max(points.width(), 1.0)
+        ratio = self.devicePixelRatioF()
+        size = QSize(int(points.width() * scale * ratio), int(points.height() * scale * ratio))
+        image = self._pdf.render(page, size)
+        image.setDevicePixelRatio(ratio)
+        self.canvas.show_page(image, scale, self.highlight_rects)
+        self._update_page_controls()
+
+    def _step_page(self, delta: int) -> None:
+        if self.stack.currentWidget() is not self.pdf_area or self.current_page is None:
+            return
+        page = self.current_page - 1 + delta
+        if 0 <= page < self._pdf.pageCount():
+            self.highlight_rects = []
+            self._render_page(page)
+
+    def _update_page_controls(self) -> None:
+        is_pdf = self.stack.currentWidget() is self.pdf_area and self._pdf.pageCount() > 0
+        for widget in (self.prev_button, self.next_button, self.page_label):
+            widget.setVisible(is_pdf)
+        if is_pdf and self.current_page:
+            self.page_label.setText(f"Page {self.current_page} of {self._pdf.pageCount()}")
+
+    def _show_text(self, citation: Citation) -> None:
+        self.stack.setCurrentWidget(self.text_view)
+        self._update_page_controls()
+        if self._worker is not None:
+            self._worker.abort()
+        worker = GeneratorWorker(call(lambda: load_document(Path(citation.path))))
+        worker.signals.returned.connect(lambda doc: self._text_loaded(doc, citation))
+        worker.signals.errored.connect(self.error)
+        self._worker = worker.start()
+
+    def _text_loaded(self, document: LoadedDocument, citation: Citation) -> None:
+        if citation.path != self.current_path:
+            return  # another citation was opened meanwhile
+        pages = [p for p in document.pages if p.number == citation.page] or list(document.pages)
+        text = pages[0].text if pages else ""
+        self.text_view.setPlainText(text)
+        start, end = max(0, citation.start), min(len(text), citation.end)
+        self.text_span = (start, end)
+        self._select_text(start, end)
+        self.shown.emit()
+
+    def _select_text(self, start: int, end: int) -> None:
+        cursor = self.text_view.textCursor()
+        cursor.setPosition(end)
+        self.text_view.setTextCursor(cursor)
+        self.text_view.ensureCursorVisible()
+        cursor.setPosition(start)
+        cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
+        selection = QTextEdit.ExtraSelection()
+        selection.cursor = cursor  # type: ignore[attr-defined]
+        selection.format.setBackground(HIGHLIGHT)  # type: ignore[attr-defined]
+        self.text_view.setExtraSelections([selection])
+        cursor.setPosition(start)
+        self.text_view.setTextCursor(cursor)
+        self.text_view.ensureCursorVisible()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def open_externally(self) -> bool:
+        if not self.current_path:
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(self.current_path))
+
+    def start_find(self) -> None:
+        self.find_box.show()
+        self.find_box.setFocus()
+        self.find_box.selectAll()
+
+    def find_next(self, query: str) -> bool:
+        """Find ``query`` after the last match (wrapping around); True if found."""
+        if not query.strip():
+            return False
+        if self.stack.currentWidget() is self.text_view:
+            found = self.text_view.find(query)
+            if not found:
+                self.text_view.moveCursor(self.text_view.textCursor().MoveOperation.Start)
+                found = self.text_view.find(query)
+            return found
+        return self._find_in_pdf(query.lower())
+
+    def _find_in_pdf(self, query: str) -> bool:
+        count = self._pdf.pageCount()
+        page, offset = self._find_at
+        for step in range(count + 1):
+            index = (page + step) % count if count else 0
+            text = self._pdf.getAllText(index).text().lower()
+            at = text.find(query, offset if step == 0 else 0)
+            if at >= 0:
+                self._find_at = (index, at + 1)
+                self.highlight_rects = span_rects(self._pdf, index, at, at + len(query))
+                self._render_page(index)
+                return True
+        self._find_at = (0, 0)
+        return False

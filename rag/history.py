@@ -1,0 +1,110 @@
+"""Chat history: each workspace's questions and answers, kept in its own folder.
+
+The history is one JSON file beside the index, replaced atomically on every
+save, so a crash leaves the previous history whole. It can be exported as
+Markdown with the citations written out, for a note or a brief.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.atomic import write_atomic
+from rag.types import Answer, Citation
+
+log = logging.getLogger(__name__)
+
+HISTORY_NAME = "chat-history.json"
+HISTORY_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One question and its answer. ``document`` is set when the question was asked
+    within one document only; ``stopped`` when the user stopped the answer early."""
+
+    answer: Answer
+    document: str | None = None
+    stopped: bool = False
+    asked_at: float = field(default_factory=time.time)
+
+    @property
+    def question(self) -> str:
+        return self.answer.question
+
+
+def history_path(folder: Path) -> Path:
+    return folder / HISTORY_NAME
+
+
+def load_history(folder: Path) -> list[Turn]:
+    """The workspace's turns, oldest first. An unreadable file is set aside, not lost."""
+    path = history_path(folder)
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [_turn_from_dict(item) for item in data["turns"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        aside = path.with_suffix(".unreadable.json")
+        log.warning("chat history %s is unreadable (%s); moved to %s", path, exc, aside)
+        path.replace(aside)
+        return []
+
+
+def save_history(folder: Path, turns: list[Turn]) -> None:
+    data = {"version": HISTORY_VERSION, "turns": [_turn_to_dict(t) for t in turns]}
+    write_atomic(history_path(folder), json.dumps(data, indent=1).encode("utf-8"))
+
+
+def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
+    """The turns as Markdown: each question, its answer, and the cited passages."""
+    lines = [f"# {title}", ""]
+    for turn in turns:
+        answer = turn.answer
+        lines += [f"## {turn.question}", ""]
+        if turn.document:
+            lines += [f"*Asked within {Path(turn.document).name} only.*", ""]
+        lines += [answer.text + (" *(stopped)*" if turn.stopped else ""), ""]
+        if answer.abstained:
+            lines += ["*Hushdoc found no answer to this in the documents.*", ""]
+        if answer.citations:
+            lines += ["**Sources**", ""]
+            for c in answer.citations:
+                where = Path(c.path).name + (f", page {c.page}" if c.page else "")
+                quote = " ".join(c.text.split())
+                lines.append(f'- [{c.n}] {where}: "{quote}"')
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _turn_to_dict(turn: Turn) -> dict[str, Any]:
+    return {
+        "question": turn.question,
+        "document": turn.document,
+        "stopped": turn.stopped,
+        "asked_at": turn.asked_at,
+        **turn.answer.to_dict(),
+    }
+
+
+def _turn_from_dict(item: dict[str, Any]) -> Turn:
+    answer = Answer(
+        question=str(item["question"]),
+        text=str(item["answer"]),
+        abstained=bool(item["abstained"]),
+        citations=tuple(Citation(**c) for c in item["citations"]),
+        sources=tuple(Citation(**c) for c in item["sources"]),
+        dropped_markers=int(item.get("dropped_markers", 0)),
+    )
+    return Turn(
+        answer,
+        document=item.get("document"),
+        stopped=bool(item.get("stopped", False)),
+        asked_at=float(item.get("asked_at", 0.0)),
+    )

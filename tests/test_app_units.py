@@ -1,0 +1,232 @@
+"""Fast tests of the app's parts that need no model: the worker, rendering, history, keys."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Generator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QThreadPool, QUrl  # noqa: E402
+from PySide6.QtWidgets import QTextBrowser  # noqa: E402
+
+from app.chat import ChatPanel  # noqa: E402
+from app.passage import find_span  # noqa: E402
+from app.settings import SettingsDialog, describe_gguf  # noqa: E402
+from app.transcript import parse_cite_url, render_transcript  # noqa: E402
+from app.workers import GeneratorWorker  # noqa: E402
+from rag.config import Config, load_config  # noqa: E402
+from rag.errors import ConfigError, HushdocError  # noqa: E402
+from rag.history import Turn, load_history, save_history, to_markdown  # noqa: E402
+from rag.types import Answer, Citation  # noqa: E402
+
+INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a><img src="file:///etc/passwd">'
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HUSHDOC_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def make_answer(text: str, *, quote: str = "The target INR is 2.0 to 3.0.") -> Answer:
+    citation = Citation(1, "/docs/summary.pdf", 1, 0, len(quote), quote)
+    return Answer("What is the INR?", text, False, (citation,), (citation,))
+
+
+# -- worker ---------------------------------------------------------------------------------
+
+
+def test_worker_emits_each_yield_then_the_return_value(qtbot) -> None:
+    def count() -> Generator[int, None, str]:
+        yield 1
+        yield 2
+        return "done"
+
+    worker = GeneratorWorker(count)
+    seen: list[int] = []
+    worker.signals.yielded.connect(seen.append)
+    with qtbot.waitSignal(worker.signals.returned, timeout=5000) as returned:
+        worker.start()
+    assert returned.args == ["done"]
+    qtbot.waitUntil(lambda: seen == [1, 2])
+
+
+def test_worker_turns_a_hushdoc_error_into_its_message(qtbot) -> None:
+    def fail() -> Generator[int, None, None]:
+        yield 1
+        raise HushdocError("The model file x.gguf does not exist.")
+
+    worker = GeneratorWorker(fail)
+    with qtbot.waitSignal(worker.signals.errored, timeout=5000) as errored:
+        worker.start()
+    assert errored.args == ["The model file x.gguf does not exist."]
+
+
+def test_worker_abort_closes_the_generator_so_its_finally_runs(qtbot) -> None:
+    cleaned: list[bool] = []
+
+    def endless() -> Generator[int, None, None]:
+        try:
+            n = 0
+            while True:
+                n += 1
+                yield n
+        finally:
+            cleaned.append(True)
+
+    worker = GeneratorWorker(endless)
+    worker.signals.yielded.connect(lambda n: n >= 3 and worker.abort())
+    with qtbot.waitSignal(worker.signals.aborted, timeout=5000):
+        worker.start()
+    QThreadPool.globalInstance().waitForDone(5000)
+    assert cleaned == [True]
+
+
+# -- rendering and safety -------------------------------------------------------------------
+
+
+def test_injected_html_in_an_answer_and_a_source_renders_as_literal_text(qtbot) -> None:
+    turn = Turn(make_answer(f"Answer {INJECTED} [1]", quote=f"Quote {INJECTED}"))
+    browser = QTextBrowser()
+    qtbot.addWidget(browser)
+    browser.setHtml(render_transcript([turn]))
+    assert INJECTED in browser.toPlainText()
+    html = browser.toHtml()
+    assert 'href="javascript' not in html and "<img" not in html
+    assert 'href="cite:0/1"' in html
+
+
+def test_only_cite_links_are_followed() -> None:
+    assert parse_cite_url(QUrl("cite:2/3")) == (2, 3)
+    assert parse_cite_url(QUrl("javascript:alert(1)")) is None
+    assert parse_cite_url(QUrl("file:///etc/passwd")) is None
+
+
+def test_clicking_a_cite_link_emits_its_citation(qtbot) -> None:
+    chat = ChatPanel()
+    qtbot.addWidget(chat)
+    chat.set_turns([Turn(make_answer("It is 2.0 to 3.0 [1]."))])
+    with qtbot.waitSignal(chat.citation_clicked) as clicked:
+        chat.transcript.anchorClicked.emit(QUrl("cite:0/1"))
+    assert clicked.args[0].path == "/docs/summary.pdf"
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    chat = ChatPanel()
+    qtbot.addWidget(chat)
+    chat.set_state(ready=True, busy=False)
+    qtbot.keyClicks(chat.question, "first line")
+    qtbot.keyClick(chat.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(chat.question, "second")
+    assert chat.question.toPlainText() == "first line\nsecond"
+    with qtbot.waitSignal(chat.ask_requested) as asked:
+        qtbot.keyClick(chat.question, Qt.Key.Key_Return)
+    assert asked.args == ["first line\nsecond", None]
+
+
+def test_passage_is_found_despite_other_line_breaks() -> None:
+    page = "Intro.\r\nThe target INR for this\r\npatient is 2.0 to 3.0. Next."
+    quote = "The target INR for this patient is 2.0 to 3.0."
+    span = find_span(page, quote)
+    assert span is not None
+    assert page[span[0] : span[1]].split() == quote.split()
+    assert find_span(page, "Nothing like this at all here in the text") is None
+
+
+# -- history and settings -------------------------------------------------------------------
+
+
+def test_history_round_trips_and_exports_markdown_with_citations(tmp_path: Path) -> None:
+    turns = [Turn(make_answer("It is 2.0 to 3.0 [1].")), Turn(make_answer("Partial"), stopped=True)]
+    save_history(tmp_path, turns)
+    loaded = load_history(tmp_path)
+    assert loaded == turns
+    markdown = to_markdown(loaded)
+    assert "## What is the INR?" in markdown
+    assert '[1] summary.pdf, page 1: "The target INR is 2.0 to 3.0."' in markdown
+
+
+def test_an_unreadable_history_is_set_aside(tmp_path: Path) -> None:
+    (tmp_path / "chat-history.json").write_text("{not json")
+    assert load_history(tmp_path) == []
+    assert (tmp_path / "chat-history.unreadable.json").exists()
+
+
+def test_settings_persist_and_invalid_ones_are_refused(qtbot) -> None:
+    dialog = SettingsDialog(Config())
+    qtbot.addWidget(dialog)
+    dialog.sources.setValue(7)
+    dialog.threads.setValue(3)
+    dialog.answer.setValue(300)
+    config = dialog.build_config()
+    from rag.config import save_config
+
+    save_config(config)
+    reloaded = load_config()
+    assert (reloaded.top_k, reloaded.threads, reloaded.answer_tokens) == (7, 3, 300)
+    dialog.context.setValue(512)
+    dialog.answer.setValue(400)  # more than half the context
+    with pytest.raises(ConfigError, match="answer_tokens"):
+        dialog.build_config()
+
+
+def test_gguf_description_shows_name_size_and_quantization(tmp_path: Path) -> None:
+    model = tmp_path / "mistral-7b-instruct.Q4_K_M.gguf"
+    model.write_bytes(b"GGUF" + bytes(2_000_000))
+    assert describe_gguf(model) == "mistral-7b-instruct.Q4_K_M.gguf — 2 MB, Q4_K_M"
+    assert "(bundled)" in describe_gguf(None)
+
+
+# -- viewer and workspaces (real files, no model) -------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_viewer_highlights_a_pdf_passage_on_its_page_and_finds_text(qtbot) -> None:
+    from app.viewer import SourceViewer
+    from rag.load import load_document
+
+    pdf = DATA / "discharge-summary.pdf"
+    page = load_document(pdf).pages[1]
+    start = page.text.index("Discharge medications") if "Discharge medications" in page.text else 0
+    quote = page.text[start : start + 200]
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 800)
+    viewer.show()
+    with qtbot.waitSignal(viewer.shown):
+        viewer.show_citation(Citation(1, str(pdf), 2, start, start + 200, quote))
+    assert viewer.current_page == 2 and viewer.highlight_rects
+    assert viewer.canvas.rects == viewer.highlight_rects
+    assert viewer.find_next("target INR") and viewer.current_page == 1
+    assert not viewer.find_next("no such words in this file")
+
+
+def test_workspaces_are_created_renamed_and_deleted_with_their_history(qtbot, home) -> None:
+    from app.session import Session
+
+    session = Session(load_config())
+    changes: list[tuple[list[str], str]] = []
+    session.workspaces_changed.connect(lambda names, current: changes.append((names, current)))
+    session.create_workspace("Matter A")
+    assert changes[-1] == (["Matter A"], "Matter A")
+    assert session.engine is not None
+    save_history(session.engine.folder, [Turn(make_answer("2.0 to 3.0 [1]"))])
+    session.rename_workspace("Matter B")
+    assert changes[-1] == (["Matter B"], "Matter B") and len(session.turns) == 1
+    session.create_workspace("Other")
+    assert session.turns == []
+    session.open_workspace("Matter B")
+    session.delete_workspace()
+    assert changes[-1][0] == ["Other"]
+    errors: list[str] = []
+    session.error.connect(errors.append)
+    session.create_workspace("../escape")
+    assert errors and "not a valid workspace name" in errors[0]
+    session.shutdown()
