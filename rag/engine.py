@@ -27,7 +27,14 @@ from rag.generate import LlamaGenerator
 from rag.load import document_kind, find_documents, load_document
 from rag.prompt import fit_prompt
 from rag.retrieve import Retriever, best_similarity
-from rag.store import SCHEMA_VERSION, DocumentRecord, Manifest, Store, read_manifest
+from rag.store import (
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    DocumentRecord,
+    Manifest,
+    Store,
+    read_manifest,
+)
 from rag.types import Answer, CheckReport, DocumentInfo, Failure, IndexReport, Progress
 from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
@@ -71,63 +78,47 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         with self._lock:
-            return self._load_embedder()
-
-    def _load_embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(
-                self.config.embedding_model, batch_size=self.config.embed_batch
-            )
-        return self._embedder
+            if self._embedder is None:
+                self._embedder = SentenceTransformerEmbedder(
+                    self.config.embedding_model, batch_size=self.config.embed_batch
+                )
+            return self._embedder
 
     @property
     def generator(self) -> TextGenerator:
         with self._lock:
-            return self._load_generator()
-
-    def _load_generator(self) -> TextGenerator:
-        if self._generator is None:
-            self._generator = LlamaGenerator(
-                self.config.generator_model,
-                context_tokens=self.config.context_tokens,
-                threads=self.config.generator_threads,
-                temperature=self.config.temperature,
-            )
-        return self._generator
+            if self._generator is None:
+                self._generator = LlamaGenerator(
+                    self.config.generator_model,
+                    context_tokens=self.config.context_tokens,
+                    threads=self.config.generator_threads,
+                    temperature=self.config.temperature,
+                )
+            return self._generator
 
     @property
     def store(self) -> Store:
         """The store, checked against the selected embedding model (which this loads)."""
         with self._lock:
-            return self._open_store()
-
-    def _open_store(self) -> Store:
-        if self._store is None:
-            expected = Manifest(
-                schema_version=SCHEMA_VERSION,
-                embedding_model=self.embedder.identity,
-                dimension=self.embedder.dimension,
-                chunk_tokens=min(self.config.chunk_tokens, self.embedder.max_tokens),
-                overlap_tokens=self.config.overlap_tokens,
-            )
-            self._store = Store.open(self.folder, expected=expected)
-        return self._store
+            if self._store is None:
+                expected = Manifest(
+                    schema_version=SCHEMA_VERSION,
+                    embedding_model=self.embedder.identity,
+                    dimension=self.embedder.dimension,
+                    chunk_tokens=min(self.config.chunk_tokens, self.embedder.max_tokens),
+                    overlap_tokens=self.config.overlap_tokens,
+                )
+                self._store = Store.open(self.folder, expected=expected)
+            return self._store
 
     def _existing_store(self) -> Store | None:
         """The store as it is on disk, without loading any model; None for an empty workspace."""
         with self._lock:
-            return self._open_existing_store()
-
-    def _open_existing_store(self) -> Store | None:
-        if self._store is None:
-            try:
-                manifest = read_manifest(self.folder)
-            except HushdocError:
-                if not (self.folder / "manifest.json").exists():
+            if self._store is None:
+                if not (self.folder / MANIFEST_NAME).exists():
                     return None
-                raise
-            self._store = Store.open(self.folder, expected=manifest)
-        return self._store
+                self._store = Store.open(self.folder, expected=read_manifest(self.folder))
+            return self._store
 
     def __enter__(self) -> Engine:
         return self
