@@ -22,7 +22,7 @@ from rag.errors import HushdocError, ModelError
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.history import Turn, load_history, save_history
-from rag.types import Answer, DocumentInfo, IndexReport, Progress
+from rag.types import Answer, DocumentInfo, Evidence, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
     create_workspace,
@@ -313,9 +313,11 @@ class Session(QObject):
         self.answer_started.emit(question, document)
         self._run(worker, self._answer_done)
 
-    def _on_answer_item(self, item: str | Answer) -> None:
+    def _on_answer_item(self, item: Evidence | str | Answer) -> None:
         if isinstance(item, Answer):
             self._add_turn(Turn(item, document=self._asked_in))
+            return
+        if isinstance(item, Evidence):
             return
         self._partial.append(item)
         self.answer_piece.emit(item)

@@ -19,7 +19,7 @@ from rag.config import Config, load_config
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.logs import setup_logging
-from rag.types import Answer, Citation, IndexReport, Progress
+from rag.types import Answer, Citation, Evidence, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
     create_workspace,
@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", metavar="PATH", help="ask within this one indexed document")
     ask.add_argument("--top-k", type=int, metavar="N", help="number of sources to use")
     ask.add_argument("--model", type=Path, metavar="GGUF", help="a GGUF model file to use")
+    ask.add_argument(
+        "--extractive",
+        action="store_true",
+        help="answer with the key passages, quoted; no language model runs",
+    )
+    ask.add_argument(
+        "--strict", action="store_true", help="leave out sentences the sources do not support"
+    )
     ask.set_defaults(handler=run_ask)
 
     listing = commands.add_parser(
@@ -210,6 +218,10 @@ class ProgressBar:
 def run_ask(args: argparse.Namespace, config: Config) -> int:
     if args.model:
         config = config.with_changes(generator_model=args.model)
+    if args.extractive:
+        config = config.with_changes(answer_mode="extractive")
+    if args.strict:
+        config = config.with_changes(strict=True)
     if bool(args.question) == bool(args.batch):
         raise HushdocError("Give either a QUESTION or --batch QUESTIONS.jsonl (not both).")
     with Engine(config, args.workspace) as engine:
@@ -220,6 +232,10 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
         for item in engine.ask(args.question, path=args.doc, top_k=args.top_k):
             if isinstance(item, Answer):
                 answer = item
+            elif isinstance(item, Evidence):
+                if stream:
+                    print_key_passages(item.key_passages)
+                    print("\nAnswer:")
             elif stream:
                 print(item, end="", flush=True)
     assert answer is not None
@@ -260,13 +276,27 @@ def run_batch(engine: Engine, path: Path, *, top_k: int | None) -> int:
     return 0
 
 
+def print_key_passages(passages: Sequence[Citation]) -> None:
+    if passages:
+        print("Key passages (the documents' own words):")
+        for passage in passages:
+            print(f"  {format_citation(passage)}")
+
+
 def print_answer(answer: Answer, *, streamed: bool) -> None:
     if streamed:
         print()
-        if answer.citations:
-            print(f"\nWith citations: {answer.text}")
+        if answer.claims:
+            print(f"\nChecked against the sources: {answer.text}")
     else:
+        if not answer.abstained:
+            print_key_passages(answer.key_passages)
+            print("\nAnswer:")
         print(answer.text)
+    if answer.notice:
+        print(f"({answer.notice})")
+    for claim in answer.unsupported:
+        print(f'  NOT SUPPORTED by the sources: "{claim.text}" ({claim.reason})')
     if answer.citations:
         print("\nSources:")
         for citation in answer.citations:

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import split_into_chunks
-from rag.cite import as_citation, resolve_citations
+from rag.cite import as_citation, cited_sources, clean_markers, mark_claims
 from rag.config import Config
 from rag.embed import Embedder, SentenceTransformerEmbedder
-from rag.errors import DocumentError, HushdocError, WorkspaceError
+from rag.errors import DocumentError, HushdocError, ModelError, WorkspaceError
+from rag.evidence import key_passages, quote_passages, split_sources
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.load import document_kind, find_documents, load_document
@@ -35,7 +36,16 @@ from rag.store import (
     Store,
     read_manifest,
 )
-from rag.types import Answer, CheckReport, DocumentInfo, Failure, IndexReport, Progress
+from rag.types import (
+    Answer,
+    CheckReport,
+    DocumentInfo,
+    Evidence,
+    Failure,
+    IndexReport,
+    Progress,
+)
+from rag.verify import check_claims
 from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -223,40 +233,81 @@ class Engine:
         path: str | Path | None = None,
         top_k: int | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is generated, then the final ``Answer``."""
+    ) -> Iterator[Evidence | str | Answer]:
+        """Yield the evidence first, then the answer's text as it is generated, then the
+        final ``Answer``.
+
+        The evidence (key passages and sources) comes before any generation, so a
+        front end shows the documents' own words at once. In extractive mode, or
+        when no language model can be loaded, the key passages are the answer.
+        """
         question = question.strip()
         if not question:
             raise HushdocError("The question is empty. Type a question about your documents.")
         document = self.resolve_document(path) if path is not None else None
-        retriever = Retriever(self.store, self.embedder)
-        hits = retriever.search(question, k=top_k or self.config.top_k, path=document)
+        query = self.embedder.embed([question])[0]
+        hits = Retriever(self.store, self.embedder).search(
+            question, query=query, k=top_k or self.config.top_k, path=document
+        )
         if not hits or best_similarity(hits) < self.config.min_relevance:
             text = (
                 NOT_FOUND
                 if document is None
-                else (f"I could not find the answer to this in {Path(document).name}.")
+                else f"{Path(document).name} does not appear to contain this: no passage of it "
+                "matches the question."
             )
             yield text
             yield Answer(question, text, abstained=True, citations=(), sources=())
             return
-        prompt, used = fit_prompt(
-            question, hits, self.generator, answer_tokens=self.config.answer_tokens
-        )
+        mode, notice = self.config.answer_mode, None
+        if mode == "generate":
+            try:
+                prompt, hits = fit_prompt(
+                    question, hits, self.generator, answer_tokens=self.config.answer_tokens
+                )
+            except ModelError as exc:
+                mode, notice = "extractive", f"Showing the key passages only: {exc}"
+        sentences = split_sources(hits, self.embedder)
+        keys = key_passages(query, hits, sentences)
+        sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
+        yield Evidence(tuple(keys), sources)
+        if mode == "extractive":
+            text = quote_passages(keys)
+            yield text
+            yield Answer(
+                question,
+                text,
+                abstained=False,
+                citations=tuple(cited_sources((), keys, hits)),
+                sources=sources,
+                key_passages=tuple(keys),
+                mode="extractive",
+                notice=notice,
+            )
+            return
         pieces: list[str] = []
         for piece in self.generator.stream(
             prompt, max_tokens=self.config.answer_tokens, should_stop=should_stop
         ):
             pieces.append(piece)
             yield piece
-        text, citations, dropped = resolve_citations("".join(pieces), used)
-        sources = tuple(as_citation(n, hit) for n, hit in enumerate(used, 1))
+        text, dropped = clean_markers("".join(pieces), len(hits))
+        claims = check_claims(
+            text, question, [h.passage.text for h in hits], sentences, self.embedder
+        )
+        text = mark_claims(text, claims, strict=self.config.strict)
+        if not text:
+            text = quote_passages(keys)
+            notice = "No sentence of the model's answer is supported by the sources."
         yield Answer(
             question,
             text,
             abstained=False,
-            citations=tuple(citations),
+            citations=tuple(cited_sources(claims, keys, hits)),
             sources=sources,
+            key_passages=tuple(keys),
+            claims=tuple(claims),
+            notice=notice,
             dropped_markers=dropped,
         )
 
