@@ -89,6 +89,13 @@ def read_beir(folder: Path) -> BeirSet:
                 f"{folder} is not a BEIR folder: it has no {name}. A BEIR folder holds "
                 "corpus.jsonl, queries.jsonl and qrels/*.tsv."
             )
+    queries = {}
+    for number, item in read_jsonl(folder / "queries.jsonl"):
+        if "_id" not in item or not isinstance(item.get("text"), str):
+            raise HushdocError(
+                f'{folder / "queries.jsonl"}, line {number}: expected "_id" and "text".'
+            )
+        queries[str(item["_id"])] = item["text"]
     qrels_files = sorted((folder / "qrels").glob("*.tsv"))
     if len(qrels_files) > 1:
         qrels_files = [p for p in qrels_files if p.name == "test.tsv"] or qrels_files
@@ -98,13 +105,6 @@ def read_beir(folder: Path) -> BeirSet:
             f"{folder / 'qrels'} must hold one .tsv file of relevance judgements, or a "
             f"test.tsv (found: {found})."
         )
-    queries = {}
-    for number, item in read_jsonl(folder / "queries.jsonl"):
-        if "_id" not in item or not isinstance(item.get("text"), str):
-            raise HushdocError(
-                f'{folder / "queries.jsonl"}, line {number}: expected "_id" and "text".'
-            )
-        queries[str(item["_id"])] = item["text"]
     qrels = read_qrels(qrels_files[0])
     return BeirSet(folder, queries, {q: g for q, g in qrels.items() if q in queries})
 

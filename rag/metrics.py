@@ -23,6 +23,8 @@ SHORT_EVIDENCE_WORDS = 5
 # Otherwise this share of the evidence's words must be in the passage.
 MIN_EVIDENCE_SHARE = 0.6
 
+# Dashes and slashes separate words ("and/or", a dash between words, a hyphen at a line end).
+_WORD_BREAKS = re.compile(r"[-/\u2010-\u2015\u2043\u2212]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
@@ -31,10 +33,10 @@ _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
 
 def normalize_text(text: str) -> str:
-    """SQuAD-style: NFKC, lower case, punctuation and symbols deleted, articles dropped,
-    whitespace collapsed. Used for answers and evidence alike."""
+    """SQuAD-style: NFKC, lower case, punctuation and symbols deleted (dashes and slashes
+    become spaces), articles dropped, whitespace collapsed. Used for every text compared."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _PUNCTUATION.sub("", text)
+    text = _PUNCTUATION.sub("", _WORD_BREAKS.sub(" ", text))
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 
