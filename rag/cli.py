@@ -11,19 +11,20 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Generator, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from rag.batch import answer_questions, read_questions
 from rag.config import Config, load_config
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.evaluate import (
-    answer_qa_set,
     default_workspace,
     index_beir,
     index_qa_set,
+    judge_answers,
     rank_beir,
     read_beir,
     read_qa_set,
@@ -31,7 +32,7 @@ from rag.evaluate import (
     write_trec_run,
 )
 from rag.logs import setup_logging
-from rag.metrics import qa_metrics, retrieval_metrics
+from rag.metrics import Verdict, qa_metrics, retrieval_metrics
 from rag.retrieve import MODES
 from rag.types import Answer, Citation, IndexReport, Progress
 from rag.workspace import (
@@ -428,18 +429,22 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
     items = read_qa_set(args.qa_set, limit=args.limit)
     workspace = args.workspace or default_workspace("qa", args.qa_set)
     bar = ProgressBar(enabled=sys.stderr.isatty())
-    with Engine(config, workspace, create=True) as engine:
+    verdicts: list[Verdict] = []
+    # The lines are written as the answers come, so a long run can be read while it goes.
+    with (
+        open_for_writing(args.out) if args.out else nullcontext() as out,
+        Engine(config, workspace, create=True) as engine,
+    ):
         report = drive(index_qa_set(engine, args.qa_set), bar.update)
-        judged = drive(answer_qa_set(engine, items), bar.update)
+        bar.update(Progress("answer", 0, len(items)))
+        for judged in judge_answers(engine, items):
+            verdicts.append(judged.verdict)
+            if out:
+                out.write(json.dumps(judged.to_dict()) + "\n")
+                out.flush()
+            bar.update(Progress("answer", len(verdicts), len(items)))
     bar.finish()
-    if args.out:
-        lines = "".join(json.dumps(j.to_dict()) + "\n" for j in judged)
-        try:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(lines, encoding="utf-8")
-        except OSError as exc:
-            raise HushdocError(f"Cannot write {args.out} ({exc.strerror or exc}).") from exc
-    metrics = qa_metrics([j.verdict for j in judged])
+    metrics = qa_metrics(verdicts)
     if args.json:
         print(json.dumps(metrics))
         return 0
@@ -449,3 +454,11 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
         shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
         print(f"  {name:<22}{shown}")
     return 0
+
+
+def open_for_writing(path: Path) -> TextIO:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise HushdocError(f"Cannot write {path} ({exc.strerror or exc}).") from exc

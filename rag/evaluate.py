@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 from collections import Counter
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -330,14 +330,12 @@ def index_qa_set(engine: Engine, folder: Path) -> Generator[Progress, None, Inde
     return (yield from engine.index([folder / "docs"], prune=True))
 
 
-def answer_qa_set(
-    engine: Engine, items: Sequence[QAItem]
-) -> Generator[Progress, None, list[JudgedAnswer]]:
-    """Answer every question through the batch path and judge each answer."""
+def judge_answers(engine: Engine, items: Sequence[QAItem]) -> Iterator[JudgedAnswer]:
+    """Answer each question through the batch path and judge the answer, one at a time.
+
+    The models are loaded first, so that no question's latency includes loading them.
+    """
+    engine.embedder, engine.generator  # noqa: B018 (loading is the point)
     questions = [Question(item.id, item.question, item.doc) for item in items]
-    judged: list[JudgedAnswer] = []
-    yield Progress("answer", 0, len(items))
     for item, result in zip(items, answer_questions(engine, questions), strict=True):
-        judged.append(JudgedAnswer(item, result, judge(item.gold, result.answer, result.seconds)))
-        yield Progress("answer", len(judged), len(items))
-    return judged
+        yield JudgedAnswer(item, result, judge(item.gold, result.answer, result.seconds))
