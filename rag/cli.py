@@ -10,15 +10,30 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, TypeVar
 
+from rag.batch import answer_questions, read_questions
 from rag.config import Config, load_config
 from rag.engine import Engine
 from rag.errors import HushdocError
+from rag.evaluate import (
+    default_workspace,
+    index_beir,
+    index_qa_set,
+    judge_answers,
+    rank_beir,
+    read_beir,
+    read_qa_set,
+    run_file_paths,
+    write_trec_run,
+)
 from rag.logs import setup_logging
+from rag.metrics import Verdict, qa_metrics, retrieval_metrics
+from rag.retrieve import MODES
 from rag.types import Answer, Citation, Evidence, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
@@ -29,6 +44,7 @@ from rag.workspace import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXIT_ERROR = 1
 EXIT_UNEXPECTED = 2
@@ -135,7 +151,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spaces.add_argument("names", nargs="*", metavar="NAME")
     spaces.set_defaults(handler=run_workspaces)
+
+    add_eval_commands(commands, as_json)
     return parser
+
+
+def add_eval_commands(commands: Any, as_json: argparse.ArgumentParser) -> None:
+    evaluate = commands.add_parser("eval", help="measure retrieval or answer quality")
+    kinds = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
+    retrieval = kinds.add_parser(
+        "retrieval",
+        parents=[as_json],
+        help="rank a BEIR data set's corpus for its queries: nDCG@10, Recall@100, MRR@10",
+    )
+    retrieval.add_argument("--beir", type=Path, required=True, metavar="DIR")
+    retrieval.add_argument(
+        "--mode", choices=[*MODES, "all"], default="all", help="the ranking(s) to measure"
+    )
+    retrieval.add_argument(
+        "--run-out",
+        type=Path,
+        metavar="FILE",
+        help="write the ranking as a TREC run (qid Q0 docid rank score mode); with several "
+        "modes, one file per mode: FILE's name gets the mode before its suffix",
+    )
+    retrieval.set_defaults(handler=run_eval_retrieval)
+    qa = kinds.add_parser(
+        "qa",
+        parents=[as_json],
+        help="answer a QA set's questions and score the answers and citations",
+    )
+    qa.add_argument("--set", type=Path, required=True, metavar="DIR", dest="qa_set")
+    qa.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    qa.add_argument(
+        "--out", type=Path, metavar="FILE", help="write one JSON line per question with verdicts"
+    )
+    qa.set_defaults(handler=run_eval_qa)
+    for parser, prefix in ((retrieval, "beir"), (qa, "qa")):
+        parser.add_argument(
+            "-w",
+            "--workspace",
+            help=f"the workspace to index the set into (default: {prefix}-<folder name>)",
+        )
 
 
 # -- index ----------------------------------------------------------------------------------
@@ -153,7 +210,7 @@ def run_index(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def drive(work: Iterator[Progress], on_progress: Any) -> IndexReport:
+def drive(work: Generator[Progress, None, T], on_progress: Callable[[Progress], None]) -> T:
     """Run a progress generator to its end and return its result."""
     while True:
         try:
@@ -248,31 +305,13 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
 
 def run_batch(engine: Engine, path: Path, *, top_k: int | None) -> int:
     """Answer a JSONL file of questions with the models loaded once; one JSON line each."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise HushdocError(f"Cannot read the questions file {path} ({exc.strerror}).") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            question = item["question"]
-        except (ValueError, KeyError, TypeError):
-            raise HushdocError(
-                f'{path}, line {number}: expected a JSON object with a "question".'
-            ) from None
-        result: dict[str, Any] = {"id": item.get("id", number)}
-        try:
-            answer = [
-                a
-                for a in engine.ask(question, path=item.get("doc"), top_k=top_k)
-                if isinstance(a, Answer)
-            ][0]
-            result |= answer.to_dict()
-        except HushdocError as exc:
-            result["error"] = str(exc)
-        print(json.dumps(result), flush=True)
+    for result in answer_questions(engine, read_questions(path), top_k=top_k):
+        line: dict[str, Any] = {"id": result.question.id}
+        if result.answer is not None:
+            line |= result.answer.to_dict()
+        else:
+            line["error"] = result.error
+        print(json.dumps(line), flush=True)
     return 0
 
 
@@ -377,3 +416,79 @@ def run_workspaces(args: argparse.Namespace, config: Config) -> int:
     elif args.action == "list":
         print("\n".join(names) if names else "No workspaces yet.")
     return 0
+
+
+# -- eval -----------------------------------------------------------------------------------
+
+
+def run_eval_retrieval(args: argparse.Namespace, config: Config) -> int:
+    beir = read_beir(args.beir)
+    modes = MODES if args.mode == "all" else (args.mode,)
+    workspace = args.workspace or default_workspace("beir", args.beir)
+    bar = ProgressBar(enabled=sys.stderr.isatty())
+    with Engine(config, workspace, create=True) as engine:
+        report = drive(index_beir(engine, beir), bar.update)
+        runs = drive(rank_beir(engine, beir, modes), bar.update)
+    bar.finish()
+    scores = {
+        mode: retrieval_metrics(
+            {query: [doc for doc, _ in ranked] for query, ranked in run.items()}, beir.qrels
+        )
+        for mode, run in runs.items()
+    }
+    if args.run_out:
+        for mode, path in run_file_paths(args.run_out, modes).items():
+            write_trec_run(path, runs[mode], tag=mode)
+    if args.json:
+        print(json.dumps(scores))
+        return 0
+    print_index_report(report)
+    print(f"{len(runs[modes[0]])} judged queries; workspace '{workspace}'.")
+    print(f"{'mode':<8}{'nDCG@10':>10}{'Recall@100':>12}{'MRR@10':>10}")
+    for mode, metrics in scores.items():
+        print(
+            f"{mode:<8}{metrics['ndcg@10']:>10.4f}{metrics['recall@100']:>12.4f}"
+            f"{metrics['mrr@10']:>10.4f}"
+        )
+    return 0
+
+
+def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise HushdocError("--limit must be at least 1.")
+    items = read_qa_set(args.qa_set, limit=args.limit)
+    workspace = args.workspace or default_workspace("qa", args.qa_set)
+    bar = ProgressBar(enabled=sys.stderr.isatty())
+    verdicts: list[Verdict] = []
+    # The lines are written as the answers come, so a long run can be read while it goes.
+    with (
+        open_for_writing(args.out) if args.out else nullcontext() as out,
+        Engine(config, workspace, create=True) as engine,
+    ):
+        report = drive(index_qa_set(engine, args.qa_set), bar.update)
+        bar.update(Progress("answer", 0, len(items)))
+        for judged in judge_answers(engine, items):
+            verdicts.append(judged.verdict)
+            if out:
+                out.write(json.dumps(judged.to_dict()) + "\n")
+                out.flush()
+            bar.update(Progress("answer", len(verdicts), len(items)))
+    bar.finish()
+    metrics = qa_metrics(verdicts)
+    if args.json:
+        print(json.dumps(metrics))
+        return 0
+    print_index_report(report)
+    print(f"Workspace '{workspace}'.")
+    for name, value in metrics.items():
+        shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
+        print(f"  {name:<22}{shown}")
+    return 0
+
+
+def open_for_writing(path: Path) -> TextIO:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise HushdocError(f"Cannot write {path} ({exc.strerror or exc}).") from exc

@@ -251,6 +251,19 @@ class Store:
             ).fetchall()
         return {r[0]: Passage(*r) for r in rows}
 
+    def document_paths(self, chunk_ids: Sequence[int]) -> dict[int, str]:
+        """The path of each chunk's document, without reading the chunks' text."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        return dict(rows)
+
     def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of ``chunk_ids``, in that order."""
         marks = ",".join("?" * len(chunk_ids))
