@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,12 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.look import PAGE_HIGHLIGHT, text_highlight
 from app.passage import passage_rects, span_rects
 from app.workers import GeneratorWorker, call
 from rag.load import load_document
 from rag.types import Citation, LoadedDocument
-
-HIGHLIGHT = QColor(255, 210, 0, 110)
 
 
 class PageCanvas(QWidget):
@@ -61,7 +60,7 @@ class PageCanvas(QWidget):
                 rect.width() * self.scale,
                 rect.height() * self.scale,
             )
-            painter.fillRect(scaled.adjusted(-1, -1, 1, 1), HIGHLIGHT)
+            painter.fillRect(scaled.adjusted(-1, -1, 1, 1), PAGE_HIGHLIGHT)
 
 
 class SourceViewer(QWidget):
@@ -117,7 +116,6 @@ class SourceViewer(QWidget):
         self.next_button.clicked.connect(lambda: self._step_page(1))
         self.open_button.clicked.connect(self.open_externally)
         self.find_box.returnPressed.connect(lambda: self.find_next(self.find_box.text()))
-        QShortcut(QKeySequence.StandardKey.Find, self, self.start_find)
         close_find = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.find_box, self.find_box.hide)
         close_find.setContext(Qt.ShortcutContext.WidgetShortcut)
         self._update_page_controls()
@@ -131,6 +129,7 @@ class SourceViewer(QWidget):
         self.title.setToolTip(citation.path)
         self.open_button.setEnabled(True)
         self.highlight_rects, self.text_span = [], None
+        self._find_at = (0, 0)
         if Path(citation.path).suffix.lower() == ".pdf":
             self._show_pdf(citation)
         else:
@@ -205,9 +204,11 @@ class SourceViewer(QWidget):
         self.text_view.ensureCursorVisible()
         cursor.setPosition(start)
         cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
+        background, foreground = text_highlight(self.palette())
         selection = QTextEdit.ExtraSelection()
         selection.cursor = cursor  # type: ignore[attr-defined]
-        selection.format.setBackground(HIGHLIGHT)  # type: ignore[attr-defined]
+        selection.format.setBackground(background)  # type: ignore[attr-defined]
+        selection.format.setForeground(foreground)  # type: ignore[attr-defined]
         self.text_view.setExtraSelections([selection])
         cursor.setPosition(start)
         self.text_view.setTextCursor(cursor)

@@ -120,7 +120,7 @@ def test_enter_sends_and_shift_enter_adds_a_line(qtbot) -> None:
 
     chat = ChatPanel()
     qtbot.addWidget(chat)
-    chat.set_state(ready=True, busy=False)
+    chat.set_state(can_ask=True, busy=False)
     qtbot.keyClicks(chat.question, "first line")
     qtbot.keyClick(chat.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClicks(chat.question, "second")
