@@ -109,7 +109,7 @@ class ChatPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_markdown)
         self.export_button.clicked.connect(self.choose_export)
         self.clear_button.clicked.connect(self.clear_requested)
-        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop_requested)
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop_requested.emit)
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.set_state(can_ask=False, busy=False)
         self.show_status("")

@@ -20,7 +20,7 @@ def is_dark(palette: QPalette) -> bool:
 def text_highlight(palette: QPalette) -> tuple[QColor, QColor]:
     """Background and text colour of a highlighted passage in a text view."""
     if is_dark(palette):
-        return QColor("#6b5200"), QColor("#fff6d5")
+        return QColor("#5c4700"), QColor("#fff8e1")
     return QColor("#ffe27a"), QColor("#1a1a1a")
 
 

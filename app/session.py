@@ -12,6 +12,7 @@ waits its turn and is answered as soon as they are done; Stop withdraws it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 from collections.abc import Callable, Generator, Iterable
@@ -45,34 +46,48 @@ SAMPLES_WORKSPACE = "Samples"
 SAMPLES_FOLDER = "samples"  # the copy of the sample documents in the data folder
 PROGRESS_INTERVAL_S = 1 / 30
 SHUTDOWN_WAIT_MS = 5000
-_MODEL_SETTINGS = (
-    "embedding_model",
-    "generator_model",
-    "context_tokens",
-    "threads",
-    "temperature",
-    "embed_batch",
-)
+BUSY_MESSAGE = "Wait for the current task to finish (or cancel it) first."
+# Changing one of these settings reloads that model; the other stays loaded.
+_EMBEDDER_SETTINGS = ("embedding_model", "embed_batch")
+_GENERATOR_SETTINGS = ("generator_model", "context_tokens", "threads", "temperature")
 
 Models = tuple[Embedder, TextGenerator | None, str | None]
 
 
-def load_models(config: Config) -> Generator[str, None, Models]:
-    """Load both models; a language model that fails is reported, and indexing still works."""
-    yield "embedding model"
-    embedder = SentenceTransformerEmbedder(config.embedding_model, batch_size=config.embed_batch)
-    yield "language model"
+def load_models(
+    config: Config, *, embedder: Embedder | None = None
+) -> Generator[str, None, Models]:
+    """Load the models (the embedder only if none is given). A language model that fails
+    is reported as the third item, and indexing still works.
+
+    Loading torch and the models creates about half a million Python objects that
+    live as long as the app. A full garbage collection walks them all for about half a
+    second, holding the GIL, and so freezes the window, whichever thread triggers it.
+    So collection is paused while they load, and they are then frozen out of later
+    collections (``gc.freeze``), which stay as quick as in a small program.
+    """
+    gc.disable()
     try:
-        generator: TextGenerator | None = LlamaGenerator(
-            config.generator_model,
-            context_tokens=config.context_tokens,
-            threads=config.generator_threads,
-            temperature=config.temperature,
-        )
-    except ModelError as exc:
-        log.warning("language model not loaded: %s", exc)
-        return embedder, None, str(exc)
-    return embedder, generator, None
+        if embedder is None:
+            yield "embedding model"
+            embedder = SentenceTransformerEmbedder(
+                config.embedding_model, batch_size=config.embed_batch
+            )
+        yield "language model"
+        try:
+            generator: TextGenerator | None = LlamaGenerator(
+                config.generator_model,
+                context_tokens=config.context_tokens,
+                threads=config.generator_threads,
+                temperature=config.temperature,
+            )
+        except ModelError as exc:
+            log.warning("language model not loaded: %s", exc)
+            return embedder, None, str(exc)
+        return embedder, generator, None
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def copy_samples(config: Config) -> Path:
@@ -113,6 +128,7 @@ class Session(QObject):
         self.workspace = ""
         self.turns: list[Turn] = []
         self.job: GeneratorWorker | None = None
+        self._model_job: GeneratorWorker | None = None
         self.answering = False
         self._queued: tuple[str, str | None] | None = None
         self._pending_index: list[Path] = []
@@ -143,13 +159,19 @@ class Session(QObject):
     def has_models(self) -> bool:
         return self.embedder is not None
 
-    def load_models(self) -> None:
+    def load_models(self, *, embedder: Embedder | None = None) -> None:
+        """Load the models in a worker; ``embedder``, if given, is kept instead of reloaded."""
         self.embedder = self.generator = None
         self.generator_problem = self.models_error = None
         self.models_loading.emit()
-        worker = GeneratorWorker(lambda: load_models(self.config))
-        worker.signals.returned.connect(self.use_models)
-        worker.signals.errored.connect(self._models_failed)
+        config = self.config
+        worker = GeneratorWorker(lambda: load_models(config, embedder=embedder))
+        # Settings changed while models loaded: only the newest load counts.
+        self._model_job = worker
+        worker.signals.returned.connect(lambda m: worker is self._model_job and self.use_models(m))
+        worker.signals.errored.connect(
+            lambda e: worker is self._model_job and self._models_failed(e)
+        )
         worker.start()
 
     def use_models(self, models: Models) -> None:
@@ -214,7 +236,7 @@ class Session(QObject):
 
     def _refuse_while_busy(self) -> bool:
         if self.busy:
-            self.error.emit("Wait for the current task to finish (or cancel it) first.")
+            self.error.emit(BUSY_MESSAGE)
         return self.busy
 
     def _reopen_engine(self, *, create: bool = False) -> None:
@@ -307,7 +329,8 @@ class Session(QObject):
         if engine is None or not self.has_models:
             self.error.emit("Hushdoc is still loading its models; add the files again shortly.")
             return
-        if self._refuse_while_busy():
+        if self.job is not None:  # a waiting question does not block: it waits for this too
+            self.error.emit(BUSY_MESSAGE)
             return
         targets = [Path(p) for p in paths]
         worker = GeneratorWorker(
@@ -469,7 +492,9 @@ class Session(QObject):
         if self._refuse_while_busy() or not self._guard(lambda: save_config(config)):
             return
         old, self.config = self.config, config
-        reload = any(getattr(old, k) != getattr(config, k) for k in _MODEL_SETTINGS)
+        reload_embedder = _changed(old, config, _EMBEDDER_SETTINGS)
+        reload = reload_embedder or _changed(old, config, _GENERATOR_SETTINGS)
+        keep = None if reload_embedder else self.embedder
         if reload:
             self.embedder = self.generator = None
         if old.data_dir != config.data_dir:
@@ -480,7 +505,7 @@ class Session(QObject):
         else:
             self._reopen_engine()
         if reload:
-            self.load_models()
+            self.load_models(embedder=keep)
 
     def shutdown(self, *, wait_ms: int = SHUTDOWN_WAIT_MS) -> None:
         """Stop the running job, wait for the workers to let go of the index, close it."""
@@ -489,3 +514,7 @@ class Session(QObject):
             self.job.abort()
         QThreadPool.globalInstance().waitForDone(wait_ms)
         self._close_engine()
+
+
+def _changed(old: Config, new: Config, names: tuple[str, ...]) -> bool:
+    return any(getattr(old, name) != getattr(new, name) for name in names)

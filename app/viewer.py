@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -79,9 +79,20 @@ class SourceViewer(QWidget):
         self._worker: GeneratorWorker | None = None
         self._find_at = (0, 0)
 
-        self.title = QLabel("Click a citation to see its source here.")
+        self.title = QLabel("Source")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.empty = QLabel(
+            "Click a citation [n] or a source card to see the passage here, "
+            "highlighted on its page."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.empty.setMargin(24)
         self.prev_button = QToolButton(text="◀", toolTip="Previous page")
         self.next_button = QToolButton(text="▶", toolTip="Next page")
         self.page_label = QLabel()
@@ -97,6 +108,7 @@ class SourceViewer(QWidget):
         self.pdf_area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.text_view = QPlainTextEdit(readOnly=True)
         self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
         self.stack.addWidget(self.pdf_area)
         self.stack.addWidget(self.text_view)
 
@@ -228,7 +240,7 @@ class SourceViewer(QWidget):
 
     def find_next(self, query: str) -> bool:
         """Find ``query`` after the last match (wrapping around); True if found."""
-        if not query.strip():
+        if not query.strip() or self.stack.currentWidget() is self.empty:
             return False
         if self.stack.currentWidget() is self.text_view:
             found = self.text_view.find(query)

@@ -49,8 +49,13 @@ class MainWindow(QMainWindow):
         splitter.setSizes([300, 520, 460])
         splitter.setContentsMargins(8, 8, 8, 0)
         self.setCentralWidget(splitter)
+        # The models' state stays on the left of the status bar; passing messages cover it
+        # for a few seconds. The model in use is on the right.
+        self.model_state = QLabel()
         self.model_label = QLabel()
-        self.model_label.setTextFormat(Qt.TextFormat.PlainText)
+        for label in (self.model_state, self.model_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addWidget(self.model_state, 1)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_actions()
         self._connect()
@@ -134,12 +139,12 @@ class MainWindow(QMainWindow):
     # -- session events -------------------------------------------------------------------
 
     def _models_loading(self) -> None:
-        self.statusBar().showMessage("Loading models…")
+        self.model_state.setText("Loading models…")
         self.model_label.clear()
         self._update_state()
 
     def _models_ready(self) -> None:
-        self.statusBar().showMessage("Ready")
+        self.model_state.setText("Ready")
         generator = self.session.generator
         if generator is None:
             self.model_label.setText("No language model (see Settings)")
@@ -150,7 +155,7 @@ class MainWindow(QMainWindow):
     def _models_failed(self, message: str) -> None:
         self.show_error(message)
         if self.session.models_error:
-            self.statusBar().showMessage("The models could not be loaded; see Settings.")
+            self.model_state.setText("The models could not be loaded; see Settings.")
         self._update_state()
 
     def _workspaces_changed(self, names: list[str], current: str) -> None:
