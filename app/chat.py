@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QTextBrowser,
@@ -25,6 +26,7 @@ from rag.history import Turn, to_markdown
 from rag.types import Citation
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+ANSWERING = "Answering… (Stop or Esc to stop)"
 
 
 class QuestionBox(QPlainTextEdit):
@@ -45,24 +47,38 @@ class ChatPanel(QWidget):
     stop_requested = Signal()
     citation_clicked = Signal(object)  # Citation
     clear_requested = Signal()
+    error = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
+        self.workspace = ""
         self.turns: list[Turn] = []
-        self.streaming = False
+        self.asking = False
+        self._asked = ""
         self.transcript = QTextBrowser()
         self.transcript.setOpenLinks(False)
         self.transcript.setOpenExternalLinks(False)
-        self.question = QuestionBox(placeholderText="Ask about your documents (Enter to send)")
+        self.transcript.setPlaceholderText(
+            "Ask a question about the documents in this workspace. Every answer names the "
+            "passages it comes from: click a citation [1] to see it highlighted in its document."
+        )
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        self.question = QuestionBox(
+            placeholderText="Ask about your documents (Enter sends, Shift+Enter for a new line)"
+        )
         self.question.setMaximumHeight(90)
         self.send_button = QPushButton("Ask")
-        self.stop_button = QPushButton("Stop")
-        self.only_document = QCheckBox("This document only:")
+        self.send_button.setDefault(True)
+        self.stop_button = QPushButton("Stop", toolTip="Stop the answer (Esc)")
+        self.only_document = QCheckBox("Only in:")
+        self.only_document.setToolTip("Ask within one document of this workspace")
         self.document_choice = QComboBox()
         self.document_choice.setEnabled(False)
         self.copy_button = QPushButton("Copy as Markdown")
-        self.export_button = QPushButton("Export…")
-        self.clear_button = QPushButton("Clear")
+        self.export_button = QPushButton("Export…", toolTip="Save the chat as a Markdown file")
+        self.clear_button = QPushButton("Clear", toolTip="Clear this workspace's chat history")
 
         scope = QHBoxLayout()
         scope.addWidget(self.only_document)
@@ -81,6 +97,7 @@ class ChatPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(tools)
         layout.addWidget(self.transcript, 1)
+        layout.addWidget(self.status)
         layout.addLayout(scope)
         layout.addLayout(ask)
 
@@ -92,24 +109,39 @@ class ChatPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_markdown)
         self.export_button.clicked.connect(self.choose_export)
         self.clear_button.clicked.connect(self.clear_requested)
-        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop_requested)
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop_requested.emit)
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.set_state(ready=False, busy=False)
+        self.set_state(can_ask=False, busy=False)
+        self.show_status("")
 
     # -- state ----------------------------------------------------------------------------
 
-    def set_state(self, *, ready: bool, busy: bool) -> None:
-        self.send_button.setEnabled(ready and not busy)
-        self.stop_button.setEnabled(self.streaming)
-        self.clear_button.setEnabled(not busy)
+    def set_state(self, *, can_ask: bool, busy: bool) -> None:
+        """``can_ask``: a question would be answered now or queued; ``busy``: a job runs."""
+        self.send_button.setEnabled(can_ask and not self.asking)
+        self.stop_button.setEnabled(self.asking)
+        has_turns = bool(self.turns)
+        self.clear_button.setEnabled(has_turns and not busy)
+        self.copy_button.setEnabled(has_turns)
+        self.export_button.setEnabled(has_turns)
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def set_documents(self, paths: list[str]) -> None:
         current = self.document_choice.currentData(PATH_ROLE)
         self.document_choice.clear()
         for path in paths:
             self.document_choice.addItem(Path(path).name, path)
+            self.document_choice.setItemData(
+                self.document_choice.count() - 1, path, Qt.ItemDataRole.ToolTipRole
+            )
         if current in paths:
             self.document_choice.setCurrentIndex(paths.index(current))
+        self.only_document.setEnabled(bool(paths))
+        if not paths:
+            self.only_document.setChecked(False)
 
     def set_turns(self, turns: list[Turn]) -> None:
         self.turns = list(turns)
@@ -128,23 +160,31 @@ class ChatPanel(QWidget):
         self.ask_requested.emit(question, document if self.only_document.isChecked() else None)
 
     def begin_answer(self, question: str, document: str | None) -> None:
-        self.streaming = True
+        self.asking = True
+        self._asked = question
         self.question.clear()
         self.set_turns(self.turns)
         self.transcript.append(render_pending(question, document))
-        self.stop_button.setEnabled(True)
 
     def append_piece(self, piece: str) -> None:
         """Add streamed model text; ``insertText`` inserts plain text, never markup."""
+        if self.status.text() != ANSWERING:
+            self.show_status(ANSWERING)
         cursor = self.transcript.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(piece)
         self.transcript.setTextCursor(cursor)
         self.transcript.ensureCursorVisible()
 
-    def end_answer(self) -> None:
-        self.streaming = False
-        self.stop_button.setEnabled(False)
+    def end_answer(self, turn: Turn | None) -> None:
+        """After an answer, or none (withdrawn or failed): then the question returns to
+        the box, so it can be sent again."""
+        self.asking = False
+        self.show_status("")
+        if turn is None:
+            self.set_turns(self.turns)
+            if not self.question.toPlainText().strip():
+                self.question.setPlainText(self._asked)
 
     # -- citations ------------------------------------------------------------------------
 
@@ -164,14 +204,18 @@ class ChatPanel(QWidget):
     # -- copy and export ------------------------------------------------------------------
 
     def markdown(self) -> str:
-        return to_markdown(self.turns)
+        return to_markdown(self.turns, title=f"Hushdoc chat — {self.workspace}")
 
     def copy_markdown(self) -> None:
         QApplication.clipboard().setText(self.markdown())
 
     def choose_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export chat as Markdown", "hushdoc-chat.md", "Markdown (*.md)"
+            self, "Export chat as Markdown", f"{self.workspace} chat.md", "Markdown (*.md)"
         )
-        if path:
+        if not path:
+            return
+        try:
             write_atomic(Path(path), self.markdown().encode("utf-8"))
+        except OSError as exc:
+            self.error.emit(f"The chat could not be saved to {path} ({exc.strerror or exc}).")

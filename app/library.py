@@ -20,18 +20,21 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.look import warning_text
 from rag.load import SUPPORTED_SUFFIXES
-from rag.types import DocumentInfo, IndexReport, Progress
+from rag.types import DocumentInfo, Failure, IndexReport, Progress
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FILE_FILTER = "Documents ({});;All files (*)".format(
     " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
 )
+READABLE_TYPES = "PDF, Word (.docx), text, Markdown and HTML"
 
 
 def describe_document(info: DocumentInfo) -> tuple[str, str]:
@@ -46,6 +49,11 @@ def describe_document(info: DocumentInfo) -> tuple[str, str]:
     return f"{name} — {pages}, {info.chunks} passages", tip
 
 
+def describe_unsupported(failure: Failure) -> tuple[str, str]:
+    tip = f"{failure.path}\nNot indexed: Hushdoc reads {READABLE_TYPES} files."
+    return f"{Path(failure.path).name} — unsupported type", tip
+
+
 def summarize(report: IndexReport | None) -> str:
     """One paragraph for the end of an indexing run, failures included."""
     if report is None:
@@ -55,7 +63,7 @@ def summarize(report: IndexReport | None) -> str:
         f"{report.unchanged} unchanged"
     )
     if report.removed:
-        text += f"; {report.removed} removed"
+        text += f"; {report.removed} removed (no longer on disk)"
     text += "."
     if report.failed:
         text += f"\n{len(report.failed)} failed:" + "".join(
@@ -87,14 +95,21 @@ class LibraryPanel(QWidget):
         self.delete_button = QToolButton(text="Delete", toolTip="Delete this workspace")
         self.documents = QListWidget()
         self.documents.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.documents.setToolTip("")
-        self.placeholder = QLabel("Drop files or folders here, or use Add files (Ctrl+O).")
+        self.documents.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.placeholder = QLabel(
+            "No documents yet. Drop files or folders here, or use Add files (Ctrl+O)."
+        )
         self.placeholder.setWordWrap(True)
-        self.add_files_button = QPushButton("Add files…")
+        self.detail = QLabel()
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.add_files_button = QPushButton("Add files…", toolTip="Add documents (Ctrl+O)")
         self.add_folder_button = QPushButton("Add folder…")
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton("Remove", toolTip="Remove the selected documents")
         self.rescan_button = QPushButton("Re-scan", toolTip="Index changed files again")
         self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
         self.progress_label = QLabel()
         self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
         self.cancel_button = QPushButton("Cancel")
@@ -106,12 +121,12 @@ class LibraryPanel(QWidget):
         top.addWidget(self.workspaces, 1)
         for button in (self.new_button, self.rename_button, self.delete_button):
             top.addWidget(button)
-        actions = QHBoxLayout()
+        adding = QHBoxLayout()
         for button in (self.add_files_button, self.add_folder_button):
-            actions.addWidget(button)
-        actions2 = QHBoxLayout()
+            adding.addWidget(button)
+        keeping = QHBoxLayout()
         for button in (self.remove_button, self.rescan_button):
-            actions2.addWidget(button)
+            keeping.addWidget(button)
         running = QHBoxLayout()
         running.addWidget(self.progress, 1)
         running.addWidget(self.cancel_button)
@@ -120,8 +135,9 @@ class LibraryPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.documents, 1)
         layout.addWidget(self.placeholder)
-        layout.addLayout(actions)
-        layout.addLayout(actions2)
+        layout.addWidget(self.detail)
+        layout.addLayout(adding)
+        layout.addLayout(keeping)
         layout.addLayout(running)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.summary)
@@ -139,6 +155,7 @@ class LibraryPanel(QWidget):
         )
         self.rescan_button.clicked.connect(self.rescan_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.documents.itemSelectionChanged.connect(self._show_detail)
         self.set_running(False)
 
     # -- state ----------------------------------------------------------------------------
@@ -150,20 +167,39 @@ class LibraryPanel(QWidget):
         self.workspaces.setCurrentText(current)
         self.workspaces.blockSignals(False)
 
-    def set_documents(self, documents: list[DocumentInfo]) -> None:
+    def set_documents(self, documents: list[DocumentInfo], unsupported: list[Failure]) -> None:
         self.documents.clear()
+        style = self.style()
         for info in documents:
             text, tip = describe_document(info)
-            item = QListWidgetItem(text)
-            item.setToolTip(tip)
-            item.setData(PATH_ROLE, info.path)
+            item = self._add_item(info.path, text, tip)
             if info.status == "failed":
-                item.setForeground(Qt.GlobalColor.red)
-            self.documents.addItem(item)
-        self.placeholder.setVisible(not documents)
+                item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+                item.setForeground(warning_text(self.palette()))
+            else:
+                item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+        for failure in unsupported:
+            item = self._add_item(failure.path, *describe_unsupported(failure))
+            item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+            item.setForeground(self.palette().placeholderText())
+        self.placeholder.setVisible(not documents and not unsupported)
+        self._show_detail()
+
+    def _add_item(self, path: str, text: str, tip: str) -> QListWidgetItem:
+        item = QListWidgetItem(text)
+        item.setToolTip(tip)
+        item.setData(PATH_ROLE, path)
+        self.documents.addItem(item)
+        return item
 
     def selected_paths(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.documents.selectedItems()]
+
+    def _show_detail(self) -> None:
+        """The selected document's details (the failure reason, say) below the list."""
+        items = self.documents.selectedItems()
+        self.detail.setText(items[0].toolTip() if len(items) == 1 else "")
+        self.detail.setVisible(len(items) == 1)
 
     def set_enabled_actions(self, *, ready: bool, busy: bool) -> None:
         for widget in (self.add_files_button, self.add_folder_button, self.rescan_button):
@@ -194,7 +230,9 @@ class LibraryPanel(QWidget):
         verb = {"scan": "Looking for files", "load": "Reading", "embed": "Indexing"}.get(
             progress.stage, "Finishing"
         )
-        counts = f" ({progress.done + 1} of {progress.total})" if progress.total else ""
+        counts = ""
+        if progress.total and progress.stage in ("load", "embed"):
+            counts = f" ({progress.done + 1} of {progress.total})"
         self.progress_label.setText(f"{verb} {name}{counts}".strip())
         if progress.path and progress.stage in ("load", "embed"):
             self._mark_indexing(progress.path)
@@ -205,12 +243,10 @@ class LibraryPanel(QWidget):
             if item.data(PATH_ROLE) == path:
                 break
         else:
-            item = QListWidgetItem()
-            item.setData(PATH_ROLE, path)
-            self.documents.addItem(item)
+            item = self._add_item(path, "", path)
             self.placeholder.hide()
         item.setText(f"{Path(path).name} — indexing…")
-        item.setToolTip(path)
+        item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
 
     def show_summary(self, report: IndexReport | None) -> None:
         self.set_running(False)
@@ -229,11 +265,15 @@ class LibraryPanel(QWidget):
             self.add_requested.emit([folder])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and self.add_files_button.isEnabled():
+        if _local_paths(event) and self.add_files_button.isEnabled():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
+        paths = _local_paths(event)
+        if paths and self.add_files_button.isEnabled():
             self.add_requested.emit(paths)
             event.acceptProposedAction()
+
+
+def _local_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+    return [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]

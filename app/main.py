@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.session import Models, Session
@@ -16,9 +18,15 @@ from rag.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
+WORKER_THREADS = 4
+
 
 def create_window(config: Config, *, models: Models | None = None) -> MainWindow:
     """The main window over a started session (workspace open, models loading or given)."""
+    # Workers mostly wait on native code; on a two-core machine the default pool of two
+    # threads would make a document listing wait behind the model load and an index run.
+    pool = QThreadPool.globalInstance()
+    pool.setMaxThreadCount(max(WORKER_THREADS, pool.maxThreadCount()))
     session = Session(config)
     window = MainWindow(session)
     session.start(models=models)
@@ -27,6 +35,13 @@ def create_window(config: Config, *, models: Models | None = None) -> MainWindow
 
 def run_app(argv: list[str] | None = None) -> int:
     started = time.monotonic()
+    if not _has_screen():
+        print(
+            "hushdoc: no screen to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+            "Use 'hushdoc index' and 'hushdoc ask' here, or run the app under xvfb-run.",
+            file=sys.stderr,
+        )
+        return 1
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Hushdoc")
     app.setWindowIcon(app_icon())
@@ -45,6 +60,13 @@ def run_app(argv: list[str] | None = None) -> int:
         lambda: log.info("models ready after %.2f s", time.monotonic() - started)
     )
     return app.exec()
+
+
+def _has_screen() -> bool:
+    """False on a Linux machine without a display, where Qt would abort with a core dump."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _log_unexpected(kind: type[BaseException], error: BaseException, trace: object) -> None:

@@ -51,8 +51,7 @@ def render(out: str, question: str) -> int:
             QTimer.singleShot(TIMEOUT_S * 1000, loop.quit)
             loop.exec()
 
-    if not session.documents():
-        wait(session.index_finished)
+    # The question waits its turn: the models load and the samples index first.
     wait(session.answer_finished, lambda: session.ask(question))
     turn = session.turns[-1] if session.turns else None
     if turn and (turn.answer.citations or turn.answer.sources):

@@ -1,20 +1,28 @@
 """The app's state, without widgets: config, loaded models, the open workspace, its history.
 
 ``Session`` starts every piece of engine work in a ``GeneratorWorker`` and
-reports through signals; the window wires those to the panels. One engine job
-(indexing or a question) runs at a time, because both use the same models.
+reports through signals; the window wires those to the panels. Nothing here
+runs engine work on the GUI thread: even listing a workspace's documents (which
+opens its index) happens in a worker.
+
+One engine job (indexing, removing, or answering) runs at a time, because they
+share the models. A question asked while the models load or documents index
+waits its turn and is answered as soon as they are done; Stop withdraws it.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
+import shutil
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from app.workers import GeneratorWorker
+from app.assets import samples_dir
+from app.workers import GeneratorWorker, call
 from rag.config import Config, save_config
 from rag.embed import Embedder, SentenceTransformerEmbedder
 from rag.engine import Engine
@@ -22,7 +30,7 @@ from rag.errors import HushdocError, ModelError
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.history import Turn, load_history, save_history
-from rag.types import Answer, DocumentInfo, Evidence, IndexReport, Progress
+from rag.types import Answer, DocumentInfo, Evidence, Failure, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
     create_workspace,
@@ -35,36 +43,59 @@ from rag.workspace import (
 log = logging.getLogger(__name__)
 
 SAMPLES_WORKSPACE = "Samples"
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
+SAMPLES_FOLDER = "samples"  # the copy of the sample documents in the data folder
 PROGRESS_INTERVAL_S = 1 / 30
-_MODEL_SETTINGS = (
-    "embedding_model",
-    "generator_model",
-    "context_tokens",
-    "threads",
-    "temperature",
-    "embed_batch",
-)
+SHUTDOWN_WAIT_MS = 5000
+BUSY_MESSAGE = "Wait for the current task to finish (or cancel it) first."
+# Changing one of these settings reloads that model; the other stays loaded.
+_EMBEDDER_SETTINGS = ("embedding_model", "embed_batch")
+_GENERATOR_SETTINGS = ("generator_model", "context_tokens", "threads", "temperature")
 
 Models = tuple[Embedder, TextGenerator | None, str | None]
 
 
-def load_models(config: Config) -> Generator[str, None, Models]:
-    """Load both models; a language model that fails is reported, and indexing still works."""
-    yield "embedding model"
-    embedder = SentenceTransformerEmbedder(config.embedding_model, batch_size=config.embed_batch)
-    yield "language model"
+def load_models(
+    config: Config, *, embedder: Embedder | None = None
+) -> Generator[str, None, Models]:
+    """Load the models (the embedder only if none is given). A language model that fails
+    is reported as the third item, and indexing still works.
+
+    Loading torch and the models creates about half a million Python objects that
+    live as long as the app. A full garbage collection walks them all for about half a
+    second, holding the GIL, and so freezes the window, whichever thread triggers it.
+    So collection is paused while they load, and they are then frozen out of later
+    collections (``gc.freeze``), which stay as quick as in a small program.
+    """
+    gc.disable()
     try:
-        generator: TextGenerator | None = LlamaGenerator(
-            config.generator_model,
-            context_tokens=config.context_tokens,
-            threads=config.generator_threads,
-            temperature=config.temperature,
-        )
-    except ModelError as exc:
-        log.warning("language model not loaded: %s", exc)
-        return embedder, None, str(exc)
-    return embedder, generator, None
+        if embedder is None:
+            yield "embedding model"
+            embedder = SentenceTransformerEmbedder(
+                config.embedding_model, batch_size=config.embed_batch
+            )
+        yield "language model"
+        try:
+            generator: TextGenerator | None = LlamaGenerator(
+                config.generator_model,
+                context_tokens=config.context_tokens,
+                threads=config.generator_threads,
+                temperature=config.temperature,
+            )
+        except ModelError as exc:
+            log.warning("language model not loaded: %s", exc)
+            return embedder, None, str(exc)
+        return embedder, generator, None
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def copy_samples(config: Config) -> Path:
+    """Copy the bundled sample documents into the data folder, where they stay put
+    (an app bundle unpacks its own files to a new temporary folder on every start)."""
+    target = config.data_dir / SAMPLES_FOLDER
+    shutil.copytree(samples_dir(), target, dirs_exist_ok=True)
+    return target
 
 
 class Session(QObject):
@@ -74,14 +105,16 @@ class Session(QObject):
     models_ready = Signal()
     models_failed = Signal(str)
     workspaces_changed = Signal(list, str)
-    documents_changed = Signal(list)
+    documents_changed = Signal(list, list)  # DocumentInfo, and Failure for unsupported files
     index_started = Signal()
     index_progress = Signal(object)
     index_finished = Signal(object)  # IndexReport, or None when cancelled or failed
-    answer_started = Signal(str, object)
+    answer_started = Signal(str, object)  # question, document path or None
+    answer_status = Signal(str)  # why the answer waits, or what it is doing; "" at the end
     answer_piece = Signal(str)
-    answer_finished = Signal(object)  # Turn, or None after an error
+    answer_finished = Signal(object)  # Turn, or None when withdrawn or failed
     history_changed = Signal(list)
+    busy_changed = Signal()
     error = Signal(str)
 
     def __init__(self, config: Config) -> None:
@@ -89,16 +122,21 @@ class Session(QObject):
         self.config = config
         self.embedder: Embedder | None = None
         self.generator: TextGenerator | None = None
+        self.generator_problem: str | None = None
+        self.models_error: str | None = None
         self.engine: Engine | None = None
         self.workspace = ""
         self.turns: list[Turn] = []
         self.job: GeneratorWorker | None = None
         self._model_job: GeneratorWorker | None = None
+        self.answering = False
+        self._queued: tuple[str, str | None] | None = None
         self._pending_index: list[Path] = []
         self._partial: list[str] = []
-        self._asked_in: str | None = None
-        self._finished_turn: Turn | None = None
         self._documents: list[DocumentInfo] = []
+        # Files of a type Hushdoc cannot read, per workspace, as the last runs found them.
+        # The index keeps no record of them, so the list lasts as long as the session.
+        self._unsupported: dict[str, dict[str, Failure]] = {}
 
     # -- startup and models ----------------------------------------------------------------
 
@@ -106,9 +144,9 @@ class Session(QObject):
         """Open a workspace (creating the Samples one on first run) and load the models,
         or use ``models`` already loaded (by another session, or a test)."""
         names = list_workspaces(self.config)
-        if not names and SAMPLES_DIR.is_dir():
+        if not names and samples_dir().is_dir():
             create_workspace(self.config, SAMPLES_WORKSPACE)
-            self._pending_index = [SAMPLES_DIR]
+            self._pending_index = [copy_samples(self.config)]
             names = [SAMPLES_WORKSPACE]
         self.open_workspace(names[0] if names else DEFAULT_WORKSPACE)
         if models is None:
@@ -121,23 +159,36 @@ class Session(QObject):
     def has_models(self) -> bool:
         return self.embedder is not None
 
-    def load_models(self) -> None:
+    def load_models(self, *, embedder: Embedder | None = None) -> None:
+        """Load the models in a worker; ``embedder``, if given, is kept instead of reloaded."""
         self.embedder = self.generator = None
+        self.generator_problem = self.models_error = None
         self.models_loading.emit()
-        worker = GeneratorWorker(lambda: load_models(self.config))
-        worker.signals.returned.connect(self.use_models)
-        worker.signals.errored.connect(self.models_failed)
-        self._model_job = worker.start()
+        config = self.config
+        worker = GeneratorWorker(lambda: load_models(config, embedder=embedder))
+        # Settings changed while models loaded: only the newest load counts.
+        self._model_job = worker
+        worker.signals.returned.connect(lambda m: worker is self._model_job and self.use_models(m))
+        worker.signals.errored.connect(
+            lambda e: worker is self._model_job and self._models_failed(e)
+        )
+        worker.start()
 
     def use_models(self, models: Models) -> None:
-        self.embedder, self.generator, problem = models
+        self.embedder, self.generator, self.generator_problem = models
         self._reopen_engine()
         self.models_ready.emit()
-        if problem:
-            self.models_failed.emit(problem)
+        if self.generator_problem:
+            self.models_failed.emit(self.generator_problem)
         if self._pending_index:
             paths, self._pending_index = self._pending_index, []
             self.index(paths)
+        self._start_queued()
+
+    def _models_failed(self, message: str) -> None:
+        self.models_error = message
+        self.models_failed.emit(message)
+        self._withdraw_queued()
 
     # -- workspaces ------------------------------------------------------------------------
 
@@ -148,12 +199,16 @@ class Session(QObject):
         self.workspace = name
         self._reopen_engine(create=True)
         self.turns = load_history(self.engine.folder) if self.engine else []
+        self._documents = []
         self.workspaces_changed.emit(list_workspaces(self.config), self.workspace)
         self.history_changed.emit(self.turns)
+        self._emit_documents()
         self.refresh_documents()
 
     def create_workspace(self, name: str) -> None:
-        if self._guard(lambda: create_workspace(self.config, name)):
+        if not self._refuse_while_busy() and self._guard(
+            lambda: create_workspace(self.config, name)
+        ):
             self.open_workspace(name)
 
     def rename_workspace(self, new: str) -> None:
@@ -162,6 +217,7 @@ class Session(QObject):
         old = self.workspace
         self._close_engine()
         if self._guard(lambda: rename_workspace(self.config, old, new)):
+            self._unsupported[new] = self._unsupported.pop(old, {})
             self.workspace = ""
             self.open_workspace(new)
         else:
@@ -174,12 +230,13 @@ class Session(QObject):
         if not self._guard(lambda: delete_workspace(self.config, self.workspace)):
             self._reopen_engine()
             return
+        self._unsupported.pop(self.workspace, None)
         names = list_workspaces(self.config)
         self.open_workspace(names[0] if names else DEFAULT_WORKSPACE)
 
     def _refuse_while_busy(self) -> bool:
         if self.busy:
-            self.error.emit("Wait for the current task to finish (or cancel it) first.")
+            self.error.emit(BUSY_MESSAGE)
         return self.busy
 
     def _reopen_engine(self, *, create: bool = False) -> None:
@@ -203,7 +260,7 @@ class Session(QObject):
             self.engine.close()
             self.engine = None
 
-    def _guard(self, action: Any) -> bool:
+    def _guard(self, action: Callable[[], Any]) -> bool:
         try:
             action()
         except HushdocError as exc:
@@ -218,38 +275,62 @@ class Session(QObject):
     # -- documents -------------------------------------------------------------------------
 
     def documents(self) -> list[DocumentInfo]:
-        """The workspace's documents. While a job runs, the list from before it: the engine
-        opens its store lazily, so the GUI thread leaves it alone until the job is done."""
-        if self.engine is None:
-            return []
-        if self.busy:
-            return list(self._documents)
-        try:
-            self._documents = self.engine.documents()
-        except HushdocError as exc:
-            self.error.emit(str(exc))
-            self._documents = []
+        """The workspace's documents as last listed (the list is refreshed after every job)."""
         return list(self._documents)
 
-    def refresh_documents(self) -> None:
-        self.documents_changed.emit(self.documents())
+    def unsupported(self) -> list[Failure]:
+        return list(self._unsupported.get(self.workspace, {}).values())
+
+    def refresh_documents(self, then: Callable[[], None] = lambda: None) -> None:
+        """List the documents in a worker (it opens the index), then emit and call ``then``."""
+        engine = self.engine
+        if engine is None:
+            then()
+            return
+
+        def listed(documents: list[DocumentInfo]) -> None:
+            if engine is self.engine:
+                self._documents = documents
+                self._emit_documents()
+
+        def failed(message: str) -> None:
+            if engine is self.engine:  # a closed workspace's listing fails; that is no news
+                self.error.emit(message)
+
+        worker = GeneratorWorker(call(engine.documents))
+        worker.signals.returned.connect(listed)
+        worker.signals.errored.connect(failed)
+        worker.signals.finished.connect(then)
+        worker.start()
+
+    def _emit_documents(self) -> None:
+        self.documents_changed.emit(self.documents(), self.unsupported())
 
     def remove(self, paths: Iterable[str]) -> None:
-        if self.engine is None or self.busy:
-            return
         engine = self.engine
-        for path in paths:
-            self._guard(lambda p=path: engine.remove(p))
-        self.refresh_documents()
+        if engine is None or self._refuse_while_busy():
+            return
+        unsupported = self._unsupported.get(self.workspace, {})
+        indexed = [p for p in paths if unsupported.pop(p, None) is None]
+        if not indexed:
+            self._emit_documents()
+            return
+        worker = GeneratorWorker(call(lambda: [engine.remove(p) for p in indexed]))
+        worker.signals.errored.connect(self.error)
+        self._run(worker, lambda: None)
 
     @property
     def busy(self) -> bool:
-        return self.job is not None
+        """An engine job runs, or a question waits for one."""
+        return self.job is not None or self._queued is not None
 
     def index(self, paths: Iterable[Path | str], *, prune: bool = False) -> None:
         engine = self.engine
-        if engine is None or self.busy or not self.has_models:
-            self.error.emit("Hushdoc is busy or still loading its models; try again shortly.")
+        if engine is None or not self.has_models:
+            self.error.emit("Hushdoc is still loading its models; add the files again shortly.")
+            return
+        if self.job is not None:  # a waiting question does not block: it waits for this too
+            self.error.emit(BUSY_MESSAGE)
             return
         targets = [Path(p) for p in paths]
         worker = GeneratorWorker(
@@ -259,46 +340,87 @@ class Session(QObject):
         report: list[IndexReport] = []
         worker.signals.returned.connect(report.append)
         worker.signals.errored.connect(self.error)
-        self._run(worker, lambda: self.index_finished.emit(report[0] if report else None))
+        self._run(worker, lambda: self._index_done(report[0] if report else None))
         self.index_started.emit()
 
     def rescan(self) -> None:
-        """Index every known document again: changed ones are replaced, missing ones dropped."""
-        paths = sorted({str(Path(d.path).parent) for d in self.documents()})
-        folders = [p for p in paths if Path(p).is_dir()]
-        self.index(folders or [d.path for d in self.documents()], prune=True)
+        """Index the known documents again: changed ones are replaced, deleted ones dropped."""
+        known = [Path(d.path) for d in self.documents()]
+        self.index([p for p in known if p.exists()], prune=True)
 
     def _on_progress(self, progress: Progress) -> None:
         self.index_progress.emit(progress)
 
-    def cancel(self) -> None:
-        if self.job is not None:
+    def _index_done(self, report: IndexReport | None) -> None:
+        if report is not None and report.skipped:
+            found = self._unsupported.setdefault(self.workspace, {})
+            found.update((f.path, f) for f in report.skipped)
+            self._emit_documents()
+        self.index_finished.emit(report)
+
+    def cancel_indexing(self) -> None:
+        if self.job is not None and not self.answering:
             self.job.abort()
 
-    def _run(self, worker: GeneratorWorker, on_done: Callable[[], None]) -> None:
-        """Start the one engine job; ``on_done`` runs once it has ended and the session is idle."""
+    def _run(
+        self, worker: GeneratorWorker, on_done: Callable[[], None], *, relist: bool = True
+    ) -> None:
+        """Start the one engine job. When it has ended, the documents are listed again
+        (if it may have changed them), ``on_done`` runs, and a waiting question starts."""
         self.job = worker
 
         def done() -> None:
             self.job = None
-            self.refresh_documents()
+            self.answering = False
+            if relist:
+                self.refresh_documents(then=finish)
+            else:
+                finish()
+
+        def finish() -> None:
             on_done()
+            self.busy_changed.emit()
+            self._start_queued()
 
         worker.signals.finished.connect(done)
         worker.start()
+        self.busy_changed.emit()
 
     # -- asking ----------------------------------------------------------------------------
 
     def ask(self, question: str, *, document: str | None = None) -> None:
-        engine = self.engine
-        if engine is None or self.busy or not self.has_models:
-            self.error.emit("Hushdoc is busy or still loading its models; try again shortly.")
-            return
+        """Answer ``question`` now, or as soon as the models are loaded and indexing is done."""
         question = question.strip()
-        if not question:
+        if not question or self.engine is None:
             return
+        if self.answering or self._queued is not None:
+            self.error.emit("Hushdoc is answering a question; wait for it or stop it (Esc).")
+            return
+        problem = self.models_error or self.generator_problem
+        if problem:
+            self.error.emit(problem)
+            return
+        self._queued = (question, document)
+        self.answer_started.emit(question, document)
+        self.busy_changed.emit()
+        self._start_queued()
+
+    def _start_queued(self) -> None:
+        if self._queued is None:
+            return
+        if not self.has_models:
+            self.answer_status.emit("Waiting for the models to load…")
+            return
+        if self.job is not None:
+            self.answer_status.emit("Waiting for indexing to finish…")
+            return
+        engine = self.engine
+        if engine is None:
+            self._withdraw_queued()
+            return
+        (question, document), self._queued = self._queued, None
         self._partial = []
-        self._asked_in = document
+        self.answering = True
         worker: GeneratorWorker
 
         def work() -> Generator[str | Answer, None, None]:
@@ -306,35 +428,52 @@ class Session(QObject):
                 question, path=document, should_stop=lambda: worker.abort_requested
             )
 
+        finished: list[Turn] = []
         worker = GeneratorWorker(work)
-        worker.signals.yielded.connect(self._on_answer_item)
-        worker.signals.aborted.connect(lambda: self._answer_stopped(question, document))
+        worker.signals.yielded.connect(lambda item: self._on_answer_item(item, document, finished))
+        worker.signals.aborted.connect(lambda: self._answer_stopped(question, document, finished))
         worker.signals.errored.connect(self.error)
-        self.answer_started.emit(question, document)
-        self._run(worker, self._answer_done)
+        self.answer_status.emit("Searching your documents…")
+        self._run(worker, lambda: self._answer_done(finished), relist=False)
 
-    def _on_answer_item(self, item: Evidence | str | Answer) -> None:
+    def _answer_done(self, finished: list[Turn]) -> None:
+        if finished:
+            self.history_changed.emit(self.turns)
+        self.answer_status.emit("")
+        self.answer_finished.emit(finished[0] if finished else None)
+
+    def _on_answer_item(
+        self, item: Evidence | str | Answer, document: str | None, out: list[Turn]
+    ) -> None:
         if isinstance(item, Answer):
-            self._add_turn(Turn(item, document=self._asked_in))
+            out.append(self._add_turn(Turn(item, document=document)))
             return
         if isinstance(item, Evidence):
             return
         self._partial.append(item)
         self.answer_piece.emit(item)
 
-    def _answer_stopped(self, question: str, document: str | None) -> None:
+    def _answer_stopped(self, question: str, document: str | None, out: list[Turn]) -> None:
         text = "".join(self._partial).strip() or "(stopped before any answer)"
         answer = Answer(question, text, abstained=False, citations=(), sources=())
-        self._add_turn(Turn(answer, document=document, stopped=True))
+        out.append(self._add_turn(Turn(answer, document=document, stopped=True)))
 
-    def _answer_done(self) -> None:
-        finished = self._finished_turn
-        self._finished_turn = None
-        if finished is not None:
-            self.history_changed.emit(self.turns)
-        self.answer_finished.emit(finished)
+    def stop_answer(self) -> None:
+        """Stop the answer being written, or withdraw a question that waits its turn."""
+        if self.answering and self.job is not None:
+            self.job.abort()
+        else:
+            self._withdraw_queued()
 
-    def _add_turn(self, turn: Turn) -> None:
+    def _withdraw_queued(self) -> None:
+        if self._queued is None:
+            return
+        self._queued = None
+        self.answer_status.emit("")
+        self.answer_finished.emit(None)
+        self.busy_changed.emit()
+
+    def _add_turn(self, turn: Turn) -> Turn:
         self.turns.append(turn)
         if self.engine is not None:
             try:
@@ -342,23 +481,26 @@ class Session(QObject):
             except OSError as exc:
                 log.exception("chat history not saved")
                 self.error.emit(f"The chat history could not be saved ({exc.strerror or exc}).")
-        self._finished_turn = turn
+        return turn
 
     def clear_history(self) -> None:
         self.turns = []
         if self.engine is not None:
-            save_history(self.engine.folder, self.turns)
+            self._guard(lambda: save_history(self.engine.folder, self.turns))
         self.history_changed.emit(self.turns)
 
     # -- settings --------------------------------------------------------------------------
 
     def apply_config(self, config: Config) -> None:
         """Save new settings and apply them: models reload only if a model setting changed."""
-        if self._refuse_while_busy():
+        if self._refuse_while_busy() or not self._guard(lambda: save_config(config)):
             return
-        save_config(config)
         old, self.config = self.config, config
-        reload = any(getattr(old, k) != getattr(config, k) for k in _MODEL_SETTINGS)
+        reload_embedder = _changed(old, config, _EMBEDDER_SETTINGS)
+        reload = reload_embedder or _changed(old, config, _GENERATOR_SETTINGS)
+        keep = None if reload_embedder else self.embedder
+        if reload:
+            self.embedder = self.generator = None
         if old.data_dir != config.data_dir:
             self.workspace = ""
             self._close_engine()
@@ -367,9 +509,16 @@ class Session(QObject):
         else:
             self._reopen_engine()
         if reload:
-            self._close_engine()
-            self.load_models()
+            self.load_models(embedder=keep)
 
-    def shutdown(self) -> None:
-        self.cancel()
+    def shutdown(self, *, wait_ms: int = SHUTDOWN_WAIT_MS) -> None:
+        """Stop the running job, wait for the workers to let go of the index, close it."""
+        self._queued = None
+        if self.job is not None:
+            self.job.abort()
+        QThreadPool.globalInstance().waitForDone(wait_ms)
         self._close_engine()
+
+
+def _changed(old: Config, new: Config, names: tuple[str, ...]) -> bool:
+    return any(getattr(old, name) != getattr(new, name) for name in names)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -13,17 +15,27 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from rag.config import Config
+from app.look import warning_text
+from rag.config import Config, config_path, default_data_dir
 from rag.errors import ConfigError, HushdocError
-from rag.generate import bundled_generator_path
+from rag.generate import bundled_generator_path, check_gguf
 
+# The labels of the settings this dialog edits, to name them as the user sees them.
+LABELS = {
+    "generator_model": "Language model",
+    "threads": "Threads",
+    "context_tokens": "Context size",
+    "answer_tokens": "Answer length",
+    "top_k": "Number of sources",
+    "embedding_model": "Embedding model folder",
+    "data_dir": "Data folder",
+}
 _QUANT = re.compile(r"(?i)(?<![a-z0-9])(i?q\d(?:_[a-z0-9]+)*|f16|f32|bf16)(?![a-z0-9])")
 
 
@@ -88,6 +100,7 @@ class SettingsDialog(QDialog):
         self.result_config: Config | None = None
         self.model = PathField(config.generator_model, folder=False, file_filter="GGUF (*.gguf)")
         self.model_info = QLabel(describe_gguf(config.generator_model))
+        self.model_info.setTextFormat(Qt.TextFormat.PlainText)
         self.model.edit.textChanged.connect(
             lambda: self.model_info.setText(describe_gguf(self.model.value()))
         )
@@ -97,6 +110,7 @@ class SettingsDialog(QDialog):
         self.sources = _spin(config.top_k, 1, 50, "passages given to the model")
         self.embedding = PathField(config.embedding_model, folder=True)
         self.data_dir = PathField(config.data_dir, folder=True)
+        self.data_dir.edit.setPlaceholderText(str(default_data_dir()))
 
         form = QFormLayout()
         form.addRow("Language model (GGUF):", self.model)
@@ -107,21 +121,45 @@ class SettingsDialog(QDialog):
         form.addRow("Number of sources:", self.sources)
         form.addRow("Embedding model folder:", self.embedding)
         form.addRow("Data folder:", self.data_dir)
+        where = QLabel(f"Settings are saved in {config_path()}")
+        where.setTextFormat(Qt.TextFormat.PlainText)
+        where.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        form.addRow("", where)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        palette = self.error_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, warning_text(self.palette()))
+        self.error_label.setPalette(palette)
+        self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.error_label)
         layout.addWidget(buttons)
 
     def build_config(self) -> Config:
-        """The edited settings, validated; raises ``ConfigError`` with a readable message."""
+        """The edited settings, validated; raises a ``HushdocError`` that says what to fix."""
+        model = self.model.value()
+        if model is not None:
+            check_gguf(model)
+        data_dir = self.data_dir.value() or default_data_dir()
+        if data_dir.exists() and not data_dir.is_dir():
+            raise ConfigError(f"The data folder {data_dir} is a file. Choose a folder.")
+        embedding = self.embedding.value()
+        if embedding is not None and not embedding.is_dir():
+            raise ConfigError(
+                f"The embedding model folder {embedding} does not exist. Choose the folder "
+                "of a sentence-transformers model, or press Default for the bundled one."
+            )
         return self.config.with_changes(
-            generator_model=self.model.value(),
-            embedding_model=self.embedding.value(),
-            data_dir=self.data_dir.value() or self.config.data_dir,
+            generator_model=model,
+            embedding_model=embedding,
+            data_dir=data_dir,
             threads=self.threads.value(),
             context_tokens=self.context.value(),
             answer_tokens=self.answer.value(),
@@ -131,10 +169,18 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             self.result_config = self.build_config()
-        except ConfigError as exc:
-            QMessageBox.warning(self, "Invalid setting", str(exc))
+        except HushdocError as exc:
+            self.error_label.setText(readable(str(exc)))
+            self.error_label.show()
             return
         super().accept()
+
+
+def readable(message: str) -> str:
+    """A config message with each setting's name as the dialog labels it."""
+    for name, label in LABELS.items():
+        message = message.replace(f"'{name}'", f"'{label}'")
+    return message
 
 
 def _spin(value: int, low: int, high: int, tip: str) -> QSpinBox:

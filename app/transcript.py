@@ -89,7 +89,7 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
                 f'<span style="color:{muted}">{plain(snippet(c.text))}</span></td></tr>'
             )
         parts.append("</table>")
-    parts.append("<hr>")
+    parts.append("<p></p>")  # a blank line between turns
     return "".join(parts)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,12 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.look import PAGE_HIGHLIGHT, text_highlight
 from app.passage import passage_rects, span_rects
 from app.workers import GeneratorWorker, call
 from rag.load import load_document
 from rag.types import Citation, LoadedDocument
-
-HIGHLIGHT = QColor(255, 210, 0, 110)
 
 
 class PageCanvas(QWidget):
@@ -61,7 +60,7 @@ class PageCanvas(QWidget):
                 rect.width() * self.scale,
                 rect.height() * self.scale,
             )
-            painter.fillRect(scaled.adjusted(-1, -1, 1, 1), HIGHLIGHT)
+            painter.fillRect(scaled.adjusted(-1, -1, 1, 1), PAGE_HIGHLIGHT)
 
 
 class SourceViewer(QWidget):
@@ -80,9 +79,20 @@ class SourceViewer(QWidget):
         self._worker: GeneratorWorker | None = None
         self._find_at = (0, 0)
 
-        self.title = QLabel("Click a citation to see its source here.")
+        self.title = QLabel("Source")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.empty = QLabel(
+            "Click a citation [n] or a source card to see the passage here, "
+            "highlighted on its page."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.empty.setMargin(24)
         self.prev_button = QToolButton(text="◀", toolTip="Previous page")
         self.next_button = QToolButton(text="▶", toolTip="Next page")
         self.page_label = QLabel()
@@ -98,6 +108,7 @@ class SourceViewer(QWidget):
         self.pdf_area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.text_view = QPlainTextEdit(readOnly=True)
         self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
         self.stack.addWidget(self.pdf_area)
         self.stack.addWidget(self.text_view)
 
@@ -117,7 +128,6 @@ class SourceViewer(QWidget):
         self.next_button.clicked.connect(lambda: self._step_page(1))
         self.open_button.clicked.connect(self.open_externally)
         self.find_box.returnPressed.connect(lambda: self.find_next(self.find_box.text()))
-        QShortcut(QKeySequence.StandardKey.Find, self, self.start_find)
         close_find = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.find_box, self.find_box.hide)
         close_find.setContext(Qt.ShortcutContext.WidgetShortcut)
         self._update_page_controls()
@@ -131,6 +141,7 @@ class SourceViewer(QWidget):
         self.title.setToolTip(citation.path)
         self.open_button.setEnabled(True)
         self.highlight_rects, self.text_span = [], None
+        self._find_at = (0, 0)
         if Path(citation.path).suffix.lower() == ".pdf":
             self._show_pdf(citation)
         else:
@@ -205,9 +216,11 @@ class SourceViewer(QWidget):
         self.text_view.ensureCursorVisible()
         cursor.setPosition(start)
         cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
+        background, foreground = text_highlight(self.palette())
         selection = QTextEdit.ExtraSelection()
         selection.cursor = cursor  # type: ignore[attr-defined]
-        selection.format.setBackground(HIGHLIGHT)  # type: ignore[attr-defined]
+        selection.format.setBackground(background)  # type: ignore[attr-defined]
+        selection.format.setForeground(foreground)  # type: ignore[attr-defined]
         self.text_view.setExtraSelections([selection])
         cursor.setPosition(start)
         self.text_view.setTextCursor(cursor)
@@ -227,7 +240,7 @@ class SourceViewer(QWidget):
 
     def find_next(self, query: str) -> bool:
         """Find ``query`` after the last match (wrapping around); True if found."""
-        if not query.strip():
+        if not query.strip() or self.stack.currentWidget() is self.empty:
             return False
         if self.stack.currentWidget() is self.text_view:
             found = self.text_view.find(query)

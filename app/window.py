@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
@@ -15,21 +14,21 @@ from PySide6.QtWidgets import (
     QSplitter,
 )
 
+from app.assets import icon_path
 from app.chat import ChatPanel
 from app.library import LibraryPanel
 from app.session import Session
 from app.settings import SettingsDialog
 from app.viewer import SourceViewer
-from rag.types import Citation, DocumentInfo, IndexReport
+from rag.history import Turn
+from rag.types import Citation, DocumentInfo, Failure, IndexReport
 
 log = logging.getLogger(__name__)
 
-ICON_PATH = Path(__file__).resolve().parent.parent / "assets" / "hushdoc.svg"
-SHUTDOWN_WAIT_MS = 5000
-
 
 def app_icon() -> QIcon:
-    return QIcon(str(ICON_PATH)) if ICON_PATH.is_file() else QIcon()
+    path = icon_path()
+    return QIcon(str(path)) if path.is_file() else QIcon()
 
 
 class MainWindow(QMainWindow):
@@ -37,6 +36,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.last_error = ""
+        self.setWindowTitle("Hushdoc")
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self.library = LibraryPanel()
@@ -47,8 +47,15 @@ class MainWindow(QMainWindow):
         for widget in (self.library, self.chat, self.viewer):
             splitter.addWidget(widget)
         splitter.setSizes([300, 520, 460])
+        splitter.setContentsMargins(8, 8, 8, 0)
         self.setCentralWidget(splitter)
+        # The models' state stays on the left of the status bar; passing messages cover it
+        # for a few seconds. The model in use is on the right.
+        self.model_state = QLabel()
         self.model_label = QLabel()
+        for label in (self.model_state, self.model_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addWidget(self.model_state, 1)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_actions()
         self._connect()
@@ -69,28 +76,38 @@ class MainWindow(QMainWindow):
             "Add files…", QKeySequence.StandardKey.Open, self.library.choose_files
         )
         self.add_folder_action = action("Add folder…", None, self.library.choose_folder)
+        self.rescan_action = action("Re-scan changed files", None, self.session.rescan)
         self.settings_action = action("Settings…", "Ctrl+,", self.open_settings)
         self.focus_action = action("Ask a question", "Ctrl+L", self.focus_question)
+        self.find_action = action("Find in document", QKeySequence.StandardKey.Find, self.find)
         quit_action = action("Quit", QKeySequence.StandardKey.Quit, self.close)
         menu = self.menuBar().addMenu("&File")
-        for act in (self.add_files_action, self.add_folder_action, self.settings_action):
+        for act in (self.add_files_action, self.add_folder_action, self.rescan_action):
             menu.addAction(act)
         menu.addSeparator()
+        menu.addAction(self.settings_action)
+        menu.addSeparator()
         menu.addAction(quit_action)
-        self.menuBar().addMenu("&Chat").addAction(self.focus_action)
+        chat = self.menuBar().addMenu("&Chat")
+        chat.addAction(self.focus_action)
+        chat.addAction("Copy as Markdown", self.chat.copy_markdown)
+        chat.addAction("Export as Markdown…", self.chat.choose_export)
+        self.menuBar().addMenu("&View").addAction(self.find_action)
 
     def _connect(self) -> None:
         s, lib, chat = self.session, self.library, self.chat
         s.models_loading.connect(self._models_loading)
         s.models_ready.connect(self._models_ready)
-        s.models_failed.connect(self.show_error)
+        s.models_failed.connect(self._models_failed)
         s.error.connect(self.show_error)
         s.workspaces_changed.connect(self._workspaces_changed)
         s.documents_changed.connect(self._documents_changed)
-        s.index_started.connect(lambda: (lib.set_running(True), self._update_state()))
+        s.busy_changed.connect(self._update_state)
+        s.index_started.connect(lambda: lib.set_running(True))
         s.index_progress.connect(lib.show_progress)
         s.index_finished.connect(self._index_finished)
-        s.answer_started.connect(lambda q, d: (chat.begin_answer(q, d), self._update_state()))
+        s.answer_started.connect(chat.begin_answer)
+        s.answer_status.connect(chat.show_status)
         s.answer_piece.connect(chat.append_piece)
         s.answer_finished.connect(self._answer_finished)
         s.history_changed.connect(chat.set_turns)
@@ -104,37 +121,50 @@ class MainWindow(QMainWindow):
         lib.rescan_requested.connect(s.rescan)
         lib.cancel_requested.connect(self._cancel_indexing)
         chat.ask_requested.connect(lambda q, d: s.ask(q, document=d))
-        chat.stop_requested.connect(s.cancel)
-        chat.clear_requested.connect(s.clear_history)
+        chat.stop_requested.connect(s.stop_answer)
+        chat.clear_requested.connect(self.clear_history)
         chat.citation_clicked.connect(self.show_citation)
+        chat.error.connect(self.show_error)
         self.viewer.error.connect(self.show_error)
 
     def _update_state(self) -> None:
-        ready, busy = self.session.has_models, self.session.busy
+        s = self.session
+        ready, busy = s.has_models, s.busy
         self.library.set_enabled_actions(ready=ready, busy=busy)
-        self.chat.set_state(ready=ready, busy=busy)
-        self.add_files_action.setEnabled(ready and not busy)
-        self.add_folder_action.setEnabled(ready and not busy)
+        self.chat.set_state(can_ask=s.engine is not None and not s.models_error, busy=busy)
+        for act in (self.add_files_action, self.add_folder_action, self.rescan_action):
+            act.setEnabled(ready and not busy)
         self.settings_action.setEnabled(not busy)
 
     # -- session events -------------------------------------------------------------------
 
     def _models_loading(self) -> None:
-        self.statusBar().showMessage("Loading models…")
+        self.model_state.setText("Loading models…")
+        self.model_label.clear()
         self._update_state()
 
     def _models_ready(self) -> None:
-        self.statusBar().showMessage("Ready")
+        self.model_state.setText("Ready")
         generator = self.session.generator
-        self.model_label.setText(getattr(generator, "name", "no language model"))
+        if generator is None:
+            self.model_label.setText("No language model (see Settings)")
+        else:
+            self.model_label.setText(f"Model: {getattr(generator, 'name', 'custom')}")
+        self._update_state()
+
+    def _models_failed(self, message: str) -> None:
+        self.show_error(message)
+        if self.session.models_error:
+            self.model_state.setText("The models could not be loaded; see Settings.")
         self._update_state()
 
     def _workspaces_changed(self, names: list[str], current: str) -> None:
         self.setWindowTitle(f"Hushdoc — {current}")
         self.library.set_workspaces(names, current)
+        self.chat.workspace = current
 
-    def _documents_changed(self, documents: list[DocumentInfo]) -> None:
-        self.library.set_documents(documents)
+    def _documents_changed(self, documents: list[DocumentInfo], unsupported: list[Failure]) -> None:
+        self.library.set_documents(documents, unsupported)
         self.chat.set_documents([d.path for d in documents if d.status == "indexed"])
         self._update_state()
 
@@ -145,10 +175,10 @@ class MainWindow(QMainWindow):
     def _cancel_indexing(self) -> None:
         self.library.cancel_button.setEnabled(False)
         self.library.progress_label.setText("Stopping after the current step…")
-        self.session.cancel()
+        self.session.cancel_indexing()
 
-    def _answer_finished(self, _turn: object) -> None:
-        self.chat.end_answer()
+    def _answer_finished(self, turn: Turn | None) -> None:
+        self.chat.end_answer(turn)
         self._update_state()
 
     def show_citation(self, citation: Citation) -> None:
@@ -167,6 +197,16 @@ class MainWindow(QMainWindow):
 
     def focus_question(self) -> None:
         self.chat.question.setFocus()
+
+    def find(self) -> None:
+        self.viewer.start_find()
+
+    def clear_history(self) -> None:
+        answer = QMessageBox.question(
+            self, "Clear chat", f"Clear the chat history of '{self.session.workspace}'?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.session.clear_history()
 
     def create_workspace(self) -> None:
         name, ok = QInputDialog.getText(self, "New workspace", "Name (a matter, patient, project):")
@@ -196,7 +236,5 @@ class MainWindow(QMainWindow):
             self.session.apply_config(dialog.result_config)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.session.cancel()
-        QThreadPool.globalInstance().waitForDone(SHUTDOWN_WAIT_MS)
         self.session.shutdown()
         super().closeEvent(event)

@@ -25,6 +25,7 @@ from rag.errors import HushdocError
 log = logging.getLogger(__name__)
 
 GeneratorFactory = Callable[[], Generator[Any, Any, Any]]
+_alive: set[GeneratorWorker] = set()
 
 
 class WorkerSignals(QObject):
@@ -49,13 +50,13 @@ class GeneratorWorker(QRunnable):
 
     def __init__(self, factory: GeneratorFactory, *, throttle_s: float = 0.0) -> None:
         super().__init__()
-        # The pool owns and deletes the runnable after ``run``; callers keep
-        # ``signals`` (a separate QObject) and may still call ``abort``.
+        # Python owns the worker, and ``_alive`` keeps it (with its signals) until
+        # ``finished`` has reached the GUI thread, so a caller need not hold on to it.
+        self.setAutoDelete(False)
         self.signals = WorkerSignals()
         self._factory = factory
         self._throttle_s = throttle_s
         self._abort = False
-        self.is_running = False
 
     @property
     def abort_requested(self) -> bool:
@@ -66,7 +67,8 @@ class GeneratorWorker(QRunnable):
         self._abort = True
 
     def start(self, pool: QThreadPool | None = None) -> GeneratorWorker:
-        self.is_running = True
+        _alive.add(self)
+        self.signals.finished.connect(lambda: _alive.discard(self))
         (pool or QThreadPool.globalInstance()).start(self)
         return self
 
@@ -84,7 +86,6 @@ class GeneratorWorker(QRunnable):
                 f"Unexpected error: {type(exc).__name__}: {exc}. Details are in the log file."
             )
         finally:
-            self.is_running = False
             signals.finished.emit()
 
     def _drive(self) -> None:

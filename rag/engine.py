@@ -34,6 +34,7 @@ from rag.store import (
     DocumentRecord,
     Manifest,
     Store,
+    check_manifest,
     read_manifest,
 )
 from rag.types import (
@@ -79,6 +80,7 @@ class Engine:
         self._embedder = embedder
         self._generator = generator
         self._store: Store | None = None
+        self._store_checked = False
         # Front ends call the engine from worker threads and the GUI thread alike; the
         # lazily loaded parts must be created once, whoever asks first.
         self._lock = threading.RLock()
@@ -110,7 +112,7 @@ class Engine:
     def store(self) -> Store:
         """The store, checked against the selected embedding model (which this loads)."""
         with self._lock:
-            if self._store is None:
+            if self._store is None or not self._store_checked:
                 expected = Manifest(
                     schema_version=SCHEMA_VERSION,
                     embedding_model=self.embedder.identity,
@@ -118,7 +120,11 @@ class Engine:
                     chunk_tokens=min(self.config.chunk_tokens, self.embedder.max_tokens),
                     overlap_tokens=self.config.overlap_tokens,
                 )
-                self._store = Store.open(self.folder, expected=expected)
+                if self._store is None:
+                    self._store = Store.open(self.folder, expected=expected)
+                else:  # opened by _existing_store, for listing, before any model was chosen
+                    check_manifest(self.folder, self._store.manifest, expected)
+                self._store_checked = True
             return self._store
 
     def _existing_store(self) -> Store | None:
@@ -141,6 +147,7 @@ class Engine:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+                self._store_checked = False
 
     # -- indexing -------------------------------------------------------------------------
 

@@ -114,17 +114,7 @@ class Store:
         manifest_path = folder / MANIFEST_NAME
         if manifest_path.exists():
             manifest = read_manifest(folder)
-            if manifest.embedding_model != expected.embedding_model:
-                raise StoreError(
-                    f"The workspace in {folder} was indexed with the embedding model "
-                    f"'{manifest.embedding_model}', but '{expected.embedding_model}' is "
-                    "selected. Select the original model, or create a new workspace."
-                )
-            if manifest.schema_version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"The workspace in {folder} was written by a newer Hushdoc "
-                    f"(schema {manifest.schema_version}). Update Hushdoc to open it."
-                )
+            check_manifest(folder, manifest, expected)
         else:
             manifest = expected
             write_atomic(manifest_path, json.dumps(asdict(manifest), indent=2).encode())
@@ -461,6 +451,21 @@ def read_manifest(folder: Path) -> Manifest:
             f"The workspace manifest {path} is unreadable ({exc}). Restore it from a backup, "
             "or delete the workspace and index its documents again."
         ) from exc
+
+
+def check_manifest(folder: Path, manifest: Manifest, expected: Manifest) -> None:
+    """Refuse a store built with another embedding model or by a newer Hushdoc."""
+    if manifest.embedding_model != expected.embedding_model:
+        raise StoreError(
+            f"The workspace in {folder} was indexed with the embedding model "
+            f"'{manifest.embedding_model}', but '{expected.embedding_model}' is "
+            "selected. Select the original model, or create a new workspace."
+        )
+    if manifest.schema_version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The workspace in {folder} was written by a newer Hushdoc "
+            f"(schema {manifest.schema_version}). Update Hushdoc to open it."
+        )
 
 
 def fts_query(text: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Generator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QThreadPool, QUrl  # noqa: E402
+from PySide6.QtCore import Qt, QThreadPool, QUrl  # noqa: E402
 from PySide6.QtWidgets import QTextBrowser  # noqa: E402
 
 from app.chat import ChatPanel  # noqa: E402
@@ -116,11 +116,9 @@ def test_clicking_a_cite_link_emits_its_citation(qtbot) -> None:
 
 
 def test_enter_sends_and_shift_enter_adds_a_line(qtbot) -> None:
-    from PySide6.QtCore import Qt
-
     chat = ChatPanel()
     qtbot.addWidget(chat)
-    chat.set_state(ready=True, busy=False)
+    chat.set_state(can_ask=True, busy=False)
     qtbot.keyClicks(chat.question, "first line")
     qtbot.keyClick(chat.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClicks(chat.question, "second")
@@ -174,6 +172,45 @@ def test_settings_persist_and_invalid_ones_are_refused(qtbot) -> None:
     dialog.answer.setValue(400)  # more than half the context
     with pytest.raises(ConfigError, match="answer_tokens"):
         dialog.build_config()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("model", "missing.gguf", "missing.gguf does not exist. Choose a GGUF file"),
+        ("model", "junk.gguf", "junk.gguf is not a GGUF model file"),
+        ("embedding", "no-such-folder", "no-such-folder does not exist. Choose the folder"),
+        ("data_dir", "a-file.txt", "a-file.txt is a file. Choose a folder."),
+    ],
+)
+def test_the_settings_dialog_says_what_is_wrong_and_stays_open(
+    qtbot, tmp_path, field, value, message
+) -> None:
+    (tmp_path / "junk.gguf").write_bytes(b"not a model")
+    (tmp_path / "a-file.txt").write_text("x")
+    dialog = SettingsDialog(Config())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    getattr(dialog, field).edit.setText(str(tmp_path / value))
+    dialog.accept()
+    assert dialog.isVisible() and dialog.result_config is None
+    assert dialog.error_label.isVisibleTo(dialog) and message in dialog.error_label.text()
+
+
+def test_a_range_error_names_the_setting_as_the_dialog_labels_it(qtbot) -> None:
+    dialog = SettingsDialog(Config())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.context.setValue(512)
+    dialog.answer.setValue(400)
+    dialog.accept()
+    assert dialog.result_config is None
+    assert dialog.error_label.text() == (
+        "Setting 'Answer length' is 400; it must be between 16 and 256."
+    )
+    dialog.answer.setValue(200)
+    dialog.accept()
+    assert dialog.result_config is not None and dialog.result_config.answer_tokens == 200
 
 
 def test_gguf_description_shows_name_size_and_quantization(tmp_path: Path) -> None:
@@ -230,3 +267,144 @@ def test_workspaces_are_created_renamed_and_deleted_with_their_history(qtbot, ho
     session.create_workspace("../escape")
     assert errors and "not a valid workspace name" in errors[0]
     session.shutdown()
+
+
+def test_open_in_system_viewer_hands_the_file_to_the_desktop(qtbot, monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    from app.viewer import SourceViewer
+
+    opened: list[QUrl] = []
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url) or True)
+    )
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    assert not viewer.open_button.isEnabled()
+    pdf = DATA / "mutual-nda.pdf"
+    with qtbot.waitSignal(viewer.shown):
+        viewer.show_citation(Citation(1, str(pdf), 1, 0, 20, "MUTUAL NON-DISCLOSURE"))
+    qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
+    assert [url.toLocalFile() for url in opened] == [str(pdf)]
+
+
+# -- library ----------------------------------------------------------------------------------
+
+
+def test_library_shows_each_status_with_its_detail(qtbot) -> None:
+    from app.library import LibraryPanel
+    from rag.types import DocumentInfo, Failure
+
+    def info(name: str, status: str, error: str | None = None) -> DocumentInfo:
+        pages, chunks = (3, 7) if status == "indexed" else (0, 0)
+        return DocumentInfo(f"/m/{name}", status, "pdf", pages, chunks, 1, 0.0, "", error, ())
+
+    library = LibraryPanel()
+    qtbot.addWidget(library)
+    library.show()
+    library.set_documents(
+        [info("brief.pdf", "indexed"), info("scan.pdf", "failed", "no text layer; OCR it")],
+        [Failure("/m/email.msg", "unsupported file type")],
+    )
+    rows = [library.documents.item(i) for i in range(library.documents.count())]
+    assert [r.text() for r in rows] == [
+        "brief.pdf — 3 pages, 7 passages",
+        "scan.pdf — failed",
+        "email.msg — unsupported type",
+    ]
+    assert "no text layer; OCR it" in rows[1].toolTip()
+    assert "Not indexed" in rows[2].toolTip()
+    rows[1].setSelected(True)
+    assert library.detail.isVisible() and "no text layer; OCR it" in library.detail.text()
+    assert not library.placeholder.isVisible()
+    library.set_documents([], [])
+    assert library.placeholder.isVisible() and not library.detail.isVisible()
+
+
+# -- look -------------------------------------------------------------------------------------
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG contrast ratio of two colours (4.5 is the minimum for body text)."""
+
+    def luminance(color) -> float:
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+        rgb = (channel(color.redF()), channel(color.greenF()), channel(color.blueF()))
+        return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_highlights_and_warnings_read_on_the_light_and_the_dark_palette(qtbot, scheme) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from app.look import text_highlight, warning_text
+    from app.viewer import SourceViewer
+
+    palette = QPalette(QColor("#f5f5f5") if scheme == "light" else QColor("#202124"))
+    base = palette.color(QPalette.ColorRole.Base)
+    background, foreground = text_highlight(palette)
+    assert contrast_ratio(background, foreground) >= 7
+    assert contrast_ratio(warning_text(palette), base) >= 4.5
+
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    viewer.setPalette(palette)
+    notes = DATA / "notes.md"
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        viewer.show_citation(Citation(1, str(notes), None, 0, 10, notes.read_text()[:10]))
+    selection = viewer.text_view.extraSelections()[0]
+    assert selection.format.background().color() == background
+    assert selection.format.foreground().color() == foreground
+
+
+# -- packaging --------------------------------------------------------------------------------
+
+
+def test_the_icon_and_samples_are_found_in_an_installed_wheel(tmp_path: Path) -> None:
+    """Built and unpacked like a non-editable install: the assets travel as package data."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    source = tmp_path / "source"
+    for name in ("app", "rag", "assets"):
+        shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", "-w", str(tmp_path / "dist"), str(source)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = tmp_path / "site"
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("hushdoc-*.whl"))) as wheel:
+        wheel.extractall(site)
+    probe = (
+        "from app.assets import icon_path, samples_dir; "
+        "print(icon_path()); print(*sorted(p.name for p in samples_dir().iterdir()))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env | {"PYTHONPATH": str(site)},
+        check=True, capture_output=True, text=True,
+    ).stdout.split("\n")  # fmt: skip
+    assert Path(out[0]) == site / "hushdoc_assets" / "hushdoc.svg" and Path(out[0]).is_file()
+    assert out[1] == "discharge-summary.pdf mutual-nda.pdf"
+
+
+def test_without_a_screen_the_app_says_to_use_the_command_line(monkeypatch, capsys) -> None:
+    from app.main import run_app
+
+    monkeypatch.setattr("sys.platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert run_app([]) == 1
+    message = capsys.readouterr().err
+    assert "no screen" in message and "hushdoc index" in message and "hushdoc ask" in message

@@ -185,6 +185,20 @@ def test_workspace_refuses_another_embedding_model(engine, docs, embedder, hushd
         _ = other.store
 
 
+def test_listing_first_does_not_skip_the_embedding_model_check(
+    engine, docs, embedder, hushdoc_home
+):
+    """A front end lists a workspace's documents before its models load; indexing
+    afterwards must still refuse another embedding model."""
+    run_index(engine, [docs / "notes.md"])
+    engine.close()
+    other = Engine(Config(data_dir=hushdoc_home), "test", embedder=_OtherEmbedder(embedder))
+    assert [Path(d.path).name for d in other.documents()] == ["notes.md"]
+    with pytest.raises(StoreError, match="embedding model"):
+        run_index(other, [docs / "mutual-nda.pdf"])
+    other.close()
+
+
 def test_missing_workspace_is_a_clear_error(hushdoc_home):
     with pytest.raises(WorkspaceError, match="no workspace named 'nowhere'"):
         Engine(Config(data_dir=hushdoc_home), "nowhere")
