@@ -112,6 +112,7 @@ class Session(QObject):
     answer_started = Signal(str, object)  # question, document path or None
     answer_status = Signal(str)  # why the answer waits, or what it is doing; "" at the end
     answer_piece = Signal(str)
+    answer_evidence = Signal(object)  # Evidence: the key passages, before any generated text
     answer_finished = Signal(object)  # Turn, or None when withdrawn or failed
     history_changed = Signal(list)
     busy_changed = Signal()
@@ -449,6 +450,7 @@ class Session(QObject):
             out.append(self._add_turn(Turn(item, document=document)))
             return
         if isinstance(item, Evidence):
+            self.answer_evidence.emit(item)
             return
         self._partial.append(item)
         self.answer_piece.emit(item)

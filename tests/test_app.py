@@ -386,6 +386,16 @@ def test_answer_streams_and_a_citation_opens_the_pdf_page_with_the_passage_highl
     qtbot.keyClick(viewer.find_box, Qt.Key.Key_Return)
     assert viewer.highlight_rects and viewer.current_page == 1
 
+    # The key passage leads the answer; its link highlights just that sentence.
+    assert window.chat.transcript.toPlainText().index("Key passages") < (
+        window.chat.transcript.toPlainText().index("Hushdoc:")
+    )
+    key = turn.answer.key_passages[0]
+    assert "target INR" in key.text
+    with qtbot.waitSignal(window.viewer.shown, timeout=10_000):
+        click_anchor(qtbot, window, "cite:0/k0")
+    assert viewer.current_page == key.page and viewer.highlight_rects
+
     saved = load_history(window.session.engine.folder)
     assert [t.question for t in saved] == [INR_QUESTION]
     assert "discharge-summary.pdf, page 1" in window.chat.markdown()
