@@ -59,6 +59,14 @@ class Config:
     temperature: float = 0.0
     # Cosine similarity below which the best passage is taken as "not relevant".
     min_relevance: float = 0.30
+    # Per-file limits: a file over one is reported, not indexed. 100 MB holds some 50,000
+    # pages of text; bigger files are nearly always data dumps, archives or image-only
+    # scans, which a laptop CPU would take hours to embed. 10 million characters (about
+    # 5,000 dense pages) embed in minutes. No real page's text decompresses to 32 MB.
+    max_file_mb: int = 100
+    max_pdf_pages: int = 5000
+    max_text_chars: int = 10_000_000
+    max_stream_mb: int = 32
 
     def __post_init__(self) -> None:
         for name in ("data_dir", "embedding_model", "generator_model"):
@@ -74,6 +82,13 @@ class Config:
         _check_range("threads", self.threads, 0, 256)
         _check_range("temperature", self.temperature, 0.0, 2.0)
         _check_range("min_relevance", self.min_relevance, -1.0, 1.0)
+        _check_range("max_file_mb", self.max_file_mb, 1, 4096)
+        _check_range("max_pdf_pages", self.max_pdf_pages, 1, 1_000_000)
+        _check_range("max_text_chars", self.max_text_chars, 10_000, 1_000_000_000)
+        _check_range("max_stream_mb", self.max_stream_mb, 1, 4096)
+        for name in ("max_file_mb", "max_pdf_pages", "max_text_chars", "max_stream_mb"):
+            if not isinstance(getattr(self, name), int):
+                raise ConfigError(f"Setting '{name}' must be a whole number.")
 
     @property
     def workspaces_dir(self) -> Path:
