@@ -27,7 +27,7 @@ from rag.errors import DocumentError, UnsupportedFormat
 from rag.types import DocumentKind, LoadedDocument, Page
 
 if TYPE_CHECKING:
-    from pypdf import PdfReader
+    from pypdf import PageObject, PdfReader
 
     from rag.config import Config
 
@@ -49,8 +49,11 @@ SUPPORTED_SUFFIXES: dict[str, DocumentKind] = {
     ".htm": "html",
 }
 
-# Below this many visible characters a PDF has no usable text layer.
+# Below this many visible characters a PDF page has no usable text layer.
 MIN_PDF_TEXT_CHARS = 20
+# A page that shows an image and has fewer characters than this is a scan: its text is at
+# most a stamp or a header line (court filings get one from the e-filing system).
+MIN_SCANNED_PAGE_CHARS = 100
 # Share of control characters above which decoded "text" is really binary data.
 MAX_CONTROL_SHARE = 0.05
 
@@ -173,6 +176,7 @@ class _PdfPages:
 
     pages: list[Page]
     empty: list[int]
+    images: list[int]
     unreadable: list[int]
     oversized: list[int]
     redacted: list[int]
@@ -192,7 +196,9 @@ def _open_pdf(path: Path, limits: Limits) -> PdfReader:
     except DocumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise DocumentError(path, f"not a readable PDF ({_short(exc)})") from exc
+        raise DocumentError(
+            path, f"not a readable PDF: the file is damaged or incomplete ({_short(exc)})"
+        ) from exc
     if page_count == 0:
         raise DocumentError(path, "the PDF has no pages")
     if page_count > limits.pdf_pages:
@@ -209,7 +215,7 @@ def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
 
     from rag.redaction import drop_covered_text
 
-    result = _PdfPages([], [], [], [], [])
+    result = _PdfPages([], [], [], [], [], [])
     characters = 0
     for number in range(1, len(reader.pages) + 1):
         text = ""
@@ -220,6 +226,8 @@ def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
             elif drop_covered_text(page):
                 result.redacted.append(number)
             text = clean_text(page.extract_text() or "")
+            if _shows_image(page):
+                result.images.append(number)
         except LimitReachedError as exc:
             log.info("%s: page %d over a limit: %s", path, number, exc)
             result.oversized.append(number)
@@ -238,7 +246,14 @@ def _checked_pdf(
 ) -> LoadedDocument:
     pages = read.pages
     visible = sum(len(p.text.strip()) for p in pages)
-    if visible < MIN_PDF_TEXT_CHARS:
+    scanned = set(read.images)
+    textless = [
+        p.number
+        for p in pages
+        if len(p.text.strip()) < MIN_PDF_TEXT_CHARS
+        or (p.number in scanned and len(p.text.strip()) < MIN_SCANNED_PAGE_CHARS)
+    ]
+    if len(textless) == len(pages):
         if read.oversized:
             raise DocumentError(path, _oversized(read.oversized, limits))
         if len(read.empty) == len(pages):
@@ -255,11 +270,10 @@ def _checked_pdf(
             f"{_pages(read.redacted)} text under black boxes (a failed redaction?); that "
             "text was not indexed"
         )
-    blank = [p.number for p in pages if len(p.text.strip()) < MIN_PDF_TEXT_CHARS]
-    if blank:
+    if textless:
         warnings.append(
-            f"{len(blank)} of {len(pages)} pages have no extractable text (blank or "
-            f"scanned): pages {_ranges(blank)}"
+            f"{len(textless)} of {len(pages)} pages have little or no extractable text (blank "
+            f"or scanned): pages {_ranges(textless)}"
         )
     if read.unreadable:
         warnings.append(f"pages {_ranges(read.unreadable)} could not be read")
@@ -268,6 +282,15 @@ def _checked_pdf(
     if problems:
         warnings.append(f"the file is damaged; Hushdoc read what it could ({problems[0]})")
     return LoadedDocument(path, "pdf", tuple(pages), tuple(warnings))
+
+
+def _shows_image(page: PageObject) -> bool:
+    """Whether the page's resources hold an image (a scan, or a figure)."""
+    try:
+        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except (KeyError, AttributeError, TypeError):
+        return False
 
 
 def _pdf_stream_limits(stream_bytes: int) -> dict[str, int]:
@@ -307,8 +330,9 @@ def _structure_problems() -> Iterator[list[str]]:
 
 def _oversized(pages: list[int], limits: Limits) -> str:
     return (
-        f"{_pages(pages)} more than {limits.stream_bytes >> 20} MB of compressed data "
-        "(a damaged or hostile file?); not read. Raise max_stream_mb in the settings to read it"
+        f"{_pages(pages)} data that decompresses to more than {limits.stream_bytes >> 20} MB "
+        "(a damaged or hostile file?) and was not read; raise max_stream_mb in the settings "
+        "to read it"
     )
 
 

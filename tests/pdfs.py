@@ -13,13 +13,13 @@ from pathlib import Path
 
 def write_pdf(
     path: Path,
-    pages: list[bytes],
+    pages: list[bytes | None],
     *,
     compress: bool = False,
     annotations: dict[int, list[bytes]] | None = None,
 ) -> Path:
-    """Write a PDF whose page ``i`` draws ``pages[i]``; ``annotations[i]`` are its annotation
-    dictionaries (``<< ... >>`` bodies)."""
+    """Write a PDF whose page ``i`` draws ``pages[i]`` (None: a page with no content at all);
+    ``annotations[i]`` are its annotation dictionaries (``<< ... >>`` bodies)."""
     annotations = annotations or {}
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -30,12 +30,14 @@ def write_pdf(
     resources = b"<< /Font << /F1 3 0 R >> /ExtGState << /Faint 4 0 R >> >>"
     kids = []
     for index, content in enumerate(pages):
-        data = zlib.compress(content) if compress else content
-        stream_filter = b" /Filter /FlateDecode" if compress else b""
-        objects.append(
-            b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(data), stream_filter, data)
-        )
-        content_ref = len(objects)
+        contents = b""
+        if content is not None:
+            data = zlib.compress(content) if compress else content
+            stream_filter = b" /Filter /FlateDecode" if compress else b""
+            objects.append(
+                b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(data), stream_filter, data)
+            )
+            contents = b" /Contents %d 0 R" % len(objects)
         annots = b""
         if index in annotations:
             refs = []
@@ -44,8 +46,8 @@ def write_pdf(
                 refs.append(b"%d 0 R" % len(objects))
             annots = b" /Annots [" + b" ".join(refs) + b"]"
         objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources %s "
-            b"/Contents %d 0 R%s >>" % (resources, content_ref, annots)
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources %s%s%s >>"
+            % (resources, contents, annots)
         )
         kids.append(b"%d 0 R" % len(objects))
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
