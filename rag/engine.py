@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.audit import audited
 from rag.chunk import split_into_chunks
 from rag.cite import as_citation, resolve_citations
 from rag.config import Config
@@ -222,6 +223,7 @@ class Engine:
 
     # -- asking ---------------------------------------------------------------------------
 
+    @audited
     def ask(
         self,
         question: str,
