@@ -11,11 +11,13 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Generator, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, redirect_stdout
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from rag import audit
+from rag.atomic import write_atomic
 from rag.batch import answer_questions, read_questions
 from rag.config import Config, load_config
 from rag.engine import Engine
@@ -34,12 +36,14 @@ from rag.evaluate import (
 from rag.logs import setup_logging
 from rag.metrics import Verdict, qa_metrics, retrieval_metrics
 from rag.retrieve import MODES
+from rag.terminal import PlainText, plain
 from rag.types import Answer, Citation, Evidence, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
     create_workspace,
     delete_workspace,
     list_workspaces,
+    read_settings,
     rename_workspace,
 )
 
@@ -61,9 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config()
         log_path = setup_logging(config.data_dir)
-        return args.handler(args, config)
+        with redirect_stdout(PlainText(sys.stdout)):
+            return args.handler(args, config)
     except HushdocError as exc:
-        print(f"hushdoc: {exc}", file=sys.stderr)
+        print(f"hushdoc: {plain(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("hushdoc: interrupted; everything indexed so far is kept.", file=sys.stderr)
@@ -71,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log.exception("unexpected error in 'hushdoc %s'", args.command)
         where = f" Details are in {log_path}." if log_path else ""
-        print(f"hushdoc: unexpected error: {type(exc).__name__}: {exc}.{where}", file=sys.stderr)
+        message = plain(f"{type(exc).__name__}: {exc}")
+        print(f"hushdoc: unexpected error: {message}.{where}", file=sys.stderr)
         return EXIT_UNEXPECTED
 
 
@@ -142,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify that the workspace's index is consistent",
     )
     check.set_defaults(handler=run_check)
+
+    audit_log = commands.add_parser(
+        "audit", parents=[workspace], help="switch on, off or export the workspace's audit log"
+    )
+    audit_log.add_argument("action", choices=["on", "off", "status", "export"])
+    audit_log.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="export format (default: csv)"
+    )
+    audit_log.add_argument("--out", type=Path, metavar="FILE", help="export to FILE, not stdout")
+    audit_log.set_defaults(handler=run_audit)
 
     spaces = commands.add_parser(
         "workspaces", parents=[as_json], help="list, create, rename or delete workspaces"
@@ -256,7 +272,7 @@ class ProgressBar:
         self._last = now
         total = max(progress.total, 1)
         filled = int(self.width * progress.done / total)
-        name = Path(progress.path).name if progress.path else progress.stage
+        name = plain(Path(progress.path).name) if progress.path else progress.stage
         line = (
             f"[{'#' * filled}{'.' * (self.width - filled)}] {progress.done}/{progress.total} {name}"
         )
@@ -398,6 +414,31 @@ def run_check(args: argparse.Namespace, config: Config) -> int:
         for problem in report.problems:
             print(f"  problem: {problem}")
     return 0 if report.ok else EXIT_ERROR
+
+
+def run_audit(args: argparse.Namespace, config: Config) -> int:
+    with Engine(config, args.workspace) as engine:
+        folder = engine.folder
+    if args.action in ("on", "off"):
+        changed = audit.set_audit_log(folder, args.workspace, on=args.action == "on")
+        state = "was already" if not changed else "is now"
+        print(f"The audit log of workspace '{args.workspace}' {state} {args.action}.")
+        return 0
+    entries, skipped = audit.read_entries(folder)
+    if skipped:
+        print(f"hushdoc: skipped {skipped} unreadable line(s) of the audit log.", file=sys.stderr)
+    if args.action == "status":
+        state = "on" if read_settings(folder).audit_log else "off"
+        answers = sum(1 for e in entries if e.get("event") == "answer")
+        print(f"The audit log is {state}; it holds {answers} answer(s): {audit.audit_path(folder)}")
+        return 0
+    text = audit.export(entries, fmt=args.format)
+    if args.out:
+        write_atomic(args.out, text.encode("utf-8"))
+        print(f"Exported {len(entries)} entries to {args.out}.")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def run_workspaces(args: argparse.Namespace, config: Config) -> int:

@@ -67,6 +67,14 @@ class Config:
     answer_mode: str = "generate"
     # Leave out generated sentences that no source supports.
     strict: bool = False
+    # Per-file limits: a file over one is reported, not indexed. 100 MB holds some 50,000
+    # pages of text; bigger files are nearly always data dumps, archives or image-only
+    # scans, which a laptop CPU would take hours to embed. 10 million characters (about
+    # 5,000 dense pages) embed in minutes. No real page's text decompresses to 32 MB.
+    max_file_mb: int = 100
+    max_pdf_pages: int = 5000
+    max_text_chars: int = 10_000_000
+    max_stream_mb: int = 32
 
     def __post_init__(self) -> None:
         for name in ("data_dir", "embedding_model", "generator_model"):
@@ -89,6 +97,13 @@ class Config:
             )
         if not isinstance(self.strict, bool):
             raise ConfigError(f"Setting 'strict' must be true or false, not {self.strict!r}.")
+        _check_range("max_file_mb", self.max_file_mb, 1, 4096)
+        _check_range("max_pdf_pages", self.max_pdf_pages, 1, 1_000_000)
+        _check_range("max_text_chars", self.max_text_chars, 10_000, 1_000_000_000)
+        _check_range("max_stream_mb", self.max_stream_mb, 1, 4096)
+        for name in ("max_file_mb", "max_pdf_pages", "max_text_chars", "max_stream_mb"):
+            if not isinstance(getattr(self, name), int):
+                raise ConfigError(f"Setting '{name}' must be a whole number.")
 
     @property
     def workspaces_dir(self) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.audit import audited
 from rag.chunk import split_into_chunks
 from rag.cite import as_citation, cited_sources, clean_markers, mark_claims
 from rag.config import Config
@@ -25,7 +26,7 @@ from rag.errors import DocumentError, HushdocError, ModelError, WorkspaceError
 from rag.evidence import key_passages, quote_passages, split_sources
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
-from rag.load import document_kind, find_documents, load_document
+from rag.load import Limits, check_file, document_kind, find_documents, load_document, shown_path
 from rag.prompt import fit_prompt
 from rag.retrieve import Retriever, best_similarity
 from rag.store import (
@@ -165,19 +166,25 @@ class Engine:
         files = list(find_documents(Path(p) for p in paths))
         store = self.store
         manifest = store.manifest
+        limits = Limits.from_config(self.config)
         try:
             for done, path in enumerate(files):
-                yield Progress("load", done, len(files), str(path))
+                yield Progress("load", done, len(files), shown_path(path))
                 if document_kind(path) is None:
-                    report.skipped.append(Failure(str(path), "unsupported file type"))
+                    report.skipped.append(Failure(shown_path(path), "unsupported file type"))
+                    continue
+                if shown_path(path) != str(path):
+                    # The store keeps paths as text; this one cannot be kept, nor found again.
+                    reason = "the file name is not valid UTF-8 text; rename the file to index it"
+                    report.failed.append(Failure(shown_path(path), reason))
                     continue
                 record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
                 try:
-                    record = describe_file(path)
+                    record = describe_file(path, limits=limits)
                     if store.document_sha256(record.path) == (record.sha256, "indexed"):
                         report.unchanged += 1
                         continue
-                    document = load_document(path)
+                    document = load_document(path, limits=limits)
                     chunks = split_into_chunks(
                         document.pages,
                         self.embedder,
@@ -233,6 +240,7 @@ class Engine:
 
     # -- asking ---------------------------------------------------------------------------
 
+    @audited
     def ask(
         self,
         question: str,
@@ -355,10 +363,10 @@ class Engine:
         return store.check()
 
 
-def describe_file(path: Path) -> DocumentRecord:
-    """Path, kind, content hash, size and mtime of a file."""
+def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:
+    """Path, kind, content hash, size and mtime of a file (checked first: see ``check_file``)."""
+    stat = check_file(path, limits=limits)
     try:
-        stat = path.stat()
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             while block := handle.read(_HASH_BLOCK):

@@ -18,6 +18,7 @@ from rag.generate import LlamaGenerator  # noqa: E402
 from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
+HARD_CASES = DATA / "hard-cases"
 
 
 @pytest.fixture(autouse=True)
@@ -40,9 +41,9 @@ def generator() -> LlamaGenerator:
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    """A writable copy of the test documents."""
+    """A writable copy of the test documents (without the hard cases, which have their own tests)."""
     target = tmp_path / "docs"
-    shutil.copytree(DATA, target)
+    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns(HARD_CASES.name))
     for path in target.iterdir():
         path.chmod(0o644)
     return target
