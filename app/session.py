@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.workers import GeneratorWorker
 from rag.config import Config, save_config
-from rag.embed import Embedder, SentenceTransformerEmbedder
+from rag.embed import Embedder, load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError, ModelError
 from rag.generate import Generator as TextGenerator
@@ -39,6 +39,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
 PROGRESS_INTERVAL_S = 1 / 30
 _MODEL_SETTINGS = (
     "embedding_model",
+    "embedding_backend",
     "generator_model",
     "context_tokens",
     "threads",
@@ -52,7 +53,7 @@ Models = tuple[Embedder, TextGenerator | None, str | None]
 def load_models(config: Config) -> Generator[str, None, Models]:
     """Load both models; a language model that fails is reported, and indexing still works."""
     yield "embedding model"
-    embedder = SentenceTransformerEmbedder(config.embedding_model, batch_size=config.embed_batch)
+    embedder = load_embedder(config)
     yield "language model"
     try:
         generator: TextGenerator | None = LlamaGenerator(

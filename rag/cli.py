@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Config, load_config
+from rag.embed import load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.logs import setup_logging
@@ -127,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spaces.add_argument("names", nargs="*", metavar="NAME")
     spaces.set_defaults(handler=run_workspaces)
+
+    prepare = commands.add_parser(
+        "prepare",
+        help="build the embedding backend's model now (otherwise it is built at first use)",
+    )
+    prepare.set_defaults(handler=run_prepare)
     return parser
 
 
@@ -329,6 +336,13 @@ def run_check(args: argparse.Namespace, config: Config) -> int:
         for problem in report.problems:
             print(f"  problem: {problem}")
     return 0 if report.ok else EXIT_ERROR
+
+
+def run_prepare(args: argparse.Namespace, config: Config) -> int:
+    print(f"Preparing the embedding model ({config.embedding_backend} backend)...", file=sys.stderr)
+    embedder = load_embedder(config)
+    print(f"Ready: {embedder.identity} on {embedder.backend}.")
+    return 0
 
 
 def run_workspaces(args: argparse.Namespace, config: Config) -> int:

@@ -31,9 +31,9 @@ INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a>'
 
 
 @pytest.fixture(scope="module")
-def models() -> Models:
-    """The bundled models, loaded once for the module (they do not depend on the data dir)."""
-    work = load_models(Config())
+def models(models_home: Path) -> Models:
+    """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir)."""
+    work = load_models(Config(data_dir=models_home))
     while True:
         try:
             next(work)
