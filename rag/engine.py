@@ -2,8 +2,8 @@
 
 ``index`` and ``ask`` are generators, so any front end can show progress and
 cancel: stop iterating (or ``close()`` the generator) and the work stops
-after the current batch, keeping everything already stored. Models load
-lazily, on first use.
+after the current batch (and the file being read ahead, if any), keeping
+everything already stored. Models load lazily, on first use.
 """
 
 from __future__ import annotations
