@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from app.assets import samples_dir
 from app.workers import GeneratorWorker, call
 from rag.config import Config, save_config
-from rag.embed import Embedder, SentenceTransformerEmbedder
+from rag.embed import Embedder, load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError, ModelError
 from rag.generate import Generator as TextGenerator
@@ -48,7 +48,7 @@ PROGRESS_INTERVAL_S = 1 / 30
 SHUTDOWN_WAIT_MS = 5000
 BUSY_MESSAGE = "Wait for the current task to finish (or cancel it) first."
 # Changing one of these settings reloads that model; the other stays loaded.
-_EMBEDDER_SETTINGS = ("embedding_model", "embed_batch")
+_EMBEDDER_SETTINGS = ("embedding_model", "embedding_backend", "embed_batch")
 _GENERATOR_SETTINGS = ("generator_model", "context_tokens", "threads", "temperature")
 
 Models = tuple[Embedder, TextGenerator | None, str | None]
@@ -70,9 +70,7 @@ def load_models(
     try:
         if embedder is None:
             yield "embedding model"
-            embedder = SentenceTransformerEmbedder(
-                config.embedding_model, batch_size=config.embed_batch
-            )
+            embedder = load_embedder(config)
         yield "language model"
         try:
             generator: TextGenerator | None = LlamaGenerator(

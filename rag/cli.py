@@ -20,6 +20,7 @@ from rag import audit
 from rag.atomic import write_atomic
 from rag.batch import answer_questions, read_questions
 from rag.config import Config, load_config
+from rag.embed import load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.evaluate import (
@@ -169,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     spaces.set_defaults(handler=run_workspaces)
 
     add_eval_commands(commands, as_json)
+    prepare = commands.add_parser(
+        "prepare",
+        help="build the embedding backend's model now (otherwise it is built at first use)",
+    )
+    prepare.set_defaults(handler=run_prepare)
     return parser
 
 
@@ -438,6 +444,13 @@ def run_audit(args: argparse.Namespace, config: Config) -> int:
         print(f"Exported {len(entries)} entries to {args.out}.")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def run_prepare(args: argparse.Namespace, config: Config) -> int:
+    print(f"Preparing the embedding model ({config.embedding_backend} backend)...", file=sys.stderr)
+    embedder = load_embedder(config)
+    print(f"Ready: {embedder.identity} on {embedder.backend}.")
     return 0
 
 

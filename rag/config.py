@@ -26,6 +26,9 @@ ANSWER_MODES = ("generate", "extractive")
 
 # all-MiniLM-L6-v2 reads at most 256 word pieces, two of them [CLS] and [SEP].
 EMBEDDING_TOKEN_LIMIT = 254
+# What runs the embedding model: sentence-transformers on torch (fp32), or ONNX Runtime
+# with the graph in fp32 or int8. The int8 one is the default: see README, "Measured".
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def default_data_dir() -> Path:
@@ -50,6 +53,7 @@ class Config:
     data_dir: Path = field(default_factory=default_data_dir)
     # None means the bundled model shipped as a Python package.
     embedding_model: Path | None = None
+    embedding_backend: str = "onnx-int8"
     generator_model: Path | None = None
     chunk_tokens: int = 192
     overlap_tokens: int = 32
@@ -81,6 +85,11 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, Path(value).expanduser())
+        if self.embedding_backend not in EMBEDDING_BACKENDS:
+            raise ConfigError(
+                f"Setting 'embedding_backend' is {self.embedding_backend!r}; it must be one of "
+                f"{', '.join(repr(b) for b in EMBEDDING_BACKENDS)}."
+            )
         _check_range("chunk_tokens", self.chunk_tokens, 32, EMBEDDING_TOKEN_LIMIT)
         _check_range("overlap_tokens", self.overlap_tokens, 0, self.chunk_tokens // 2)
         _check_range("embed_batch", self.embed_batch, 1, 1024)
@@ -108,6 +117,11 @@ class Config:
     @property
     def workspaces_dir(self) -> Path:
         return self.data_dir / "workspaces"
+
+    @property
+    def models_dir(self) -> Path:
+        """Models Hushdoc builds itself (the ONNX embedding graphs)."""
+        return self.data_dir / "models"
 
     @property
     def generator_threads(self) -> int:

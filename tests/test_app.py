@@ -34,9 +34,9 @@ INR_QUESTION = "What is the target INR for this patient?"
 
 
 @pytest.fixture(scope="module")
-def models() -> Models:
-    """The bundled models, loaded once for the module (they do not depend on the data dir)."""
-    work = load_models(Config())
+def models(models_home: Path) -> Models:
+    """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir)."""
+    work = load_models(Config(data_dir=models_home))
     while True:
         try:
             next(work)
