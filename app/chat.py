@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.signals import emit
 from app.transcript import (
     parse_cite_url,
     render_key_passages,
@@ -42,7 +43,7 @@ class QuestionBox(QPlainTextEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.submitted.emit()
+            emit(self.submitted)
             return
         super().keyPressEvent(event)
 
@@ -114,7 +115,7 @@ class ChatPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_markdown)
         self.export_button.clicked.connect(self.choose_export)
         self.clear_button.clicked.connect(self.clear_requested)
-        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop_requested.emit)
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, lambda: emit(self.stop_requested))
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.set_state(can_ask=False, busy=False)
         self.show_status("")
@@ -162,7 +163,7 @@ class ChatPanel(QWidget):
         if not question or not self.send_button.isEnabled():
             return
         document = self.document_choice.currentData(PATH_ROLE)
-        self.ask_requested.emit(question, document if self.only_document.isChecked() else None)
+        emit(self.ask_requested, question, document if self.only_document.isChecked() else None)
 
     def begin_answer(self, question: str, document: str | None) -> None:
         self.asking = True
@@ -215,7 +216,7 @@ class ChatPanel(QWidget):
         target = parse_cite_url(url)
         citation = self.citation(*target) if target else None
         if citation is not None:
-            self.citation_clicked.emit(citation)
+            emit(self.citation_clicked, citation)
 
     # -- copy and export ------------------------------------------------------------------
 
@@ -234,4 +235,4 @@ class ChatPanel(QWidget):
         try:
             write_atomic(Path(path), self.markdown().encode("utf-8"))
         except OSError as exc:
-            self.error.emit(f"The chat could not be saved to {path} ({exc.strerror or exc}).")
+            emit(self.error, f"The chat could not be saved to {path} ({exc.strerror or exc}).")

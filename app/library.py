@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.look import warning_text
+from app.signals import emit
 from rag.load import SUPPORTED_SUFFIXES
 from rag.types import DocumentInfo, Failure, IndexReport, Progress
 
@@ -143,7 +144,7 @@ class LibraryPanel(QWidget):
         layout.addWidget(self.summary)
 
         self.workspaces.activated.connect(
-            lambda i: self.workspace_selected.emit(self.workspaces.itemText(i))
+            lambda i: emit(self.workspace_selected, self.workspaces.itemText(i))
         )
         self.new_button.clicked.connect(self.create_requested)
         self.rename_button.clicked.connect(self.rename_requested)
@@ -151,7 +152,7 @@ class LibraryPanel(QWidget):
         self.add_files_button.clicked.connect(self.choose_files)
         self.add_folder_button.clicked.connect(self.choose_folder)
         self.remove_button.clicked.connect(
-            lambda: self.remove_requested.emit(self.selected_paths())
+            lambda: emit(self.remove_requested, self.selected_paths())
         )
         self.rescan_button.clicked.connect(self.rescan_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
@@ -260,12 +261,12 @@ class LibraryPanel(QWidget):
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Add documents", "", FILE_FILTER)
         if files:
-            self.add_requested.emit(files)
+            emit(self.add_requested, files)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of documents")
         if folder:
-            self.add_requested.emit([folder])
+            emit(self.add_requested, [folder])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _local_paths(event) and self.add_files_button.isEnabled():
@@ -274,7 +275,7 @@ class LibraryPanel(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         paths = _local_paths(event)
         if paths and self.add_files_button.isEnabled():
-            self.add_requested.emit(paths)
+            emit(self.add_requested, paths)
             event.acceptProposedAction()
 
 

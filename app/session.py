@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from app.assets import samples_dir
+from app.signals import emit
 from app.workers import GeneratorWorker, call
 from rag.config import Config, save_config
 from rag.embed import Embedder, load_embedder
@@ -143,16 +144,18 @@ class Session(QObject):
         """Open a workspace (creating the Samples one on first run) and load the models,
         or use ``models`` already loaded (by another session, or a test)."""
         names = list_workspaces(self.config)
-        if not names and samples_dir().is_dir():
-            create_workspace(self.config, SAMPLES_WORKSPACE)
-            self._pending_index = [copy_samples(self.config)]
+        if not names and samples_dir().is_dir() and self._guard(self._create_samples):
             names = [SAMPLES_WORKSPACE]
         self.open_workspace(names[0] if names else DEFAULT_WORKSPACE)
         if models is None:
             self.load_models()
         else:
-            self.models_loading.emit()
+            emit(self.models_loading)
             self.use_models(models)
+
+    def _create_samples(self) -> None:
+        create_workspace(self.config, SAMPLES_WORKSPACE)
+        self._pending_index = [copy_samples(self.config)]
 
     @property
     def has_models(self) -> bool:
@@ -162,7 +165,7 @@ class Session(QObject):
         """Load the models in a worker; ``embedder``, if given, is kept instead of reloaded."""
         self.embedder = self.generator = None
         self.generator_problem = self.models_error = None
-        self.models_loading.emit()
+        emit(self.models_loading)
         config = self.config
         worker = GeneratorWorker(lambda: load_models(config, embedder=embedder))
         # Settings changed while models loaded: only the newest load counts.
@@ -176,9 +179,9 @@ class Session(QObject):
     def use_models(self, models: Models) -> None:
         self.embedder, self.generator, self.generator_problem = models
         self._reopen_engine()
-        self.models_ready.emit()
+        emit(self.models_ready)
         if self.generator_problem:
-            self.models_failed.emit(self.generator_problem)
+            emit(self.models_failed, self.generator_problem)
         if self._pending_index:
             paths, self._pending_index = self._pending_index, []
             self.index(paths)
@@ -186,7 +189,7 @@ class Session(QObject):
 
     def _models_failed(self, message: str) -> None:
         self.models_error = message
-        self.models_failed.emit(message)
+        emit(self.models_failed, message)
         self._withdraw_queued()
 
     # -- workspaces ------------------------------------------------------------------------
@@ -199,8 +202,8 @@ class Session(QObject):
         self._reopen_engine(create=True)
         self.turns = load_history(self.engine.folder) if self.engine else []
         self._documents = []
-        self.workspaces_changed.emit(list_workspaces(self.config), self.workspace)
-        self.history_changed.emit(self.turns)
+        emit(self.workspaces_changed, list_workspaces(self.config), self.workspace)
+        emit(self.history_changed, self.turns)
         self._emit_documents()
         self.refresh_documents()
 
@@ -235,7 +238,7 @@ class Session(QObject):
 
     def _refuse_while_busy(self) -> bool:
         if self.busy:
-            self.error.emit(BUSY_MESSAGE)
+            emit(self.error, BUSY_MESSAGE)
         return self.busy
 
     def _reopen_engine(self, *, create: bool = False) -> None:
@@ -252,7 +255,14 @@ class Session(QObject):
                 generator=self.generator,
             )
         except HushdocError as exc:
-            self.error.emit(str(exc))
+            emit(self.error, str(exc))
+        except OSError as exc:
+            log.exception("workspace folder not usable")
+            emit(
+                self.error,
+                f"Hushdoc cannot keep its data in {self.config.data_dir} "
+                f"({exc.strerror or exc}). Choose another data folder in the settings.",
+            )
 
     def _close_engine(self) -> None:
         if self.engine is not None:
@@ -263,11 +273,12 @@ class Session(QObject):
         try:
             action()
         except HushdocError as exc:
-            self.error.emit(str(exc))
+            emit(self.error, str(exc))
             return False
         except OSError as exc:
-            log.exception("workspace operation failed")
-            self.error.emit(f"The workspace could not be changed: {exc.strerror or exc}.")
+            log.exception("file operation failed")
+            where = f" ({exc.filename})" if exc.filename else ""
+            emit(self.error, f"Hushdoc could not write its files{where}: {exc.strerror or exc}.")
             return False
         return True
 
@@ -294,7 +305,7 @@ class Session(QObject):
 
         def failed(message: str) -> None:
             if engine is self.engine:  # a closed workspace's listing fails; that is no news
-                self.error.emit(message)
+                emit(self.error, message)
 
         worker = GeneratorWorker(call(engine.documents))
         worker.signals.returned.connect(listed)
@@ -303,7 +314,7 @@ class Session(QObject):
         worker.start()
 
     def _emit_documents(self) -> None:
-        self.documents_changed.emit(self.documents(), self.unsupported())
+        emit(self.documents_changed, self.documents(), self.unsupported())
 
     def remove(self, paths: Iterable[str]) -> None:
         engine = self.engine
@@ -326,10 +337,10 @@ class Session(QObject):
     def index(self, paths: Iterable[Path | str], *, prune: bool = False) -> None:
         engine = self.engine
         if engine is None or not self.has_models:
-            self.error.emit("Hushdoc is still loading its models; add the files again shortly.")
+            emit(self.error, "Hushdoc is still loading its models; add the files again shortly.")
             return
         if self.job is not None:  # a waiting question does not block: it waits for this too
-            self.error.emit(BUSY_MESSAGE)
+            emit(self.error, BUSY_MESSAGE)
             return
         targets = [Path(p) for p in paths]
         worker = GeneratorWorker(
@@ -340,7 +351,7 @@ class Session(QObject):
         worker.signals.returned.connect(report.append)
         worker.signals.errored.connect(self.error)
         self._run(worker, lambda: self._index_done(report[0] if report else None))
-        self.index_started.emit()
+        emit(self.index_started)
 
     def rescan(self) -> None:
         """Index the known documents again: changed ones are replaced, deleted ones dropped."""
@@ -348,14 +359,14 @@ class Session(QObject):
         self.index([p for p in known if p.exists()], prune=True)
 
     def _on_progress(self, progress: Progress) -> None:
-        self.index_progress.emit(progress)
+        emit(self.index_progress, progress)
 
     def _index_done(self, report: IndexReport | None) -> None:
         if report is not None and report.skipped:
             found = self._unsupported.setdefault(self.workspace, {})
             found.update((f.path, f) for f in report.skipped)
             self._emit_documents()
-        self.index_finished.emit(report)
+        emit(self.index_finished, report)
 
     def cancel_indexing(self) -> None:
         if self.job is not None and not self.answering:
@@ -378,12 +389,12 @@ class Session(QObject):
 
         def finish() -> None:
             on_done()
-            self.busy_changed.emit()
+            emit(self.busy_changed)
             self._start_queued()
 
         worker.signals.finished.connect(done)
         worker.start()
-        self.busy_changed.emit()
+        emit(self.busy_changed)
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -393,25 +404,25 @@ class Session(QObject):
         if not question or self.engine is None:
             return
         if self.answering or self._queued is not None:
-            self.error.emit("Hushdoc is answering a question; wait for it or stop it (Esc).")
+            emit(self.error, "Hushdoc is answering a question; wait for it or stop it (Esc).")
             return
         problem = self.models_error or self.generator_problem
         if problem:
-            self.error.emit(problem)
+            emit(self.error, problem)
             return
         self._queued = (question, document)
-        self.answer_started.emit(question, document)
-        self.busy_changed.emit()
+        emit(self.answer_started, question, document)
+        emit(self.busy_changed)
         self._start_queued()
 
     def _start_queued(self) -> None:
         if self._queued is None:
             return
         if not self.has_models:
-            self.answer_status.emit("Waiting for the models to load…")
+            emit(self.answer_status, "Waiting for the models to load…")
             return
         if self.job is not None:
-            self.answer_status.emit("Waiting for indexing to finish…")
+            emit(self.answer_status, "Waiting for indexing to finish…")
             return
         engine = self.engine
         if engine is None:
@@ -432,14 +443,14 @@ class Session(QObject):
         worker.signals.yielded.connect(lambda item: self._on_answer_item(item, document, finished))
         worker.signals.aborted.connect(lambda: self._answer_stopped(question, document, finished))
         worker.signals.errored.connect(self.error)
-        self.answer_status.emit("Searching your documents…")
+        emit(self.answer_status, "Searching your documents…")
         self._run(worker, lambda: self._answer_done(finished), relist=False)
 
     def _answer_done(self, finished: list[Turn]) -> None:
         if finished:
-            self.history_changed.emit(self.turns)
-        self.answer_status.emit("")
-        self.answer_finished.emit(finished[0] if finished else None)
+            emit(self.history_changed, self.turns)
+        emit(self.answer_status, "")
+        emit(self.answer_finished, finished[0] if finished else None)
 
     def _on_answer_item(
         self, item: Evidence | str | Answer, document: str | None, out: list[Turn]
@@ -448,10 +459,10 @@ class Session(QObject):
             out.append(self._add_turn(Turn(item, document=document)))
             return
         if isinstance(item, Evidence):
-            self.answer_evidence.emit(item)
+            emit(self.answer_evidence, item)
             return
         self._partial.append(item)
-        self.answer_piece.emit(item)
+        emit(self.answer_piece, item)
 
     def _answer_stopped(self, question: str, document: str | None, out: list[Turn]) -> None:
         text = "".join(self._partial).strip() or "(stopped before any answer)"
@@ -469,9 +480,9 @@ class Session(QObject):
         if self._queued is None:
             return
         self._queued = None
-        self.answer_status.emit("")
-        self.answer_finished.emit(None)
-        self.busy_changed.emit()
+        emit(self.answer_status, "")
+        emit(self.answer_finished, None)
+        emit(self.busy_changed)
 
     def _add_turn(self, turn: Turn) -> Turn:
         self.turns.append(turn)
@@ -480,14 +491,14 @@ class Session(QObject):
                 save_history(self.engine.folder, self.turns)
             except OSError as exc:
                 log.exception("chat history not saved")
-                self.error.emit(f"The chat history could not be saved ({exc.strerror or exc}).")
+                emit(self.error, f"The chat history could not be saved ({exc.strerror or exc}).")
         return turn
 
     def clear_history(self) -> None:
         self.turns = []
         if self.engine is not None:
             self._guard(lambda: save_history(self.engine.folder, self.turns))
-        self.history_changed.emit(self.turns)
+        emit(self.history_changed, self.turns)
 
     # -- settings --------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.look import PAGE_HIGHLIGHT, text_highlight
 from app.passage import passage_rects, span_rects
+from app.signals import emit
 from app.workers import GeneratorWorker, call
 from rag.load import load_document
 from rag.types import Citation, LoadedDocument
@@ -150,7 +151,7 @@ class SourceViewer(QWidget):
     def _show_pdf(self, citation: Citation) -> None:
         self.stack.setCurrentWidget(self.pdf_area)
         if self._pdf.load(citation.path) != QPdfDocument.Error.None_:
-            self.error.emit(f"{citation.path} cannot be opened as a PDF; it may have moved.")
+            emit(self.error, f"{citation.path} cannot be opened as a PDF; it may have moved.")
             return
         page = min(max((citation.page or 1) - 1, 0), self._pdf.pageCount() - 1)
         self.highlight_rects = passage_rects(self._pdf, page, citation.text)
@@ -159,7 +160,7 @@ class SourceViewer(QWidget):
             first = self.highlight_rects[0]
             scale = self.canvas.scale
             self.pdf_area.ensureVisible(int(first.x() * scale), int(first.y() * scale), 40, 120)
-        self.shown.emit()
+        emit(self.shown)
 
     def _render_page(self, page: int) -> None:
         self.current_page = page + 1
@@ -207,7 +208,7 @@ class SourceViewer(QWidget):
         start, end = max(0, citation.start), min(len(text), citation.end)
         self.text_span = (start, end)
         self._select_text(start, end)
-        self.shown.emit()
+        emit(self.shown)
 
     def _select_text(self, start: int, end: int) -> None:
         cursor = self.text_view.textCursor()

@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from app.signals import emit
 from rag.errors import HushdocError
 
 log = logging.getLogger(__name__)
@@ -74,38 +75,41 @@ class GeneratorWorker(QRunnable):
 
     def run(self) -> None:
         signals = self.signals
-        signals.started.emit()
+        emit(signals.started)
         try:
             self._drive()
         except HushdocError as exc:
             log.info("worker stopped with a user-facing error: %s", exc, exc_info=True)
-            signals.errored.emit(str(exc))
+            emit(signals.errored, str(exc))
         except Exception as exc:  # a worker must never let an exception escape its thread
             log.exception("unexpected error in a background task")
-            signals.errored.emit(
-                f"Unexpected error: {type(exc).__name__}: {exc}. Details are in the log file."
+            emit(
+                signals.errored,
+                f"Unexpected error: {type(exc).__name__}: {exc}. Details are in the log file.",
             )
         finally:
-            signals.finished.emit()
+            emit(signals.finished)
 
     def _drive(self) -> None:
         generator = self._factory()
         last_emit = 0.0
         try:
             while True:
+                try:
+                    value = None if self._abort else next(generator)
+                except StopIteration as done:
+                    emit(self.signals.returned, done.value)
+                    return
+                # Checked again after the step: what a step yields once Stop was pressed
+                # (a finished answer, say) is not reported as if nobody had pressed it.
                 if self._abort:
                     generator.close()
-                    self.signals.aborted.emit()
-                    return
-                try:
-                    value = next(generator)
-                except StopIteration as done:
-                    self.signals.returned.emit(done.value)
+                    emit(self.signals.aborted)
                     return
                 now = time.monotonic()
                 if now - last_emit >= self._throttle_s:
                     last_emit = now
-                    self.signals.yielded.emit(value)
+                    emit(self.signals.yielded, value)
         except BaseException:
             generator.close()
             raise

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import shutil  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 
 from app.main import create_window  # noqa: E402
 from app.session import Models, load_models  # noqa: E402
+from app.signals import emit  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.history import Turn, load_history  # noqa: E402
@@ -35,8 +37,11 @@ INR_QUESTION = "What is the target INR for this patient?"
 
 @pytest.fixture(scope="module")
 def models(models_home: Path) -> Models:
-    """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir)."""
-    work = load_models(Config(data_dir=models_home))
+    """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir).
+
+    One generator thread: on two cores shared with other work, llama.cpp's threads wait
+    for each other at every step, and answers take minutes instead of seconds."""
+    work = load_models(Config(data_dir=models_home, threads=1))
     while True:
         try:
             next(work)
@@ -70,7 +75,7 @@ def index(qtbot, win: MainWindow, paths: list[Path]) -> tuple[IndexReport | None
     progress: list[Progress] = []
     win.session.index_progress.connect(progress.append)
     with qtbot.waitSignal(win.session.index_finished, timeout=WORK_TIMEOUT_MS) as finished:
-        win.library.add_requested.emit([str(p) for p in paths])
+        emit(win.library.add_requested, [str(p) for p in paths])
     return finished.args[0], progress
 
 
@@ -308,7 +313,7 @@ def test_cancel_stops_indexing_quickly_and_the_store_stays_consistent(
     session.index_finished.connect(lambda report: stopped.append(time.monotonic()))
     progress: list[Progress] = []
     session.index_progress.connect(progress.append)
-    window.library.add_requested.emit([str(tmp_path / "many")])
+    emit(window.library.add_requested, [str(tmp_path / "many")])
     qtbot.waitUntil(lambda: any(p.done >= 2 for p in progress), timeout=WORK_TIMEOUT_MS)
     assert window.library.cancel_button.isVisible()
     clicked = time.monotonic()
@@ -409,8 +414,8 @@ def test_a_question_asked_while_indexing_waits_its_turn_or_is_withdrawn(
     events: list[str] = []
     session.index_finished.connect(lambda _: events.append("indexed"))
     session.answer_piece.connect(lambda _: events.append("piece"))
-    window.library.add_requested.emit(
-        [str(DATA / "discharge-summary.pdf"), str(tmp_path / "notes")]
+    emit(
+        window.library.add_requested, [str(DATA / "discharge-summary.pdf"), str(tmp_path / "notes")]
     )
     assert session.busy
 
@@ -432,18 +437,49 @@ def test_a_question_asked_while_indexing_waits_its_turn_or_is_withdrawn(
     assert chat.status.isHidden() and chat.send_button.isEnabled()
 
 
-def test_stop_and_escape_cancel_the_answer(qtbot, window) -> None:
+class PauseAfterFirstPiece:
+    """The real language model, held after its first piece until the test has pressed Stop,
+    so that Stop lands in the middle of an answer however loaded the machine is."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.name = real.name
+        self.context_tokens = real.context_tokens
+        self.resume = threading.Event()
+        self.hold = True
+        self.pieces_after_resume = 0
+
+    def render(self, messages):
+        return self.real.render(messages)
+
+    def count_tokens(self, text: str) -> int:
+        return self.real.count_tokens(text)
+
+    def stream(self, prompt: str, *, max_tokens: int, should_stop=lambda: False):
+        self.resume.clear()
+        self.pieces_after_resume = 0
+        pieces = self.real.stream(prompt, max_tokens=max_tokens, should_stop=should_stop)
+        for n, piece in enumerate(pieces):
+            if n == 1:
+                self.pieces_after_resume += 1
+            yield piece
+            if n == 0 and self.hold:
+                self.resume.wait(60)
+
+
+def test_stop_and_escape_cancel_the_answer(qtbot, home, models) -> None:
+    create_workspace(load_config(), "Test")
+    embedder, generator, _ = models
+    paused = PauseAfterFirstPiece(generator)
+    window = open_window(qtbot, (embedder, paused, None))
     index(qtbot, window, [DATA / "discharge-summary.pdf"])
     activate(qtbot, window)
     chat = window.chat
 
-    def stop_on_first_piece(press) -> Turn:
-        pieces: list[str] = []
-
-        def on_piece(piece: str) -> None:
-            pieces.append(piece)
-            if len(pieces) == 1:
-                press()
+    def stop_mid_answer(press) -> Turn:
+        def on_piece(_piece: str) -> None:
+            press()
+            paused.resume.set()
 
         window.session.answer_piece.connect(on_piece)
         chat.question.setFocus()
@@ -453,16 +489,21 @@ def test_stop_and_escape_cancel_the_answer(qtbot, window) -> None:
         window.session.answer_piece.disconnect(on_piece)
         return done.args[0]
 
-    by_escape = stop_on_first_piece(lambda: qtbot.keyClick(chat.question, Qt.Key.Key_Escape))
-    assert by_escape is not None and by_escape.stopped
-    by_button = stop_on_first_piece(
+    by_escape = stop_mid_answer(lambda: qtbot.keyClick(chat.question, Qt.Key.Key_Escape))
+    assert by_escape is not None and by_escape.stopped and by_escape.answer.text
+    # llama.cpp's stopping criteria read the flag: not one more piece was generated.
+    assert paused.pieces_after_resume == 0
+    by_button = stop_mid_answer(
         lambda: qtbot.mouseClick(chat.stop_button, Qt.MouseButton.LeftButton)
     )
     assert by_button is not None and by_button.stopped
+    assert [t.stopped for t in window.session.turns] == [True, True]
     assert chat.transcript.toPlainText().count("(stopped)") == 2
     # Stopping leaves the engine ready for the next question.
+    paused.hold = False
     turn, _ = ask(qtbot, window, INR_QUESTION)
     assert turn is not None and not turn.stopped and "2.0" in turn.answer.text
+    window.close()
 
 
 def test_asking_within_one_document_uses_only_that_document(qtbot, window) -> None:
@@ -543,7 +584,7 @@ def test_workspaces_keep_documents_and_history_apart_and_history_exports_as_mark
     assert all("mutual-nda" in n for n in names_in_library(window))
 
     library.workspaces.setCurrentText("Test")
-    library.workspaces.activated.emit(library.workspaces.currentIndex())
+    emit(library.workspaces.activated, library.workspaces.currentIndex())
     assert window.windowTitle() == "Hushdoc — Test"
     assert [t.question for t in session.turns] == [INR_QUESTION]
     qtbot.waitUntil(lambda: bool(names_in_library(window)))
@@ -636,3 +677,13 @@ def test_an_unusable_embedding_model_folder_says_what_to_do(qtbot, window, tmp_p
         session.apply_config(session.config.with_changes(embedding_model=None))
     report, _ = index(qtbot, window, [DATA / "notes.md"])
     assert report is not None and report.indexed == 1
+
+
+def test_an_unusable_data_folder_is_reported_not_a_crash(qtbot, tmp_path, models, monkeypatch):
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("x")
+    monkeypatch.setenv("HUSHDOC_HOME", str(blocked))
+    win = open_window(qtbot, models)
+    assert str(blocked) in win.last_error and "data folder" in win.last_error
+    assert win.session.engine is None and not win.chat.send_button.isEnabled()
+    win.close()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QTextBrowser  # noqa: E402
 from app.chat import ChatPanel  # noqa: E402
 from app.passage import find_span  # noqa: E402
 from app.settings import SettingsDialog, describe_gguf  # noqa: E402
+from app.signals import emit  # noqa: E402
 from app.transcript import parse_cite_url, render_transcript  # noqa: E402
 from app.workers import GeneratorWorker  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
@@ -113,7 +114,7 @@ def test_clicking_a_cite_link_emits_its_citation(qtbot) -> None:
     qtbot.addWidget(chat)
     chat.set_turns([Turn(make_answer("It is 2.0 to 3.0 [1]."))])
     with qtbot.waitSignal(chat.citation_clicked) as clicked:
-        chat.transcript.anchorClicked.emit(QUrl("cite:0/1"))
+        emit(chat.transcript.anchorClicked, QUrl("cite:0/1"))
     assert clicked.args[0].path == "/docs/summary.pdf"
 
 
@@ -434,3 +435,50 @@ def test_without_a_screen_the_app_says_to_use_the_command_line(monkeypatch, caps
     assert run_app([]) == 1
     message = capsys.readouterr().err
     assert "no screen" in message and "hushdoc index" in message and "hushdoc ask" in message
+
+
+def test_worker_reports_nothing_a_step_yields_after_abort(qtbot) -> None:
+    """Stop pressed while a step runs: its result is dropped, and the work is aborted."""
+    import threading
+
+    inside = threading.Event()
+    release = threading.Event()
+
+    def slow_step() -> Generator[str, None, None]:
+        yield "first"
+        inside.set()
+        release.wait(5)
+        yield "finished answer"
+
+    worker = GeneratorWorker(slow_step)
+    seen: list[str] = []
+    worker.signals.yielded.connect(seen.append)
+    with qtbot.waitSignal(worker.signals.aborted, timeout=5000):
+        worker.start()
+        assert inside.wait(5)
+        worker.abort()
+        release.set()
+    qtbot.waitUntil(lambda: seen == ["first"])
+    assert seen == ["first"]
+
+
+def test_emitting_many_signals_leaves_true_alone(qtbot) -> None:
+    """PySide6 6.12's emit takes a reference from True on each call; a long session would
+    abort Python. The app emits through ``app.signals.emit``, which gives it back."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from app.signals import emit
+
+    class Source(QObject):
+        progress = Signal(object)
+
+    source = Source()
+    received: list[int] = []
+    source.progress.connect(received.append)
+    before = sys.getrefcount(True)
+    for n in range(5000):
+        emit(source.progress, n)
+    assert received == list(range(5000))
+    assert abs(sys.getrefcount(True) - before) < 50
