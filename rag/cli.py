@@ -178,45 +178,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_eval_commands(commands: Any, as_json: argparse.ArgumentParser) -> None:
-    evaluate = commands.add_parser("eval", help="measure retrieval or answer quality")
-    kinds = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
-    retrieval = kinds.add_parser(
-        "retrieval",
-        parents=[as_json],
-        help="rank a BEIR data set's corpus for its queries: nDCG@10, Recall@100, MRR@10",
-    )
-    retrieval.add_argument("--beir", type=Path, required=True, metavar="DIR")
-    retrieval.add_argument(
-        "--mode", choices=[*MODES, "all"], default="all", help="the ranking(s) to measure"
-    )
-    retrieval.add_argument(
-        "--run-out",
-        type=Path,
-        metavar="FILE",
-        help="write the ranking as a TREC run (qid Q0 docid rank score mode); with several "
-        "modes, one file per mode: FILE's name gets the mode before its suffix",
-    )
-    retrieval.set_defaults(handler=run_eval_retrieval)
-    qa = kinds.add_parser(
-        "qa",
-        parents=[as_json],
-        help="answer a QA set's questions and score the answers and citations",
-    )
-    qa.add_argument("--set", type=Path, required=True, metavar="DIR", dest="qa_set")
-    qa.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-    qa.add_argument(
-        "--out", type=Path, metavar="FILE", help="write one JSON line per question with verdicts"
-    )
-    qa.set_defaults(handler=run_eval_qa)
-    for parser, prefix in ((retrieval, "beir"), (qa, "qa")):
-        parser.add_argument(
-            "-w",
-            "--workspace",
-            help=f"the workspace to index the set into (default: {prefix}-<folder name>)",
-        )
-
-
 # -- index ----------------------------------------------------------------------------------
 
 
@@ -473,6 +434,58 @@ def run_workspaces(args: argparse.Namespace, config: Config) -> int:
 
 
 # -- eval -----------------------------------------------------------------------------------
+
+
+def add_eval_commands(commands: Any, as_json: argparse.ArgumentParser) -> None:
+    evaluate = commands.add_parser("eval", help="measure retrieval or answer quality")
+    kinds = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
+    retrieval = kinds.add_parser(
+        "retrieval",
+        parents=[as_json],
+        help="rank a BEIR data set's corpus for its queries: nDCG@10, Recall@100, MRR@10",
+    )
+    retrieval.add_argument(
+        "--beir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/*.tsv",
+    )
+    retrieval.add_argument(
+        "--mode", choices=[*MODES, "all"], default="all", help="the ranking(s) to measure"
+    )
+    retrieval.add_argument(
+        "--run-out",
+        type=Path,
+        metavar="FILE",
+        help="write the ranking as a TREC run (qid Q0 docid rank score mode); with several "
+        "modes, one file per mode: FILE's name gets the mode before its suffix",
+    )
+    retrieval.set_defaults(handler=run_eval_retrieval)
+    qa = kinds.add_parser(
+        "qa",
+        parents=[as_json],
+        help="answer a QA set's questions and score the answers and citations",
+    )
+    qa.add_argument(
+        "--set",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        dest="qa_set",
+        help="a QA set: docs/, questions.jsonl and optionally out_of_scope.jsonl",
+    )
+    qa.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    qa.add_argument(
+        "--out", type=Path, metavar="FILE", help="write one JSON line per question with verdicts"
+    )
+    qa.set_defaults(handler=run_eval_qa)
+    for parser, prefix in ((retrieval, "beir"), (qa, "qa")):
+        parser.add_argument(
+            "-w",
+            "--workspace",
+            help=f"the workspace to index the set into (default: {prefix}-<folder name>)",
+        )
 
 
 def run_eval_retrieval(args: argparse.Namespace, config: Config) -> int:
