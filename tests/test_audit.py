@@ -66,7 +66,7 @@ def test_each_answer_is_recorded_with_its_sources(ward, capsys):
 def test_a_stopped_answer_is_recorded_as_stopped(ward):
     audit.set_audit_log(ward.folder, "Ward", on=True)
     work = ward.ask(QUESTION)
-    first_piece = next(work)
+    first_piece = next(item for item in work if isinstance(item, str))
     work.close()
     stopped = entries(ward)[-1]
     assert stopped["stopped"] is True and stopped["answer"] == first_piece
