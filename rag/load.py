@@ -225,7 +225,7 @@ def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
                 result.empty.append(number)
             elif drop_covered_text(page):
                 result.redacted.append(number)
-            text = clean_text(page.extract_text() or "")
+            text = drop_page_number(clean_text(page.extract_text() or ""), number)
             if _shows_image(page):
                 result.images.append(number)
         except LimitReachedError as exc:
@@ -409,6 +409,9 @@ def decode_text(path: Path, data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> 
     return clean_text(text)
 
 
+_PAGE_NUMBER = re.compile(
+    r"\s*(?:page\s+)?[-–]?\s*(\d{1,4})\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?\s*", re.I
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
@@ -423,6 +426,22 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     return _CONTROL.sub("", text)
+
+
+def drop_page_number(text: str, number: int) -> str:
+    """Page ``number``'s text without that number printed as its first or last line.
+
+    A bare "3", "Page 3", "3 of 12" or "- 3 -" is layout, not content; left in, it
+    ends chunks with a stray number that small models copy into their answers. Only
+    the page's own number goes, so a table that ends with a figure keeps it.
+    """
+    lines = text.split("\n")
+    for index in (-1, 0):
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        found = _PAGE_NUMBER.fullmatch(lines[filled[index]]) if filled else None
+        if found and int(found.group(1)) == number:
+            del lines[filled[index]]
+    return "\n".join(lines)
 
 
 def _single_page(path: Path, kind: DocumentKind, text: str, limits: Limits) -> LoadedDocument:

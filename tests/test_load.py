@@ -8,7 +8,7 @@ import pypdf
 import pytest
 
 from rag.errors import DocumentError, UnsupportedFormat
-from rag.load import find_documents, load_document
+from rag.load import drop_page_number, find_documents, load_document
 
 DATA = Path(__file__).parent / "data"
 
@@ -108,3 +108,16 @@ def test_folders_are_walked_recursively_without_hidden_files(tmp_path):
     (tmp_path / "a" / "loop").symlink_to(tmp_path, target_is_directory=True)
     names = [p.name for p in find_documents([tmp_path])]
     assert sorted(names) == ["deep.txt", "top.md"]
+
+
+def test_a_printed_page_number_is_dropped_but_a_figure_ending_a_table_is_kept():
+    assert drop_page_number("Anticoagulation plan\nTarget INR 2.0 to 3.0.\n1", 1) == (
+        "Anticoagulation plan\nTarget INR 2.0 to 3.0."
+    )
+    assert drop_page_number("Page 3 of 10\nBody.", 3) == "Body."
+    assert drop_page_number("Dose table\nWarfarin\n5", 2) == "Dose table\nWarfarin\n5"
+
+
+def test_sample_pdf_pages_do_not_end_with_their_page_number():
+    pages = load_document(DATA / "discharge-summary.pdf").pages
+    assert pages[0].text.rstrip().endswith("severe headache at once.")
