@@ -21,10 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.signals import emit
-from app.transcript import parse_cite_url, render_pending, render_transcript
+from app.transcript import (
+    parse_cite_url,
+    render_key_passages,
+    render_pending,
+    render_transcript,
+)
 from rag.atomic import write_atomic
 from rag.history import Turn, to_markdown
-from rag.types import Citation
+from rag.types import Citation, Evidence
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 ANSWERING = "Answering… (Stop or Esc to stop)"
@@ -167,6 +172,14 @@ class ChatPanel(QWidget):
         self.set_turns(self.turns)
         self.transcript.append(render_pending(question, document))
 
+    def show_evidence(self, evidence: Evidence) -> None:
+        """The key passages of the answer being written, before its first word."""
+        muted = self.palette().placeholderText().color().name()
+        html = render_key_passages(len(self.turns), evidence.key_passages, muted)
+        if html:
+            self.transcript.append(html)
+            self.transcript.append("")
+
     def append_piece(self, piece: str) -> None:
         """Add streamed model text; ``insertText`` inserts plain text, never markup."""
         if self.status.text() != ANSWERING:
@@ -189,10 +202,13 @@ class ChatPanel(QWidget):
 
     # -- citations ------------------------------------------------------------------------
 
-    def citation(self, turn: int, n: int) -> Citation | None:
+    def citation(self, turn: int, n: int, key: bool = False) -> Citation | None:
+        """Source ``n`` of a turn, or with ``key`` its key passage number ``n`` (from 0)."""
         if not 0 <= turn < len(self.turns):
             return None
         answer = self.turns[turn].answer
+        if key:
+            return answer.key_passages[n] if n < len(answer.key_passages) else None
         return next((c for c in (*answer.citations, *answer.sources) if c.n == n), None)
 
     def open_link(self, url: QUrl) -> None:

@@ -228,9 +228,12 @@ class LibraryPanel(QWidget):
             self.progress.setRange(0, progress.total)
             self.progress.setValue(progress.done)
         name = Path(progress.path).name if progress.path else ""
-        verb = {"scan": "Looking for files", "load": "Reading", "embed": "Indexing"}.get(
-            progress.stage, "Finishing"
-        )
+        verb = {
+            "scan": "Looking for files",
+            "model": "Preparing the embedding model",
+            "load": "Reading",
+            "embed": "Indexing",
+        }.get(progress.stage, "Finishing")
         counts = ""
         if progress.total and progress.stage in ("load", "embed"):
             counts = f" ({progress.done + 1} of {progress.total})"

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.session import Models, Session
@@ -19,6 +19,9 @@ from rag.logs import setup_logging
 log = logging.getLogger(__name__)
 
 WORKER_THREADS = 4
+# Set (to anything) to quit once the models are loaded and no work runs: tests start the
+# real app this way, e.g. the offline test inside a network namespace.
+QUIT_WHEN_IDLE_VARIABLE = "HUSHDOC_QUIT_WHEN_IDLE"
 
 
 def create_window(config: Config, *, models: Models | None = None) -> MainWindow:
@@ -59,6 +62,8 @@ def run_app(argv: list[str] | None = None) -> int:
     window.session.models_ready.connect(
         lambda: log.info("models ready after %.2f s", time.monotonic() - started)
     )
+    if os.environ.get(QUIT_WHEN_IDLE_VARIABLE):
+        _quit_when_idle(app, window)
     return app.exec()
 
 
@@ -67,6 +72,13 @@ def _has_screen() -> bool:
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _quit_when_idle(app: QApplication, window: MainWindow) -> None:
+    session = window.session
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: app.quit() if session.has_models and not session.busy else None)
+    timer.start(100)
 
 
 def _log_unexpected(kind: type[BaseException], error: BaseException, trace: object) -> None:

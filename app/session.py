@@ -25,13 +25,13 @@ from app.assets import samples_dir
 from app.signals import emit
 from app.workers import GeneratorWorker, call
 from rag.config import Config, save_config
-from rag.embed import Embedder, SentenceTransformerEmbedder
+from rag.embed import Embedder, load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError, ModelError
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.history import Turn, load_history, save_history
-from rag.types import Answer, DocumentInfo, Failure, IndexReport, Progress
+from rag.types import Answer, DocumentInfo, Evidence, Failure, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
     create_workspace,
@@ -49,7 +49,7 @@ PROGRESS_INTERVAL_S = 1 / 30
 SHUTDOWN_WAIT_MS = 5000
 BUSY_MESSAGE = "Wait for the current task to finish (or cancel it) first."
 # Changing one of these settings reloads that model; the other stays loaded.
-_EMBEDDER_SETTINGS = ("embedding_model", "embed_batch")
+_EMBEDDER_SETTINGS = ("embedding_model", "embedding_backend", "embed_batch")
 _GENERATOR_SETTINGS = ("generator_model", "context_tokens", "threads", "temperature")
 
 Models = tuple[Embedder, TextGenerator | None, str | None]
@@ -71,9 +71,7 @@ def load_models(
     try:
         if embedder is None:
             yield "embedding model"
-            embedder = SentenceTransformerEmbedder(
-                config.embedding_model, batch_size=config.embed_batch
-            )
+            embedder = load_embedder(config)
         yield "language model"
         try:
             generator: TextGenerator | None = LlamaGenerator(
@@ -113,6 +111,7 @@ class Session(QObject):
     answer_started = Signal(str, object)  # question, document path or None
     answer_status = Signal(str)  # why the answer waits, or what it is doing; "" at the end
     answer_piece = Signal(str)
+    answer_evidence = Signal(object)  # Evidence: the key passages, before any generated text
     answer_finished = Signal(object)  # Turn, or None when withdrawn or failed
     history_changed = Signal(list)
     busy_changed = Signal()
@@ -453,9 +452,14 @@ class Session(QObject):
         emit(self.answer_status, "")
         emit(self.answer_finished, finished[0] if finished else None)
 
-    def _on_answer_item(self, item: str | Answer, document: str | None, out: list[Turn]) -> None:
+    def _on_answer_item(
+        self, item: Evidence | str | Answer, document: str | None, out: list[Turn]
+    ) -> None:
         if isinstance(item, Answer):
             out.append(self._add_turn(Turn(item, document=document)))
+            return
+        if isinstance(item, Evidence):
+            emit(self.answer_evidence, item)
             return
         self._partial.append(item)
         emit(self.answer_piece, item)

@@ -15,10 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 
 from rag.history import Turn
-from rag.types import Citation
+from rag.types import Citation, Claim
 
 CITE_SCHEME = "cite"
 SNIPPET_CHARS = 220
+# Unsupported claims: a red that reads on light and dark backgrounds alike.
+WARNING = "#d9534f"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -27,16 +29,17 @@ def plain(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", "<br>")
 
 
-def cite_url(turn: int, n: int) -> str:
-    return f"{CITE_SCHEME}:{turn}/{n}"
+def cite_url(turn: int, n: int, *, key: bool = False) -> str:
+    """A link to source ``n`` of a turn, or with ``key`` to its key passage number ``n``."""
+    return f"{CITE_SCHEME}:{turn}/{'k' if key else ''}{n}"
 
 
-def parse_cite_url(url: QUrl) -> tuple[int, int] | None:
-    """(turn, n) of a link made by ``cite_url``; None for anything else."""
+def parse_cite_url(url: QUrl) -> tuple[int, int, bool] | None:
+    """(turn, n, key) of a link made by ``cite_url``; None for anything else."""
     if url.scheme() != CITE_SCHEME:
         return None
-    match = re.fullmatch(r"(\d+)/(\d+)", url.path())
-    return (int(match[1]), int(match[2])) if match else None
+    match = re.fullmatch(r"(\d+)/(k?)(\d+)", url.path())
+    return (int(match[1]), int(match[3]), bool(match[2])) if match else None
 
 
 def where(citation: Citation) -> str:
@@ -48,8 +51,12 @@ def snippet(text: str, *, chars: int = SNIPPET_CHARS) -> str:
     return flat if len(flat) <= chars else flat[: chars - 1] + "…"
 
 
-def render_answer_text(turn_index: int, text: str, numbers: set[int]) -> str:
-    """Escaped answer text whose ``[n]`` markers link to source ``n`` (when it exists)."""
+def render_answer_text(
+    turn_index: int, text: str, numbers: set[int], unsupported: tuple[Claim, ...] = ()
+) -> str:
+    """Escaped answer text whose ``[n]`` markers link to source ``n`` (when it exists) and
+    whose unsupported sentences are struck through in the warning colour, with the reason
+    as a tooltip."""
 
     def link(match: re.Match[str]) -> str:
         n = int(match[1])
@@ -57,7 +64,42 @@ def render_answer_text(turn_index: int, text: str, numbers: set[int]) -> str:
             return match[0]
         return f'<a href="{cite_url(turn_index, n)}">[{n}]</a>'
 
-    return _MARKER.sub(link, plain(text))
+    body = plain(text)
+    for claim in unsupported:
+        sentence = plain(claim.text)
+        body = body.replace(
+            sentence,
+            f'<span style="color:{WARNING}; text-decoration: line-through" '
+            f'title="{plain(claim.reason or "")}">{sentence}</span>',
+            1,
+        )
+    return _MARKER.sub(link, body)
+
+
+def render_key_passages(turn_index: int, passages: tuple[Citation, ...], muted: str) -> str:
+    """The key passages, quoted, each linking to its highlighted span."""
+    if not passages:
+        return ""
+    rows = [f'<p style="color:{muted}">Key passages: the documents\' own words</p>']
+    for i, passage in enumerate(passages):
+        url = cite_url(turn_index, i, key=True)
+        rows.append(
+            f"<blockquote>“{plain(snippet(passage.text, chars=600))}” "
+            f'<a href="{url}">[{passage.n}] {plain(where(passage))}</a></blockquote>'
+        )
+    return "".join(rows)
+
+
+def render_unsupported(claims: tuple[Claim, ...]) -> str:
+    if not claims:
+        return ""
+    rows = [
+        f"<li>“{plain(c.text)}”: {plain(c.reason or 'no source says this')}</li>" for c in claims
+    ]
+    return (
+        f'<p style="color:{WARNING}"><b>Not supported by your documents</b> (check before '
+        f"relying on it):</p><ul>{''.join(rows)}</ul>"
+    )
 
 
 def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
@@ -73,10 +115,14 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
             f"<p><b>Hushdoc:</b> <i>Not found in your documents.</i> {plain(answer.text)}</p>"
         )
     else:
+        parts.append(render_key_passages(index, answer.key_passages, muted))
         numbers = {c.n for c in answer.sources}
-        body = render_answer_text(index, answer.text, numbers)
+        body = render_answer_text(index, answer.text, numbers, answer.unsupported)
         stopped = f' <i style="color:{muted}">(stopped)</i>' if turn.stopped else ""
         parts.append(f"<p><b>Hushdoc:</b> {body}{stopped}</p>")
+        if answer.notice:
+            parts.append(f'<p style="color:{muted}"><i>{plain(answer.notice)}</i></p>')
+        parts.append(render_unsupported(answer.unsupported))
     cards = answer.citations or (() if answer.abstained or turn.stopped else answer.sources)
     if cards:
         parts.append(f'<p style="color:{muted}">Sources</p>')

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         s.answer_started.connect(chat.begin_answer)
         s.answer_status.connect(chat.show_status)
         s.answer_piece.connect(chat.append_piece)
+        s.answer_evidence.connect(chat.show_evidence)
         s.answer_finished.connect(self._answer_finished)
         s.history_changed.connect(chat.set_turns)
 

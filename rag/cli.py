@@ -10,25 +10,46 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import nullcontext, redirect_stdout
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, TypeVar
 
+from rag import audit
+from rag.atomic import write_atomic
+from rag.batch import answer_questions, read_questions
 from rag.config import Config, load_config
+from rag.embed import load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
+from rag.evaluate import (
+    default_workspace,
+    index_beir,
+    index_qa_set,
+    judge_answers,
+    rank_beir,
+    read_beir,
+    read_qa_set,
+    run_file_paths,
+    write_trec_run,
+)
 from rag.logs import setup_logging
-from rag.types import Answer, Citation, IndexReport, Progress
+from rag.metrics import Verdict, qa_metrics, retrieval_metrics
+from rag.retrieve import MODES
+from rag.terminal import PlainText, plain
+from rag.types import Answer, Citation, Evidence, IndexReport, Progress
 from rag.workspace import (
     DEFAULT_WORKSPACE,
     create_workspace,
     delete_workspace,
     list_workspaces,
+    read_settings,
     rename_workspace,
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXIT_ERROR = 1
 EXIT_UNEXPECTED = 2
@@ -45,9 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config()
         log_path = setup_logging(config.data_dir)
-        return args.handler(args, config)
+        with redirect_stdout(PlainText(sys.stdout)):
+            return args.handler(args, config)
     except HushdocError as exc:
-        print(f"hushdoc: {exc}", file=sys.stderr)
+        print(f"hushdoc: {plain(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("hushdoc: interrupted; everything indexed so far is kept.", file=sys.stderr)
@@ -55,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log.exception("unexpected error in 'hushdoc %s'", args.command)
         where = f" Details are in {log_path}." if log_path else ""
-        print(f"hushdoc: unexpected error: {type(exc).__name__}: {exc}.{where}", file=sys.stderr)
+        message = plain(f"{type(exc).__name__}: {exc}")
+        print(f"hushdoc: unexpected error: {message}.{where}", file=sys.stderr)
         return EXIT_UNEXPECTED
 
 
@@ -99,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", metavar="PATH", help="ask within this one indexed document")
     ask.add_argument("--top-k", type=int, metavar="N", help="number of sources to use")
     ask.add_argument("--model", type=Path, metavar="GGUF", help="a GGUF model file to use")
+    ask.add_argument(
+        "--extractive",
+        action="store_true",
+        help="answer with the key passages, quoted; no language model runs",
+    )
+    ask.add_argument(
+        "--strict", action="store_true", help="leave out sentences the sources do not support"
+    )
     ask.set_defaults(handler=run_ask)
 
     listing = commands.add_parser(
@@ -119,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=run_check)
 
+    audit_log = commands.add_parser(
+        "audit", parents=[workspace], help="switch on, off or export the workspace's audit log"
+    )
+    audit_log.add_argument("action", choices=["on", "off", "status", "export"])
+    audit_log.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="export format (default: csv)"
+    )
+    audit_log.add_argument("--out", type=Path, metavar="FILE", help="export to FILE, not stdout")
+    audit_log.set_defaults(handler=run_audit)
+
     spaces = commands.add_parser(
         "workspaces", parents=[as_json], help="list, create, rename or delete workspaces"
     )
@@ -127,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spaces.add_argument("names", nargs="*", metavar="NAME")
     spaces.set_defaults(handler=run_workspaces)
+
+    add_eval_commands(commands, as_json)
+    prepare = commands.add_parser(
+        "prepare",
+        help="build the embedding backend's model now (otherwise it is built at first use)",
+    )
+    prepare.set_defaults(handler=run_prepare)
     return parser
 
 
@@ -145,7 +193,7 @@ def run_index(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def drive(work: Iterator[Progress], on_progress: Any) -> IndexReport:
+def drive(work: Generator[Progress, None, T], on_progress: Callable[[Progress], None]) -> T:
     """Run a progress generator to its end and return its result."""
     while True:
         try:
@@ -191,7 +239,7 @@ class ProgressBar:
         self._last = now
         total = max(progress.total, 1)
         filled = int(self.width * progress.done / total)
-        name = Path(progress.path).name if progress.path else progress.stage
+        name = plain(Path(progress.path).name) if progress.path else progress.stage
         line = (
             f"[{'#' * filled}{'.' * (self.width - filled)}] {progress.done}/{progress.total} {name}"
         )
@@ -210,6 +258,10 @@ class ProgressBar:
 def run_ask(args: argparse.Namespace, config: Config) -> int:
     if args.model:
         config = config.with_changes(generator_model=args.model)
+    if args.extractive:
+        config = config.with_changes(answer_mode="extractive")
+    if args.strict:
+        config = config.with_changes(strict=True)
     if bool(args.question) == bool(args.batch):
         raise HushdocError("Give either a QUESTION or --batch QUESTIONS.jsonl (not both).")
     with Engine(config, args.workspace) as engine:
@@ -220,6 +272,10 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
         for item in engine.ask(args.question, path=args.doc, top_k=args.top_k):
             if isinstance(item, Answer):
                 answer = item
+            elif isinstance(item, Evidence):
+                if stream:
+                    print_key_passages(item.key_passages)
+                    print("\nAnswer:")
             elif stream:
                 print(item, end="", flush=True)
     assert answer is not None
@@ -232,41 +288,37 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
 
 def run_batch(engine: Engine, path: Path, *, top_k: int | None) -> int:
     """Answer a JSONL file of questions with the models loaded once; one JSON line each."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise HushdocError(f"Cannot read the questions file {path} ({exc.strerror}).") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            question = item["question"]
-        except (ValueError, KeyError, TypeError):
-            raise HushdocError(
-                f'{path}, line {number}: expected a JSON object with a "question".'
-            ) from None
-        result: dict[str, Any] = {"id": item.get("id", number)}
-        try:
-            answer = [
-                a
-                for a in engine.ask(question, path=item.get("doc"), top_k=top_k)
-                if isinstance(a, Answer)
-            ][0]
-            result |= answer.to_dict()
-        except HushdocError as exc:
-            result["error"] = str(exc)
-        print(json.dumps(result), flush=True)
+    for result in answer_questions(engine, read_questions(path), top_k=top_k):
+        line: dict[str, Any] = {"id": result.question.id}
+        if result.answer is not None:
+            line |= result.answer.to_dict()
+        else:
+            line["error"] = result.error
+        print(json.dumps(line), flush=True)
     return 0
+
+
+def print_key_passages(passages: Sequence[Citation]) -> None:
+    if passages:
+        print("Key passages (the documents' own words):")
+        for passage in passages:
+            print(f"  {format_citation(passage)}")
 
 
 def print_answer(answer: Answer, *, streamed: bool) -> None:
     if streamed:
         print()
-        if answer.citations:
-            print(f"\nWith citations: {answer.text}")
+        if answer.claims:
+            print(f"\nChecked against the sources: {answer.text}")
     else:
+        if not answer.abstained:
+            print_key_passages(answer.key_passages)
+            print("\nAnswer:")
         print(answer.text)
+    if answer.notice:
+        print(f"({answer.notice})")
+    for claim in answer.unsupported:
+        print(f'  NOT SUPPORTED by the sources: "{claim.text}" ({claim.reason})')
     if answer.citations:
         print("\nSources:")
         for citation in answer.citations:
@@ -331,6 +383,38 @@ def run_check(args: argparse.Namespace, config: Config) -> int:
     return 0 if report.ok else EXIT_ERROR
 
 
+def run_audit(args: argparse.Namespace, config: Config) -> int:
+    with Engine(config, args.workspace) as engine:
+        folder = engine.folder
+    if args.action in ("on", "off"):
+        changed = audit.set_audit_log(folder, args.workspace, on=args.action == "on")
+        state = "was already" if not changed else "is now"
+        print(f"The audit log of workspace '{args.workspace}' {state} {args.action}.")
+        return 0
+    entries, skipped = audit.read_entries(folder)
+    if skipped:
+        print(f"hushdoc: skipped {skipped} unreadable line(s) of the audit log.", file=sys.stderr)
+    if args.action == "status":
+        state = "on" if read_settings(folder).audit_log else "off"
+        answers = sum(1 for e in entries if e.get("event") == "answer")
+        print(f"The audit log is {state}; it holds {answers} answer(s): {audit.audit_path(folder)}")
+        return 0
+    text = audit.export(entries, fmt=args.format)
+    if args.out:
+        write_atomic(args.out, text.encode("utf-8"))
+        print(f"Exported {len(entries)} entries to {args.out}.")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def run_prepare(args: argparse.Namespace, config: Config) -> int:
+    print(f"Preparing the embedding model ({config.embedding_backend} backend)...", file=sys.stderr)
+    embedder = load_embedder(config)
+    print(f"Ready: {embedder.identity} on {embedder.backend}.")
+    return 0
+
+
 def run_workspaces(args: argparse.Namespace, config: Config) -> int:
     expected = {"list": 0, "create": 1, "delete": 1, "rename": 2}[args.action]
     if len(args.names) != expected:
@@ -347,3 +431,131 @@ def run_workspaces(args: argparse.Namespace, config: Config) -> int:
     elif args.action == "list":
         print("\n".join(names) if names else "No workspaces yet.")
     return 0
+
+
+# -- eval -----------------------------------------------------------------------------------
+
+
+def add_eval_commands(commands: Any, as_json: argparse.ArgumentParser) -> None:
+    evaluate = commands.add_parser("eval", help="measure retrieval or answer quality")
+    kinds = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
+    retrieval = kinds.add_parser(
+        "retrieval",
+        parents=[as_json],
+        help="rank a BEIR data set's corpus for its queries: nDCG@10, Recall@100, MRR@10",
+    )
+    retrieval.add_argument(
+        "--beir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/*.tsv",
+    )
+    retrieval.add_argument(
+        "--mode", choices=[*MODES, "all"], default="all", help="the ranking(s) to measure"
+    )
+    retrieval.add_argument(
+        "--run-out",
+        type=Path,
+        metavar="FILE",
+        help="write the ranking as a TREC run (qid Q0 docid rank score mode); with several "
+        "modes, one file per mode: FILE's name gets the mode before its suffix",
+    )
+    retrieval.set_defaults(handler=run_eval_retrieval)
+    qa = kinds.add_parser(
+        "qa",
+        parents=[as_json],
+        help="answer a QA set's questions and score the answers and citations",
+    )
+    qa.add_argument(
+        "--set",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        dest="qa_set",
+        help="a QA set: docs/, questions.jsonl and optionally out_of_scope.jsonl",
+    )
+    qa.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    qa.add_argument(
+        "--out", type=Path, metavar="FILE", help="write one JSON line per question with verdicts"
+    )
+    qa.set_defaults(handler=run_eval_qa)
+    for parser, prefix in ((retrieval, "beir"), (qa, "qa")):
+        parser.add_argument(
+            "-w",
+            "--workspace",
+            help=f"the workspace to index the set into (default: {prefix}-<folder name>)",
+        )
+
+
+def run_eval_retrieval(args: argparse.Namespace, config: Config) -> int:
+    beir = read_beir(args.beir)
+    modes = MODES if args.mode == "all" else (args.mode,)
+    workspace = args.workspace or default_workspace("beir", args.beir)
+    bar = ProgressBar(enabled=sys.stderr.isatty())
+    with Engine(config, workspace, create=True) as engine:
+        report = drive(index_beir(engine, beir), bar.update)
+        runs = drive(rank_beir(engine, beir, modes), bar.update)
+    bar.finish()
+    scores = {
+        mode: retrieval_metrics(
+            {query: [doc for doc, _ in ranked] for query, ranked in run.items()}, beir.qrels
+        )
+        for mode, run in runs.items()
+    }
+    if args.run_out:
+        for mode, path in run_file_paths(args.run_out, modes).items():
+            write_trec_run(path, runs[mode], tag=mode)
+    if args.json:
+        print(json.dumps(scores))
+        return 0
+    print_index_report(report)
+    print(f"{len(runs[modes[0]])} judged queries; workspace '{workspace}'.")
+    print(f"{'mode':<8}{'nDCG@10':>10}{'Recall@100':>12}{'MRR@10':>10}")
+    for mode, metrics in scores.items():
+        print(
+            f"{mode:<8}{metrics['ndcg@10']:>10.4f}{metrics['recall@100']:>12.4f}"
+            f"{metrics['mrr@10']:>10.4f}"
+        )
+    return 0
+
+
+def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise HushdocError("--limit must be at least 1.")
+    items = read_qa_set(args.qa_set, limit=args.limit)
+    workspace = args.workspace or default_workspace("qa", args.qa_set)
+    bar = ProgressBar(enabled=sys.stderr.isatty())
+    verdicts: list[Verdict] = []
+    # The lines are written as the answers come, so a long run can be read while it goes.
+    with (
+        open_for_writing(args.out) if args.out else nullcontext() as out,
+        Engine(config, workspace, create=True) as engine,
+    ):
+        report = drive(index_qa_set(engine, args.qa_set), bar.update)
+        bar.update(Progress("answer", 0, len(items)))
+        for judged in judge_answers(engine, items):
+            verdicts.append(judged.verdict)
+            if out:
+                out.write(json.dumps(judged.to_dict()) + "\n")
+                out.flush()
+            bar.update(Progress("answer", len(verdicts), len(items)))
+    bar.finish()
+    metrics = qa_metrics(verdicts)
+    if args.json:
+        print(json.dumps(metrics))
+        return 0
+    print_index_report(report)
+    print(f"Workspace '{workspace}'.")
+    for name, value in metrics.items():
+        shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
+        print(f"  {name:<22}{shown}")
+    return 0
+
+
+def open_for_writing(path: Path) -> TextIO:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise HushdocError(f"Cannot write {path} ({exc.strerror or exc}).") from exc

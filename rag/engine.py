@@ -13,18 +13,23 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from rag.audit import audited
 from rag.chunk import split_into_chunks
-from rag.cite import as_citation, resolve_citations
+from rag.cite import as_citation, cited_sources, clean_markers, mark_claims
 from rag.config import Config
-from rag.embed import Embedder, SentenceTransformerEmbedder
-from rag.errors import DocumentError, HushdocError, WorkspaceError
+from rag.embed import Embedder, load_embedder
+from rag.errors import DocumentError, HushdocError, ModelError, WorkspaceError
+from rag.evidence import key_passages, quote_passages, split_sources
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
-from rag.load import document_kind, find_documents, load_document
+from rag.load import Limits, check_file, document_kind, find_documents, load_document, shown_path
+from rag.prefetch import prefetch
 from rag.prompt import fit_prompt
 from rag.retrieve import Retriever, best_similarity
 from rag.store import (
@@ -36,7 +41,18 @@ from rag.store import (
     check_manifest,
     read_manifest,
 )
-from rag.types import Answer, CheckReport, DocumentInfo, Failure, IndexReport, Progress
+from rag.types import (
+    Answer,
+    CheckReport,
+    Chunk,
+    DocumentInfo,
+    Evidence,
+    Failure,
+    IndexReport,
+    LoadedDocument,
+    Progress,
+)
+from rag.verify import check_claims
 from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -81,9 +97,7 @@ class Engine:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = SentenceTransformerEmbedder(
-                    self.config.embedding_model, batch_size=self.config.embed_batch
-                )
+                self._embedder = load_embedder(self.config)
             return self._embedder
 
     @property
@@ -106,6 +120,7 @@ class Engine:
                 expected = Manifest(
                     schema_version=SCHEMA_VERSION,
                     embedding_model=self.embedder.identity,
+                    embedding_backend=self.embedder.backend,
                     dimension=self.embedder.dimension,
                     chunk_tokens=min(self.config.chunk_tokens, self.embedder.max_tokens),
                     overlap_tokens=self.config.overlap_tokens,
@@ -153,49 +168,54 @@ class Engine:
         report = IndexReport()
         yield Progress("scan", 0, 0)
         files = list(find_documents(Path(p) for p in paths))
+        if self._embedder is None:
+            yield Progress("model", 0, 0)  # loading (or building, once) can take a while
         store = self.store
-        manifest = store.manifest
+        # The next documents are read and chunked in a background thread while this one
+        # is embedded: PDF parsing and embedding then use both cores.
+        limits = Limits.from_config(self.config)
+        prepared = prefetch(files, partial(self._prepare, store, limits))
         try:
-            for done, path in enumerate(files):
-                yield Progress("load", done, len(files), str(path))
-                if document_kind(path) is None:
-                    report.skipped.append(Failure(str(path), "unsupported file type"))
+            for done, (path, future) in enumerate(prepared):
+                shown = shown_path(path)
+                yield Progress("load", done, len(files), shown)
+                item = future.result()
+                if item is None:
+                    report.skipped.append(Failure(shown, "unsupported file type"))
                     continue
-                record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
+                if shown != str(path):
+                    # The store keeps paths as text; this one cannot be kept, nor found again.
+                    reason = "the file name is not valid UTF-8 text; rename the file to index it"
+                    report.failed.append(Failure(shown, reason))
+                    continue
+                if item.unchanged:
+                    report.unchanged += 1
+                    continue
                 try:
-                    record = describe_file(path)
-                    if store.document_sha256(record.path) == (record.sha256, "indexed"):
-                        report.unchanged += 1
-                        continue
-                    document = load_document(path)
-                    chunks = split_into_chunks(
-                        document.pages,
-                        self.embedder,
-                        chunk_tokens=manifest.chunk_tokens,
-                        overlap_tokens=manifest.overlap_tokens,
-                    )
-                    if not chunks:
-                        raise DocumentError(path, "no text to index")
+                    if item.error is not None:
+                        raise item.error
+                    assert item.document is not None
                     vectors = yield from self._embed_chunks(
-                        [c.text for c in chunks], Progress("embed", done, len(files), str(path))
+                        [c.text for c in item.chunks],
+                        Progress("embed", done, len(files), str(path)),
                     )
                     report.chunks += store.replace_document(
-                        record,
-                        pages=document.page_count,
-                        chunks=chunks,
+                        item.record,
+                        pages=item.document.page_count,
+                        chunks=item.chunks,
                         vectors=vectors,
-                        warnings=document.warnings,
+                        warnings=item.document.warnings,
                     )
                     report.indexed += 1
-                    report.pages += document.page_count
-                    report.warnings.extend(Failure(str(path), w) for w in document.warnings)
+                    report.pages += item.document.page_count
+                    report.warnings.extend(Failure(str(path), w) for w in item.document.warnings)
                 except DocumentError as exc:
-                    store.mark_failed(record, exc.reason)
+                    store.mark_failed(item.record, exc.reason)
                     report.failed.append(Failure(str(path), exc.reason))
                 except Exception as exc:  # one bad file must never stop the run
-                    log.exception("unexpected error while indexing %s", path)
+                    log.error("unexpected error while indexing %s", path, exc_info=exc)
                     reason = f"unexpected error ({type(exc).__name__}: {exc}); see the log"
-                    store.mark_failed(record, reason)
+                    store.mark_failed(item.record, reason)
                     report.failed.append(Failure(str(path), reason))
             if prune:
                 for info in store.documents():
@@ -206,9 +226,32 @@ class Engine:
             report.cancelled = True
             raise
         finally:
+            prepared.close()
             store.flush()
         yield Progress("done", len(files), len(files))
         return report
+
+    def _prepare(self, store: Store, limits: Limits, path: Path) -> _Prepared | None:
+        """Describe, load and chunk one file (in the prefetch thread); None if unsupported."""
+        if document_kind(path) is None:
+            return None
+        record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
+        try:
+            record = describe_file(path, limits=limits)
+            if store.document_sha256(record.path) == (record.sha256, "indexed"):
+                return _Prepared(record, unchanged=True)
+            document = load_document(path, limits=limits)
+            chunks = split_into_chunks(
+                document.pages,
+                self.embedder,
+                chunk_tokens=store.manifest.chunk_tokens,
+                overlap_tokens=store.manifest.overlap_tokens,
+            )
+            if not chunks:
+                raise DocumentError(path, "no text to index")
+            return _Prepared(record, document=document, chunks=chunks)
+        except Exception as exc:  # reported by the indexing loop, in order
+            return _Prepared(record, error=exc)
 
     def _embed_chunks(
         self, texts: list[str], progress: Progress
@@ -223,6 +266,7 @@ class Engine:
 
     # -- asking ---------------------------------------------------------------------------
 
+    @audited
     def ask(
         self,
         question: str,
@@ -230,40 +274,81 @@ class Engine:
         path: str | Path | None = None,
         top_k: int | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is generated, then the final ``Answer``."""
+    ) -> Iterator[Evidence | str | Answer]:
+        """Yield the evidence first, then the answer's text as it is generated, then the
+        final ``Answer``.
+
+        The evidence (key passages and sources) comes before any generation, so a
+        front end shows the documents' own words at once. In extractive mode, or
+        when no language model can be loaded, the key passages are the answer.
+        """
         question = question.strip()
         if not question:
             raise HushdocError("The question is empty. Type a question about your documents.")
         document = self.resolve_document(path) if path is not None else None
-        retriever = Retriever(self.store, self.embedder)
-        hits = retriever.search(question, k=top_k or self.config.top_k, path=document)
+        query = self.embedder.embed([question])[0]
+        hits = Retriever(self.store, self.embedder).search(
+            question, query=query, k=top_k or self.config.top_k, path=document
+        )
         if not hits or best_similarity(hits) < self.config.min_relevance:
             text = (
                 NOT_FOUND
                 if document is None
-                else (f"I could not find the answer to this in {Path(document).name}.")
+                else f"{Path(document).name} does not appear to contain this: no passage of it "
+                "matches the question."
             )
             yield text
             yield Answer(question, text, abstained=True, citations=(), sources=())
             return
-        prompt, used = fit_prompt(
-            question, hits, self.generator, answer_tokens=self.config.answer_tokens
-        )
+        mode, notice = self.config.answer_mode, None
+        if mode == "generate":
+            try:
+                prompt, hits = fit_prompt(
+                    question, hits, self.generator, answer_tokens=self.config.answer_tokens
+                )
+            except ModelError as exc:
+                mode, notice = "extractive", f"Showing the key passages only: {exc}"
+        sentences = split_sources(hits, self.embedder)
+        keys = key_passages(query, hits, sentences)
+        sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
+        yield Evidence(tuple(keys), sources)
+        if mode == "extractive":
+            text = quote_passages(keys)
+            yield text
+            yield Answer(
+                question,
+                text,
+                abstained=False,
+                citations=tuple(cited_sources((), keys, hits)),
+                sources=sources,
+                key_passages=tuple(keys),
+                mode="extractive",
+                notice=notice,
+            )
+            return
         pieces: list[str] = []
         for piece in self.generator.stream(
             prompt, max_tokens=self.config.answer_tokens, should_stop=should_stop
         ):
             pieces.append(piece)
             yield piece
-        text, citations, dropped = resolve_citations("".join(pieces), used)
-        sources = tuple(as_citation(n, hit) for n, hit in enumerate(used, 1))
+        text, dropped = clean_markers("".join(pieces), len(hits))
+        claims = check_claims(
+            text, question, [h.passage.text for h in hits], sentences, self.embedder
+        )
+        text = mark_claims(text, claims, strict=self.config.strict)
+        if not text:
+            text = quote_passages(keys)
+            notice = "No sentence of the model's answer is supported by the sources."
         yield Answer(
             question,
             text,
             abstained=False,
-            citations=tuple(citations),
+            citations=tuple(cited_sources(claims, keys, hits)),
             sources=sources,
+            key_passages=tuple(keys),
+            claims=tuple(claims),
+            notice=notice,
             dropped_markers=dropped,
         )
 
@@ -304,10 +389,21 @@ class Engine:
         return store.check()
 
 
-def describe_file(path: Path) -> DocumentRecord:
-    """Path, kind, content hash, size and mtime of a file."""
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A file made ready for embedding, found unchanged, or failed with ``error``."""
+
+    record: DocumentRecord
+    document: LoadedDocument | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    unchanged: bool = False
+    error: Exception | None = None
+
+
+def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:
+    """Path, kind, content hash, size and mtime of a file (checked first: see ``check_file``)."""
+    stat = check_file(path, limits=limits)
     try:
-        stat = path.stat()
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             while block := handle.read(_HASH_BLOCK):

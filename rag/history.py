@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.atomic import write_atomic
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Claim
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +70,25 @@ def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
         lines += [f"## {turn.question}", ""]
         if turn.document:
             lines += [f"*Asked within {Path(turn.document).name} only.*", ""]
+        if answer.key_passages:
+            lines += ["**Key passages**", ""]
+            lines += [f"> {_quote(k)}" for k in answer.key_passages] + [""]
         lines += [answer.text + (" *(stopped)*" if turn.stopped else ""), ""]
+        for claim in answer.unsupported:
+            lines += [f'- **Not supported by the sources:** "{claim.text}" ({claim.reason})']
+        if answer.unsupported:
+            lines.append("")
         if answer.abstained:
             lines += ["*Hushdoc found no answer to this in the documents.*", ""]
         if answer.citations:
             lines += ["**Sources**", ""]
-            for c in answer.citations:
-                where = Path(c.path).name + (f", page {c.page}" if c.page else "")
-                quote = " ".join(c.text.split())
-                lines.append(f'- [{c.n}] {where}: "{quote}"')
-            lines.append("")
+            lines += [f"- {_quote(c)}" for c in answer.citations] + [""]
     return "\n".join(lines)
+
+
+def _quote(citation: Citation) -> str:
+    where = Path(citation.path).name + (f", page {citation.page}" if citation.page else "")
+    return f'[{citation.n}] {where}: "{" ".join(citation.text.split())}"'
 
 
 def _turn_to_dict(turn: Turn) -> dict[str, Any]:
@@ -100,6 +108,13 @@ def _turn_from_dict(item: dict[str, Any]) -> Turn:
         abstained=bool(item["abstained"]),
         citations=tuple(Citation(**c) for c in item["citations"]),
         sources=tuple(Citation(**c) for c in item["sources"]),
+        key_passages=tuple(Citation(**c) for c in item.get("key_passages", ())),
+        claims=tuple(
+            Claim(c["text"], c["status"], tuple(c["citations"]), c.get("reason"))
+            for c in item.get("claims", ())
+        ),
+        mode=item.get("mode", "generate"),
+        notice=item.get("notice"),
         dropped_markers=int(item.get("dropped_markers", 0)),
     )
     return Turn(

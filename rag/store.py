@@ -3,8 +3,9 @@
 SQLite is the source of truth: documents, chunks (text, page, span, vector)
 and an FTS5 table for BM25 keyword search, kept in step by triggers. Each
 document is replaced in a single transaction, so a crash leaves either the old
-version or the new one. ``manifest.json`` records the embedding model and the
-chunk settings; opening the workspace with another model is refused.
+version or the new one. ``manifest.json`` records the embedding model, its
+backend and the chunk settings; opening the workspace with another model or
+backend is refused.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class Manifest:
     dimension: int
     chunk_tokens: int
     overlap_tokens: int
+    # Workspaces from before backends were recorded were all built with torch.
+    embedding_backend: str = "torch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,19 @@ class Store:
                 list(chunk_ids),
             ).fetchall()
         return {r[0]: Passage(*r) for r in rows}
+
+    def document_paths(self, chunk_ids: Sequence[int]) -> dict[int, str]:
+        """The path of each chunk's document, without reading the chunks' text."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        return dict(rows)
 
     def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of ``chunk_ids``, in that order."""
@@ -447,6 +463,14 @@ def check_manifest(folder: Path, manifest: Manifest, expected: Manifest) -> None
             f"The workspace in {folder} was indexed with the embedding model "
             f"'{manifest.embedding_model}', but '{expected.embedding_model}' is "
             "selected. Select the original model, or create a new workspace."
+        )
+    if manifest.embedding_backend != expected.embedding_backend:
+        raise StoreError(
+            f"The workspace in {folder} was indexed with the embedding backend "
+            f"'{manifest.embedding_backend}', but '{expected.embedding_backend}' is "
+            "selected, and their vectors do not mix. Set embedding_backend = "
+            f'"{manifest.embedding_backend}" in the settings, or create a new '
+            "workspace and index the documents again."
         )
     if manifest.schema_version > SCHEMA_VERSION:
         raise StoreError(

@@ -8,6 +8,7 @@ from typing import Literal
 
 DocumentKind = Literal["pdf", "docx", "text", "html"]
 DocumentStatus = Literal["indexed", "failed"]
+AnswerMode = Literal["generate", "extractive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class Passage:
 class Hit:
     """A retrieved passage with its scores.
 
-    ``score`` is the fused (reciprocal-rank) score used for ordering; ``dense``
+    ``score`` is the fused score used for ordering (see ``rag.retrieve``); ``dense``
     is the cosine similarity to the question, ``keyword`` the BM25 score (higher
     is better). A retriever that did not find the passage leaves its score None.
     """
@@ -82,12 +83,44 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """What ``ask`` yields before generating: the key passages and all sources."""
+
+    key_passages: tuple[Citation, ...]
+    sources: tuple[Citation, ...]
+
+
+ClaimStatus = Literal["supported", "unsupported", "uncited"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One sentence of a generated answer and what the sources say to it.
+
+    ``supported``: a source holds it. ``unsupported``: no source does, or it names
+    a number, dose, date or term found in no source (``reason`` says which).
+    ``uncited``: it states nothing to check, such as a lead-in. ``citations`` are
+    the numbers of the sources that support it.
+    """
+
+    text: str
+    status: ClaimStatus
+    citations: tuple[int, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The final result of a question.
 
     ``sources`` are all passages given to the model, numbered as in the prompt;
-    ``citations`` the ones the answer actually cites. ``dropped_markers`` counts
-    markers such as ``[9]`` that pointed at no source and were removed.
+    ``citations`` the ones the answer actually cites. ``key_passages`` are the
+    source sentences that best answer the question, each numbered by its source.
+    ``claims`` are the checked sentences of a generated answer (none for an
+    extractive one, which is all quotation). ``notice`` tells the user why the
+    answer is not what they asked for (no model, nothing supported).
+    ``dropped_markers`` counts markers such as ``[9]`` that pointed at no source
+    and were removed.
     """
 
     question: str
@@ -95,13 +128,25 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...]
     sources: tuple[Citation, ...]
+    key_passages: tuple[Citation, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    mode: AnswerMode = "generate"
+    notice: str | None = None
     dropped_markers: int = 0
+
+    @property
+    def unsupported(self) -> tuple[Claim, ...]:
+        return tuple(c for c in self.claims if c.status == "unsupported")
 
     def to_dict(self) -> dict[str, object]:
         return {
             "answer": self.text,
             "abstained": self.abstained,
+            "mode": self.mode,
+            "notice": self.notice,
             "citations": [asdict(c) for c in self.citations],
+            "key_passages": [asdict(k) for k in self.key_passages],
+            "claims": [asdict(c) for c in self.claims],
             "sources": [asdict(s) for s in self.sources],
             "dropped_markers": self.dropped_markers,
         }

@@ -1,20 +1,58 @@
 """Workspaces: one folder per matter, patient or project under the data dir.
 
-Each workspace has its own documents, index and history; nothing is shared
-between them, so a question in one can never reach another's passages.
+Each workspace has its own documents, index, history, audit log and settings;
+nothing is shared between them, so a question in one can never reach another's
+passages, and deleting a workspace deletes every file it had.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from rag.atomic import write_atomic
 from rag.config import Config
 from rag.errors import WorkspaceError
 
 DEFAULT_WORKSPACE = "default"
+SETTINGS_NAME = "workspace.json"
 _VALID_NAME = re.compile(r"^[\w][\w .,()'&+-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceSettings:
+    """Settings that belong to one workspace rather than to the whole app."""
+
+    # Record every question, answer and source in the workspace's audit log.
+    audit_log: bool = False
+
+
+def read_settings(folder: Path) -> WorkspaceSettings:
+    path = folder / SETTINGS_NAME
+    if not path.exists():
+        return WorkspaceSettings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkspaceError(
+            f"The workspace settings {path} are unreadable ({exc}). Fix or delete the file."
+        ) from exc
+    known = {f.name for f in fields(WorkspaceSettings)}
+    if not isinstance(data, dict) or set(data) - known:
+        raise WorkspaceError(
+            f"The workspace settings {path} hold unknown settings; a newer Hushdoc may have "
+            "written them. Update Hushdoc."
+        )
+    if not all(isinstance(v, bool) for v in data.values()):
+        raise WorkspaceError(f"The workspace settings {path} are invalid: expected true or false.")
+    return WorkspaceSettings(**data)
+
+
+def save_settings(folder: Path, settings: WorkspaceSettings) -> None:
+    write_atomic(folder / SETTINGS_NAME, json.dumps(asdict(settings), indent=2).encode("utf-8"))
 
 
 def check_name(name: str) -> str:

@@ -36,12 +36,12 @@ INR_QUESTION = "What is the target INR for this patient?"
 
 
 @pytest.fixture(scope="module")
-def models() -> Models:
-    """The bundled models, loaded once for the module (they do not depend on the data dir).
+def models(models_home: Path) -> Models:
+    """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir).
 
     One generator thread: on two cores shared with other work, llama.cpp's threads wait
     for each other at every step, and answers take minutes instead of seconds."""
-    work = load_models(Config(threads=1))
+    work = load_models(Config(data_dir=models_home, threads=1))
     while True:
         try:
             next(work)
@@ -405,6 +405,16 @@ def test_answer_streams_and_a_citation_opens_the_pdf_page_with_the_passage_highl
     qtbot.keyClicks(viewer.find_box, "warfarin")
     qtbot.keyClick(viewer.find_box, Qt.Key.Key_Return)
     assert viewer.highlight_rects and viewer.current_page == 1
+
+    # The key passage leads the answer; its link highlights just that sentence.
+    assert window.chat.transcript.toPlainText().index("Key passages") < (
+        window.chat.transcript.toPlainText().index("Hushdoc:")
+    )
+    key = turn.answer.key_passages[0]
+    assert "target INR" in key.text
+    with qtbot.waitSignal(window.viewer.shown, timeout=10_000):
+        click_anchor(qtbot, window, "cite:0/k0")
+    assert viewer.current_page == key.page and viewer.highlight_rects
 
     saved = load_history(window.session.engine.folder)
     assert [t.question for t in saved] == [INR_QUESTION]

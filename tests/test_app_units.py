@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Generator  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -22,7 +23,7 @@ from app.workers import GeneratorWorker  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.errors import ConfigError, HushdocError  # noqa: E402
 from rag.history import Turn, load_history, save_history, to_markdown  # noqa: E402
-from rag.types import Answer, Citation  # noqa: E402
+from rag.types import Answer, Citation, Claim  # noqa: E402
 
 INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a><img src="file:///etc/passwd">'
 
@@ -102,7 +103,8 @@ def test_injected_html_in_an_answer_and_a_source_renders_as_literal_text(qtbot) 
 
 
 def test_only_cite_links_are_followed() -> None:
-    assert parse_cite_url(QUrl("cite:2/3")) == (2, 3)
+    assert parse_cite_url(QUrl("cite:2/3")) == (2, 3, False)
+    assert parse_cite_url(QUrl("cite:2/k0")) == (2, 0, True)
     assert parse_cite_url(QUrl("javascript:alert(1)")) is None
     assert parse_cite_url(QUrl("file:///etc/passwd")) is None
 
@@ -114,6 +116,30 @@ def test_clicking_a_cite_link_emits_its_citation(qtbot) -> None:
     with qtbot.waitSignal(chat.citation_clicked) as clicked:
         emit(chat.transcript.anchorClicked, QUrl("cite:0/1"))
     assert clicked.args[0].path == "/docs/summary.pdf"
+
+
+def test_key_passages_lead_and_unsupported_claims_are_marked_with_their_reason(qtbot) -> None:
+    key = Citation(1, "/docs/summary.pdf", 1, 4, 33, f"The target INR is 2.0 {INJECTED}")
+    answer = replace(
+        make_answer("It is 2.0 to 3.0 [1]. It is 50 mg on Sundays."),
+        key_passages=(key,),
+        claims=(
+            Claim("It is 2.0 to 3.0.", "supported", (1,)),
+            Claim("It is 50 mg on Sundays.", "unsupported", (), "50 appears in no source"),
+        ),
+    )
+    chat = ChatPanel()
+    qtbot.addWidget(chat)
+    chat.set_turns([Turn(answer)])
+    text = chat.transcript.toPlainText()
+    assert text.index("Key passages") < text.index("It is 2.0 to 3.0")
+    assert INJECTED in text, "document text in a key passage stays literal"
+    assert "Not supported by your documents" in text and "50 appears in no source" in text
+    html = chat.transcript.toHtml()
+    assert "line-through" in html and 'href="cite:0/k0"' in html
+    with qtbot.waitSignal(chat.citation_clicked) as clicked:
+        chat.transcript.anchorClicked.emit(QUrl("cite:0/k0"))
+    assert clicked.args[0] == key
 
 
 def test_enter_sends_and_shift_enter_adds_a_line(qtbot) -> None:

@@ -164,6 +164,7 @@ class _OtherEmbedder:
     """A different embedding model, as far as the manifest can tell."""
 
     identity = "some-other-model:384:0"
+    backend = "onnx-int8"
     dimension = 384
     max_tokens = 254
 

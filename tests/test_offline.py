@@ -1,38 +1,93 @@
-"""Index and ask with every outbound connection refused: Hushdoc must not notice."""
+"""Offline, provably.
+
+Two independent proofs that no code path opens a network connection:
+
+- a guard (a Python audit hook) fails the test on any connection, bind, datagram or name
+  lookup other than a local AF_UNIX socket, while the engine indexes and answers and the
+  app starts, all with freshly loaded models;
+- the whole path, from a first start to an answer and the app's first start, runs in
+  subprocesses inside a network namespace that has no interface at all (``unshare -n``),
+  which also covers native code (llama.cpp, torch, Qt) that Python's hooks cannot see.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import final_answer, run_index
+from conftest import DATA, final_answer, run_index
 
 from rag.config import Config
 from rag.engine import Engine
+from rag.offline import OFFLINE_ENVIRONMENT
 
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 600
+_CONNECTING = {"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"}
+_RESOLVING = {
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyaddr",
+    "socket.getnameinfo",
+}
 
 
 class NetworkUsed(AssertionError):
     pass
 
 
+class _Guard:
+    """One audit hook for the whole test session (hooks cannot be removed), armed per test."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.attempts: list[str] = []
+        sys.addaudithook(self._audit)
+
+    def _audit(self, event: str, args: tuple) -> None:
+        if not self.armed:
+            return
+        local = event in _CONNECTING and getattr(args[0], "family", None) == socket.AF_UNIX
+        if event in _RESOLVING or (event in _CONNECTING and not local):
+            self.attempts.append(f"{event}{args[1:]!r}")
+            raise NetworkUsed(f"network access attempted: {event}{args[1:]!r}")
+
+
+_GUARD = _Guard()
+
+
 @pytest.fixture
-def no_network(monkeypatch):
-    """Fail on any attempt to connect or resolve a name; local socketpairs stay allowed."""
-    attempts: list[object] = []
+def no_network():
+    """Fail on any network attempt; AF_UNIX sockets (socketpair, D-Bus) stay allowed."""
+    _GUARD.attempts.clear()
+    _GUARD.armed = True
+    try:
+        yield _GUARD.attempts
+    finally:
+        _GUARD.armed = False
 
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise NetworkUsed(f"network access attempted: {args!r}")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return attempts
+def test_the_guard_catches_connections_and_lookups_but_not_local_pairs(no_network):
+    with pytest.raises(NetworkUsed):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+    with pytest.raises(NetworkUsed):
+        socket.getaddrinfo("example.com", 443)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, pytest.raises(NetworkUsed):
+        udp.sendto(b"x", ("127.0.0.1", 9))
+    left, right = socket.socketpair()
+    left.sendall(b"ok")
+    assert right.recv(2) == b"ok"
+    left.close()
+    right.close()
+    assert len(no_network) == 3
+    no_network.clear()
 
 
 @pytest.mark.slow
@@ -44,4 +99,87 @@ def test_index_and_ask_with_sockets_blocked(no_network, hushdoc_home):
         answer = final_answer(engine, "What is the target INR for this patient?")
         assert not answer.abstained and answer.sources
     assert no_network == []
-    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    assert all(os.environ[name] == value for name, value in OFFLINE_ENVIRONMENT.items())
+
+
+@pytest.mark.slow
+def test_app_first_start_with_sockets_blocked(no_network, hushdoc_home, qtbot):
+    from app.main import create_window
+
+    window = create_window(Config(data_dir=hushdoc_home))  # loads the models in a worker
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.session.index_finished, timeout=TIMEOUT_S * 1000) as done:
+        pass  # the first start indexes the sample documents once the models are loaded
+    assert done.args[0] is not None and done.args[0].indexed == 2
+    window.session.shutdown()
+    window.close()
+    assert no_network == []
+
+
+def test_no_web_engine_or_network_module_is_loaded():
+    """Qt WebEngine is a browser and QtNetwork a network stack: the app imports neither."""
+    import importlib
+    import pkgutil
+
+    import app
+
+    for module in pkgutil.iter_modules(app.__path__):
+        if module.name != "__main__":
+            importlib.import_module(f"app.{module.name}")
+    loaded = [m for m in sys.modules if m.startswith(("PySide6.QtWebEngine", "PySide6.QtNetwork"))]
+    assert loaded == []
+    # Nor does any code path that a test may not reach.
+    qt_import = re.compile(r"^\s*(?:from|import)\b.*\bQt(?:WebEngine\w*|Network)\b", re.M)
+    sources = [*(ROOT / "app").glob("*.py"), *(ROOT / "rag").glob("*.py")]
+    assert [p.name for p in sources if qt_import.search(p.read_text())] == []
+
+
+def _network_namespace() -> list[str]:
+    """The command prefix that runs a program with no network at all, or skip with the reason."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    probe = subprocess.run([unshare, "-n", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot create a network namespace here: {probe.stderr.strip()}")
+    return [unshare, "-n"]
+
+
+@pytest.mark.slow
+def test_first_start_index_ask_and_app_inside_a_namespace_without_network(tmp_path):
+    isolated = _network_namespace()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    env["HUSHDOC_HOME"] = str(tmp_path / "home")
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*isolated, sys.executable, *args],
+            env=env | extra,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+        )
+        assert done.returncode == 0, f"{args}: {done.stderr[-2000:]}"
+        return done
+
+    # The namespace really has no network: even a connection attempt fails at once.
+    unreachable = "import socket; socket.create_connection(('1.1.1.1', 53), timeout=5)"
+    blocked = subprocess.run([*isolated, sys.executable, "-c", unreachable], capture_output=True)
+    assert blocked.returncode != 0 and b"unreachable" in blocked.stderr
+
+    docs = [str(DATA / "discharge-summary.pdf"), str(DATA / "notes.md")]
+    indexed = json.loads(run("-m", "rag", "index", "-w", "Ward", *docs, "--json").stdout)
+    assert indexed["indexed"] == 2 and not indexed["failed"]
+    question = "What is the target INR for this patient?"
+    answer = json.loads(run("-m", "rag", "ask", "-w", "Ward", question, "--json").stdout)
+    assert not answer["abstained"] and answer["sources"]
+    assert Path(answer["sources"][0]["path"]).name == "discharge-summary.pdf"
+    # The app's first start, in a fresh data folder: it loads the models, indexes the
+    # sample documents into a Samples workspace, and quits once idle.
+    app_home = str(tmp_path / "app-home")
+    run("-m", "app", HUSHDOC_HOME=app_home, HUSHDOC_QUIT_WHEN_IDLE="1")
+    listed = json.loads(
+        run("-m", "rag", "list", "-w", "Samples", "--json", HUSHDOC_HOME=app_home).stdout
+    )
+    assert {Path(d["path"]).name for d in listed} == {"discharge-summary.pdf", "mutual-nda.pdf"}
+    assert "ok:" in run("-m", "rag", "check", "-w", "Ward").stdout

@@ -1,0 +1,84 @@
+"""Batch: answer many questions with the models loaded once.
+
+``hushdoc ask --batch`` and ``hushdoc eval qa`` both answer through
+``answer_questions``, so what is measured is exactly what users run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.engine import Engine
+from rag.errors import HushdocError
+from rag.types import Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question to answer; ``doc`` limits it to that indexed document."""
+
+    id: str | int
+    text: str
+    doc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """The answer to one question, or the error that stopped it, and how long it took."""
+
+    question: Question
+    answer: Answer | None
+    error: str | None
+    seconds: float
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line, read as it goes (the file may be large)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    item = None
+                if not isinstance(item, dict):
+                    raise HushdocError(f"{path}, line {number}: expected one JSON object per line.")
+                yield number, item
+    except OSError as exc:
+        raise HushdocError(f"Cannot read {path} ({exc.strerror or exc}).") from exc
+    except UnicodeDecodeError as exc:
+        raise HushdocError(f"{path} is not UTF-8 text ({exc.reason}).") from exc
+
+
+def read_questions(path: Path) -> list[Question]:
+    """The ``{"id"?, "question", "doc"?}`` lines of a questions file; the id defaults to the line."""
+    questions = []
+    for number, item in read_jsonl(path):
+        text = item.get("question")
+        if not isinstance(text, str):
+            raise HushdocError(f'{path}, line {number}: expected a JSON object with a "question".')
+        questions.append(Question(item.get("id", number), text, item.get("doc")))
+    return questions
+
+
+def answer_questions(
+    engine: Engine, questions: Iterable[Question], *, top_k: int | None = None
+) -> Iterator[BatchResult]:
+    """Answer each question in turn. A question that fails is reported, and the batch goes on."""
+    for question in questions:
+        started = time.perf_counter()
+        answer = error = None
+        try:
+            for item in engine.ask(question.text, path=question.doc, top_k=top_k):
+                if isinstance(item, Answer):
+                    answer = item
+        except HushdocError as exc:
+            error = str(exc)
+        yield BatchResult(question, answer, error, time.perf_counter() - started)

@@ -1,0 +1,106 @@
+"""Evidence: the exact source sentences that best answer the question.
+
+Every answer leads with its key passages, the real words of the documents, so
+the user sees the evidence even when the model's paraphrase is wrong. The same
+sentence vectors serve the claim check (``rag.verify``), so each source
+sentence is embedded once per question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunk import sentence_spans
+from rag.embed import Embedder
+from rag.types import Citation, Hit
+
+# A sentence shorter than this many words is joined to the next one: a heading or
+# a fragment such as "Results." is no evidence on its own.
+_MIN_WORDS = 6
+# A second key passage is shown only when it scores almost as well as the first.
+SECOND_PASSAGE_MARGIN = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSentences:
+    """The sentences of the numbered sources, with their vectors.
+
+    ``spans[i]`` is (source number, start, end) within that source's passage text.
+    """
+
+    spans: tuple[tuple[int, int, int], ...]
+    texts: tuple[str, ...]
+    vectors: np.ndarray
+
+
+def split_sources(sources: Sequence[Hit], embedder: Embedder) -> SourceSentences:
+    """Cut each source passage into sentences and embed them all in one batch."""
+    spans: list[tuple[int, int, int]] = []
+    texts: list[str] = []
+    for n, hit in enumerate(sources, 1):
+        text = hit.passage.text
+        for start, end in _joined_sentences(text):
+            spans.append((n, start, end))
+            texts.append(text[start:end])
+    vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
+    return SourceSentences(tuple(spans), tuple(texts), vectors)
+
+
+def key_passages(
+    query: np.ndarray, sources: Sequence[Hit], sentences: SourceSentences, *, limit: int = 2
+) -> list[Citation]:
+    """The best sentences for the question, as citations of their source's exact span.
+
+    A sentence scores its own cosine similarity to the question plus its
+    passage's fused retrieval score: the sentence must answer, and the passage
+    around it must be on topic. On covidqa-dev (first 100 questions) this picks
+    a passage holding the gold evidence for 0.61 of questions, against 0.48
+    for the top retrieved passage.
+    """
+    if not sentences.texts:
+        return []
+    scores = sentences.vectors @ query + np.array(
+        [sources[n - 1].score for n, _, _ in sentences.spans]
+    )
+    order = np.argsort(-scores)
+    chosen = [int(order[0])]
+    for i in order[1:limit]:
+        if scores[i] >= scores[order[0]] - SECOND_PASSAGE_MARGIN:
+            chosen.append(int(i))
+    return [_citation(sources, *sentences.spans[i]) for i in chosen]
+
+
+def quote_passages(passages: Sequence[Citation]) -> str:
+    """The extractive answer: the key passages, quoted, each with its source number."""
+    return "\n".join(f'"{" ".join(p.text.split())}" [{p.n}]' for p in passages)
+
+
+def _citation(sources: Sequence[Hit], n: int, start: int, end: int) -> Citation:
+    passage = sources[n - 1].passage
+    return Citation(
+        n=n,
+        path=passage.path,
+        page=passage.page,
+        start=passage.start + start,
+        end=passage.start + end,
+        text=passage.text[start:end],
+    )
+
+
+def _joined_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans, each short one merged with the sentence after it."""
+    joined: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end, _ in sentence_spans(text):
+        begin = start if pending is None else pending
+        if len(text[begin:end].split()) < _MIN_WORDS:
+            pending = begin
+            continue
+        joined.append((begin, end))
+        pending = None
+    if pending is not None:
+        joined.append((pending, end))
+    return joined

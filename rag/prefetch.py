@@ -1,0 +1,46 @@
+"""Prefetch: run the next items' work in a background thread while the caller handles this one.
+
+Indexing uses it to load and chunk the next documents while the current one is
+embedded, so that both cores stay busy (PDF parsing is Python; ONNX Runtime
+and torch release the GIL while they compute). At most ``ahead`` results wait
+in memory, so memory does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def prefetch(
+    items: Iterable[T], work: Callable[[T], R], *, ahead: int = 2
+) -> Iterator[tuple[T, Future[R]]]:
+    """Yield ``(item, future of work(item))`` in order, computing up to ``ahead`` items early.
+
+    The future is done when yielded: ``future.result()`` returns the value or raises
+    the exception ``work`` raised. Closing the iterator cancels the work not yet started
+    and waits for the one running.
+    """
+    pending: deque[tuple[T, Future[R]]] = deque()
+    source = iter(items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hushdoc-prefetch") as pool:
+        try:
+            for item in source:
+                pending.append((item, pool.submit(work, item)))
+                if len(pending) > ahead:
+                    yield _finished(pending.popleft())
+            while pending:
+                yield _finished(pending.popleft())
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _finished(entry: tuple[T, Future[R]]) -> tuple[T, Future[R]]:
+    entry[1].exception()  # wait for it; the caller reads the result or the error
+    return entry

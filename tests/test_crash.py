@@ -1,0 +1,256 @@
+"""Crash safety: ``hushdoc index``, ``hushdoc remove`` and the app's indexing are killed with
+SIGKILL at many points, and after each kill the workspace is consistent, and a rerun ends
+with exactly the store that an uninterrupted run builds.
+
+Kill points follow the work's progress, read from the database as the run commits
+documents, with a random delay after each so that kills land in every phase: model
+loading, embedding, the SQLite transaction, the FAISS save, the closing flush.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+from conftest import DATA, run_index
+
+from rag.cli import main as hushdoc
+from rag.config import Config
+from rag.engine import Engine
+from rag.store import DATABASE_NAME
+from rag.workspace import workspace_dir
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKSPACE = "crash"
+GENERATED = 52
+TIMEOUT_S = 300
+# Documents committed before each kill; None kills during start-up, "all" during the
+# closing flush, once every document is stored.
+INDEX_KILLS: list[int | str | None] = [None, 1, 4, 9, 15, 21, 28, 35, 42, 49, "all"]
+TOPICS = [
+    ("warfarin", "INR", "bleeding risk", "vitamin K"),
+    ("lease", "landlord", "notice period", "security deposit"),
+    ("sepsis", "lactate", "fluid bolus", "blood cultures"),
+    ("merger", "indemnity", "escrow", "closing date"),
+    ("asthma", "inhaler", "peak flow", "spacer"),
+    ("patent", "claim", "prior art", "examiner"),
+]
+
+
+def write_corpus(folder: Path) -> list[Path]:
+    """52 short notes (one passage each) and two real PDFs."""
+    folder.mkdir()
+    words = random.Random(52)
+    for n in range(GENERATED):
+        topic = TOPICS[n % len(TOPICS)]
+        sentences = [
+            f"Note {n} concerns {topic[0]} for file number {1000 + n}.",
+            f"The {topic[1]} was reviewed on day {words.randint(1, 28)} of the month.",
+            f"Everyone agreed that the {topic[2]} needs attention before the {topic[3]}.",
+            f"Reference code {words.randint(10000, 99999)} belongs to this note only.",
+        ]
+        (folder / f"note-{n:02d}.md").write_text(f"# Note {n}\n\n" + " ".join(sentences) + "\n")
+    for name in ("discharge-summary.pdf", "mutual-nda.pdf"):
+        (folder / name).write_bytes((DATA / name).read_bytes())
+    return sorted(folder.iterdir())
+
+
+def snapshot(folder: Path) -> dict[str, object]:
+    """Everything a store holds, keyed by file name: documents, passages, vectors."""
+    if not (folder / DATABASE_NAME).exists():
+        return {"documents": {}, "chunks": {}, "vectors": {}}
+    db = sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True)
+    try:
+        documents = {
+            Path(row[0]).name: row[1:]
+            for row in db.execute(
+                "SELECT path, kind, sha256, size, status, error, pages FROM documents"
+            )
+        }
+        chunks: dict[str, list[tuple]] = {}
+        vectors: dict[str, list[np.ndarray]] = {}
+        for path, ordinal, page, start, end, text, vector in db.execute(
+            "SELECT d.path, c.ordinal, c.page, c.start, c.end, c.text, c.vector FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id ORDER BY d.path, c.ordinal"
+        ):
+            name = Path(path).name
+            chunks.setdefault(name, []).append((ordinal, page, start, end, text))
+            vectors.setdefault(name, []).append(np.frombuffer(vector, dtype=np.float32))
+    finally:
+        db.close()
+    return {"documents": documents, "chunks": chunks, "vectors": vectors}
+
+
+def committed_documents(folder: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:  # not created yet, or its schema not yet written
+        return 0
+
+
+class Crasher:
+    """Runs commands on the workspace and kills them when ``ready()`` says so."""
+
+    def __init__(self, folder: Path, seed: int) -> None:
+        self.folder = folder
+        self.random = random.Random(seed)
+        self.env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+        self.kills = 0
+
+    def run(self, args: list[str], ready: Callable[[float], bool], *, jitter_s: float) -> bool:
+        """Start ``args``; SIGKILL it once ``ready(seconds since start)``, after a random
+        delay of up to ``jitter_s``. Returns True if it was killed, False if it ended first."""
+        process = subprocess.Popen(
+            [sys.executable, *args], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        started = time.monotonic()
+        try:
+            while process.poll() is None:
+                elapsed = time.monotonic() - started
+                assert elapsed < TIMEOUT_S, f"{args} did not finish"
+                if ready(elapsed):
+                    time.sleep(self.random.uniform(0, jitter_s))
+                    process.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.01)
+            _, errors = process.communicate(timeout=TIMEOUT_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if process.returncode == -signal.SIGKILL:
+            self.kills += 1
+            return True
+        assert process.returncode == 0, errors.decode(errors="replace")[-2000:]
+        return False
+
+
+def assert_consistent(folder: Path, clean: dict[str, object], capsys) -> None:
+    """What must hold after any kill."""
+    if (folder / DATABASE_NAME).exists():
+        # The FAISS file named after the store's generation, if there is one, is never stale.
+        db = sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True)
+        try:
+            generation = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
+        except sqlite3.OperationalError:  # killed before the schema was complete
+            generation, chunk_ids = None, set()
+        finally:
+            db.close()
+        current = folder / f"vectors.{int(generation[0]) if generation else 0}.faiss"
+        if current.exists():
+            index = faiss.read_index(str(current))
+            assert set(faiss.vector_to_array(index.id_map).tolist()) == chunk_ids
+    # hushdoc check: SQLite integrity, FTS, orphans, FAISS against SQLite.
+    capsys.readouterr()
+    assert hushdoc(["check", "-w", WORKSPACE, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["faiss"] == report["vectors"] == report["chunks"], report
+    # Every stored document is whole: the same passages as in a clean run, no more, no less.
+    state = snapshot(folder)
+    assert state["chunks"].keys() <= clean["chunks"].keys()
+    for name, passages in state["chunks"].items():
+        assert passages == clean["chunks"][name], f"{name} is partial or duplicated"
+        assert state["documents"][name] == clean["documents"][name]
+
+
+def assert_same_store(state: dict[str, object], clean: dict[str, object]) -> None:
+    assert state["documents"] == clean["documents"]
+    assert state["chunks"] == clean["chunks"]
+    for name, vectors in clean["vectors"].items():
+        np.testing.assert_allclose(np.vstack(state["vectors"][name]), np.vstack(vectors), atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, embedder) -> tuple[Path, dict[str, object]]:
+    """The corpus, and the store that an uninterrupted run makes of it."""
+    base = tmp_path_factory.mktemp("crash-reference")
+    files = write_corpus(base / "corpus")
+    with Engine(Config(data_dir=base / "home"), "clean", create=True, embedder=embedder) as engine:
+        report, _ = run_index(engine, [base / "corpus"])
+        assert report.indexed == len(files) == GENERATED + 2
+        folder = engine.folder
+    return base / "corpus", snapshot(folder)
+
+
+@pytest.fixture
+def corpus(reference, tmp_path) -> list[Path]:
+    """A copy of the corpus that the test may change."""
+    shutil.copytree(reference[0], tmp_path / "corpus")
+    return sorted((tmp_path / "corpus").iterdir())
+
+
+def test_index_survives_kills_then_completes_identically(reference, corpus, hushdoc_home, capsys):
+    files, clean = corpus, reference[1]
+    corpus = files[0].parent
+    folder = workspace_dir(Config(data_dir=hushdoc_home), WORKSPACE)
+    crasher = Crasher(folder, seed=2)
+    index = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus)]
+    for target in INDEX_KILLS:
+        if target is None:
+            crasher.run(index, lambda elapsed: elapsed > 1.0, jitter_s=1.0)
+        else:
+            wanted = len(files) if target == "all" else target
+            crasher.run(index, lambda _, n=wanted: committed_documents(folder) >= n, jitter_s=0.3)
+        if folder.exists():
+            assert_consistent(folder, clean, capsys)
+    with capsys.disabled():
+        print(f"\nindex: {crasher.kills} of {len(INDEX_KILLS)} runs killed")
+    assert crasher.kills >= len(INDEX_KILLS) - 1  # the last may finish before its kill lands
+    assert not crasher.run(index, lambda _: False, jitter_s=0)
+    assert_same_store(snapshot(folder), clean)
+
+    # remove, killed at moments spread over its run, until one attempt completes.
+    target = corpus / "mutual-nda.pdf"
+    remove = ["-m", "rag", "remove", "-w", WORKSPACE, str(target)]
+    delay, removes = 0.2, 0
+    while target.name in snapshot(folder)["documents"]:
+        if crasher.run(remove, lambda elapsed, d=delay: elapsed > d, jitter_s=0.05):
+            removes += 1
+            assert_consistent(folder, clean, capsys)
+        delay += 0.15
+    assert_consistent(folder, clean, capsys)
+    # Forgetting many documents at once (index --prune), killed midway.
+    for path in files[:30]:
+        path.unlink()
+    before = committed_documents(folder)
+    prune = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus), "--prune"]
+    assert crasher.run(prune, lambda _: committed_documents(folder) <= before - 10, jitter_s=0.05)
+    assert_consistent(folder, clean, capsys)
+    assert not crasher.run(prune, lambda _: False, jitter_s=0)
+    remaining = {p.name for p in files[30:]} - {target.name}
+    assert set(snapshot(folder)["documents"]) == remaining
+    with capsys.disabled():
+        print(f"remove: {removes} kills before one completed; prune: killed midway")
+
+
+def test_app_indexing_survives_kills(reference, corpus, hushdoc_home, capsys):
+    files, clean = corpus, reference[1]
+    corpus = files[0].parent
+    folder = workspace_dir(Config(data_dir=hushdoc_home), WORKSPACE)
+    folder.mkdir(parents=True)
+    crasher = Crasher(folder, seed=3)
+    app = [str(ROOT / "tests" / "app_indexing.py"), WORKSPACE, str(corpus)]
+    for target in (5, 30):
+        assert crasher.run(app, lambda _, t=target: committed_documents(folder) >= t, jitter_s=0.3)
+        assert_consistent(folder, clean, capsys)
+    assert not crasher.run(app, lambda _: False, jitter_s=0)
+    assert_same_store(snapshot(folder), clean)

@@ -1,0 +1,144 @@
+"""Failed redactions: text under drawn black boxes is found, not indexed, and reported.
+
+``hard-cases/redaction-failed.pdf`` and ``redaction-failed-2.pdf`` are
+``x-ray_rectangles_yes.pdf`` and ``x-ray_rectangles_yes_2.pdf`` of the court
+filings in the shared data (Free Law Project's x-ray test files), and
+``redaction-none.pdf`` is ``x-ray_rectangles_no.pdf``: the same kind of filing
+with underlines and rules but no redaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdf
+import pytest
+from conftest import DATA, HARD_CASES, run_index
+from pdfs import box, text, write_pdf
+
+from rag.load import load_document
+from rag.redaction import drop_covered_text
+
+HIDDEN = ("Quentin Marlowe", "hypertension", "Xylo Varga", "Bramble Court")
+VISIBLE = (
+    "Patient name",
+    "Diagnosis",
+    "SECTION HEADER",
+    "Cell alpha",
+    "Cell beta",
+    "translucent note",
+    "highlighted words",
+    "underlined words",
+    "dark band",
+)
+
+
+def redacted_and_tricky_pdf(path: Path) -> Path:
+    """Page 1: two failed redactions among things that must not count as one.
+    Page 2: text under a redaction annotation and under a black square annotation."""
+    page_1 = b"".join(
+        [
+            # A black box painted over the name.
+            text(72, 700, "Patient name:"),
+            text(170, 700, HIDDEN[0]),
+            box(165, 695, 110, 18),
+            # A black box painted first, then black text on it: just as invisible.
+            box(165, 665, 110, 18),
+            text(72, 670, "Diagnosis:"),
+            text(170, 670, HIDDEN[1]),
+            # A dark header band with white text on it: readable.
+            box(60, 600, 490, 30, gray=0.1),
+            b"q 1 g\n" + text(72, 610, "SECTION HEADER") + b"Q\n",
+            # A table with black borders, filled and stroked.
+            b"q 0 g 60 540 490 0.8 re f 60 500 490 0.8 re f 60 500 0.8 40 re f Q\n",
+            b"q 0 G 1 w 300 500 250 40 re S Q\n",
+            text(72, 515, "Cell alpha"),
+            text(310, 515, "Cell beta"),
+            # A translucent black box and a light gray highlight: the text shows through.
+            b"q /Faint gs\n" + box(165, 445, 160, 18) + b"Q\n",
+            text(170, 450, "translucent note"),
+            box(165, 415, 160, 18, gray=0.85),
+            text(170, 420, "highlighted words"),
+            # An underline: a thin black rule under the words.
+            text(72, 390, "underlined words"),
+            box(72, 387, 110, 1),
+            # Black text above a dark band that does not reach it.
+            box(60, 340, 490, 12, gray=0.1),
+            text(72, 350, "dark band above"),
+        ]
+    )
+    page_2 = text(72, 700, HIDDEN[2]) + text(72, 650, HIDDEN[3]) + text(72, 600, "Open text.")
+    annotations = {
+        1: [
+            b"<< /Type /Annot /Subtype /Redact /Rect [66 694 200 716] >>",
+            b"<< /Type /Annot /Subtype /Square /Rect [66 644 200 666] /IC [0 0 0] >>",
+        ]
+    }
+    return write_pdf(path, [page_1, page_2], annotations=annotations)
+
+
+def test_text_under_black_boxes_is_dropped_and_everything_else_kept(tmp_path):
+    document = load_document(redacted_and_tricky_pdf(tmp_path / "tricky.pdf"))
+    page_1, page_2 = (" ".join(p.text.split()) for p in document.pages)
+    for hidden in HIDDEN:
+        assert hidden not in page_1 + page_2
+    for visible in VISIBLE:
+        assert visible in page_1, visible
+    assert "Open text." in page_2
+    assert document.warnings[0] == (
+        "pages 1-2 have text under black boxes (a failed redaction?); that text was not indexed"
+    )
+
+
+def test_real_failed_redactions_are_caught():
+    document = load_document(HARD_CASES / "redaction-failed.pdf")
+    page = " ".join(document.pages[0].text.split())
+    # The three boxes cover "No", "Yes", but did not disclose all relevant medical
+    # history. and "No" again; the rest of the page is intact.
+    assert "did not disclose all relevant medical history" not in page
+    assert "“No”" not in page and "“Yes”" not in page
+    assert "She answered . (Ex. 1 at p. 61 of 68" in page
+    assert "Dr. Schubert was asked" in page
+    assert document.warnings == (
+        "page 1 has text under black boxes (a failed redaction?); that text was not indexed",
+    )
+
+
+def test_black_text_drawn_over_a_black_box_is_hidden_too():
+    # "abcdefghi", with "def" drawn over a black box painted before it. The file has too
+    # little text to index, so the page is checked directly.
+    page = pypdf.PdfReader(HARD_CASES / "redaction-failed-2.pdf").pages[0]
+    assert drop_covered_text(page) == 3
+    assert page.extract_text().split() == ["abc", "ghi"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        HARD_CASES / "redaction-none.pdf",
+        DATA / "appeal-opinion.pdf",
+        DATA / "discharge-summary.pdf",
+        DATA / "mutual-nda.pdf",
+    ],
+    ids=lambda p: p.name,
+)
+def test_documents_without_redactions_lose_nothing(path):
+    expected = [page.extract_text() for page in pypdf.PdfReader(path).pages]
+    document = load_document(path)
+    assert not any("black boxes" in w for w in document.warnings)
+    assert [len(p.text.split()) for p in document.pages] == [len(t.split()) for t in expected]
+
+
+def test_hidden_text_is_not_searchable_and_the_warning_is_stored(engine, tmp_path):
+    pdf = redacted_and_tricky_pdf(tmp_path / "tricky.pdf")
+    report, _ = run_index(engine, [pdf, HARD_CASES / "redaction-failed.pdf"])
+    assert report.indexed == 2
+    assert [Path(w.path).name for w in report.warnings if "black boxes" in w.error] == [
+        "tricky.pdf",
+        "redaction-failed.pdf",
+    ]
+    stored = {Path(d.path).name: d.warnings for d in engine.documents()}
+    assert any("failed redaction" in w for w in stored["tricky.pdf"])
+    assert engine.store.keyword_search("Quentin Marlowe hypertension Bramble", 10) == []
+    assert engine.store.keyword_search("relevant disclose", 10) == []
+    assert engine.store.keyword_search("Cell alpha translucent", 10)

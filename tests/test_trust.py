@@ -1,0 +1,140 @@
+"""Key passages, claim checking and citation markers, with the real embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import final_answer, run_index
+
+from rag.cite import clean_markers, mark_claims
+from rag.config import Config
+from rag.engine import Engine
+from rag.evidence import key_passages, quote_passages, split_sources
+from rag.types import Answer, Evidence, Hit, Passage
+from rag.verify import check_claims
+
+MEDS = (
+    "Discharge medications\nWarfarin 5 mg by mouth once daily in the evening; the dose will be "
+    "adjusted by the anticoagulation clinic according to the INR. Metoprolol succinate 50 mg by "
+    "mouth once daily, for heart rate control."
+)
+PLAN = (
+    "The target INR for this patient is 2.0 to 3.0, with a goal of 2.5. The INR must be checked "
+    "at the anticoagulation clinic on 12 March 2025 and then weekly until it is stable."
+)
+NDA = (
+    "This Agreement is governed by the laws of the State of Oregon, without regard to its "
+    "conflict of laws rules. Each Party submits to the courts of Multnomah County."
+)
+
+
+def hits(*texts: str) -> list[Hit]:
+    return [
+        Hit(Passage(n, f"/docs/source{n}.pdf", 1, 100 * n, 100 * n + len(t), t), 0.5)
+        for n, t in enumerate(texts, 1)
+    ]
+
+
+def claims_for(answer: str, embedder, question: str = "What is the plan?"):
+    sources = hits(MEDS, PLAN, NDA)
+    sentences = split_sources(sources, embedder)
+    return check_claims(answer, question, [h.passage.text for h in sources], sentences, embedder)
+
+
+def test_a_claim_a_source_holds_is_supported_and_cites_it(embedder):
+    [claim] = claims_for("Warfarin is taken at 5 mg by mouth once daily [1].", embedder)
+    assert claim.status == "supported" and claim.citations == (1,)
+
+
+def test_a_wrong_dose_is_unsupported_and_says_which_number(embedder):
+    [claim] = claims_for("Warfarin is taken at 7 mg by mouth once daily [1].", embedder)
+    assert claim.status == "unsupported"
+    assert claim.reason == "7 appears in no source" and claim.citations == ()
+
+
+def test_another_drugs_dose_is_unsupported(embedder):
+    # 50 mg is in the sources, but as metoprolol's dose, not warfarin's.
+    [claim] = claims_for("Warfarin is taken at 50 mg by mouth once daily [1].", embedder)
+    assert claim.status == "unsupported"
+    assert claim.reason == "50 is not in the source sentence this restates"
+
+
+def test_a_wrong_date_is_unsupported(embedder):
+    [claim] = claims_for("The INR must be checked on 21 March 2025 [2].", embedder)
+    assert claim.status == "unsupported" and "21" in (claim.reason or "")
+
+
+def test_a_drug_no_source_names_is_unsupported(embedder):
+    [claim] = claims_for("The patient was discharged on apixaban once daily.", embedder)
+    assert claim.status == "unsupported" and "apixaban" in (claim.reason or "")
+
+
+def test_same_number_in_another_spelling_is_accepted(embedder):
+    [claim] = claims_for("The target INR is 2 to 3 with a goal of 2.50.", embedder)
+    assert claim.status == "supported" and claim.citations == (2,)
+
+
+def test_a_wrong_citation_is_corrected_to_the_source_that_holds_the_claim(embedder):
+    [claim] = claims_for("The laws of the State of Oregon govern this Agreement [1].", embedder)
+    assert claim.status == "supported" and claim.citations == (3,)
+
+
+def test_a_lead_in_is_uncited_and_an_unrelated_claim_unsupported(embedder):
+    claims = claims_for("Yes. Cats sleep most hours of every day.", embedder)
+    assert [c.status for c in claims] == ["uncited", "unsupported"]
+    assert claims[1].reason == "no source says this"
+
+
+def test_markers_are_rewritten_and_strict_mode_drops_unsupported_sentences(embedder):
+    text, dropped = clean_markers(
+        "Warfarin is taken at 5 mg by mouth once daily. [2][7] It is 50 mg on Sundays.", 3
+    )
+    assert dropped == 1
+    assert text == "Warfarin is taken at 5 mg by mouth once daily [2]. It is 50 mg on Sundays."
+    claims = claims_for(text, embedder)
+    assert [c.status for c in claims] == ["supported", "unsupported"]
+    assert mark_claims(text, claims) == (
+        "Warfarin is taken at 5 mg by mouth once daily [1]. It is 50 mg on Sundays."
+    )
+    assert mark_claims(text, claims, strict=True) == (
+        "Warfarin is taken at 5 mg by mouth once daily [1]."
+    )
+
+
+def test_key_passage_is_the_sentence_that_answers_with_its_exact_span(embedder):
+    sources = hits(MEDS, PLAN, NDA)
+    query = embedder.embed(["What is the target INR?"])[0]
+    [first, *_] = key_passages(query, sources, split_sources(sources, embedder))
+    assert first.n == 2
+    assert first.text == "The target INR for this patient is 2.0 to 3.0, with a goal of 2.5."
+    assert PLAN[first.start - 200 : first.end - 200] == first.text
+    assert quote_passages([first]) == f'"{first.text}" [2]'
+
+
+@pytest.mark.slow
+def test_evidence_comes_before_the_generated_text(engine, docs):
+    run_index(engine, [docs / "discharge-summary.pdf"])
+    items = list(engine.ask("What is the target INR for this patient?"))
+    assert isinstance(items[0], Evidence) and isinstance(items[-1], Answer)
+    assert all(isinstance(i, str) for i in items[1:-1])
+    key = items[0].key_passages[0]
+    assert "target INR" in key.text and key.page == 1
+    assert items[-1].key_passages == items[0].key_passages
+    assert items[-1].claims, "a generated answer is checked sentence by sentence"
+
+
+def test_extractive_mode_and_missing_model_answer_with_the_quoted_passage(
+    hushdoc_home: Path, embedder, docs
+):
+    config = Config(data_dir=hushdoc_home, answer_mode="extractive")
+    with Engine(config, "x", create=True, embedder=embedder) as engine:
+        run_index(engine, [docs / "discharge-summary.pdf"])
+        answer = final_answer(engine, "What is the target INR for this patient?")
+    assert answer.mode == "extractive" and answer.claims == () and answer.notice is None
+    assert "2.0 to 3.0" in answer.text and answer.citations[0].page == 1
+    missing = Config(data_dir=hushdoc_home, generator_model=hushdoc_home / "gone.gguf")
+    with Engine(missing, "x", embedder=embedder) as engine:
+        answer = final_answer(engine, "What is the target INR for this patient?")
+    assert answer.mode == "extractive" and "gone.gguf" in (answer.notice or "")
+    assert "2.0 to 3.0" in answer.text
