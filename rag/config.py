@@ -27,7 +27,7 @@ ANSWER_MODES = ("generate", "extractive")
 # all-MiniLM-L6-v2 reads at most 256 word pieces, two of them [CLS] and [SEP].
 EMBEDDING_TOKEN_LIMIT = 254
 # What runs the embedding model: sentence-transformers on torch (fp32), or ONNX Runtime
-# with the graph in fp32 or int8. The int8 one is the default: see README, "Measured".
+# with the graph in fp32 or int8. The int8 one is the default: see README, "Embedding backends".
 EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 

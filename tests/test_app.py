@@ -70,6 +70,8 @@ def window(qtbot, home: Path, models: Models) -> Iterator[MainWindow]:
     win = open_window(qtbot, models)
     yield win
     win.close()
+    # An unexpected error box would also block the clicks that follow it.
+    assert getattr(win, "errors_expected", False) or not win.last_error, win.last_error
 
 
 def index(qtbot, win: MainWindow, paths: list[Path]) -> tuple[IndexReport | None, list[Progress]]:
@@ -328,18 +330,30 @@ def test_cancel_stops_indexing_quickly_and_the_store_stays_consistent(
     assert session.engine is not None and session.engine.check().ok
 
 
+def run_queue_ms() -> float:
+    """How long the calling thread has so far waited for a CPU while ready to run (Linux
+    schedstat), in ms; 0 where the kernel does not say."""
+    path = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+    return int(path.read_text().split()[1]) / 1e6 if path.exists() else 0.0
+
+
 def test_event_loop_never_stalls_while_100_documents_index(qtbot, window, tmp_path) -> None:
     """A 10 ms timer on the GUI thread measures the longest gap between its ticks while
-    100 documents (text and PDF) index: that is the longest the window was frozen."""
+    100 documents (text and PDF) index: the longest the window was frozen.
+
+    On a machine shared with other work, the kernel sometimes runs other processes while
+    the GUI thread is ready; that wait (from schedstat) is not a stall of ours and is taken
+    off each gap. What stays is the GUI thread's own work and its waits for the GIL, which
+    our workers hold: both are ours, and both count."""
     write_hundred_documents(tmp_path / "hundred")
     clock = QElapsedTimer()
-    gaps: list[int] = []
-    last = [0]
+    gaps: list[tuple[int, float]] = []  # (wall ms, of which ms queued for a CPU)
+    last = [0, run_queue_ms()]
 
     def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
+        now, queued = clock.elapsed(), run_queue_ms()
+        gaps.append((now - last[0], queued - last[1]))
+        last[:] = [now, queued]
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -352,13 +366,14 @@ def test_event_loop_never_stalls_while_100_documents_index(qtbot, window, tmp_pa
     assert report is not None and report.indexed == 100
     assert len(window.session.documents()) == 100
     assert len(gaps) > 50 and progress
-    worst = max(gaps)
-    median = sorted(gaps)[len(gaps) // 2]
+    stalls = sorted(wall - queued for wall, queued in gaps)
+    worst_wall = max(wall for wall, _ in gaps)
     print(
-        f"indexing 100 documents took {clock.elapsed() / 1000:.1f} s; event-loop gaps: "
-        f"worst {worst} ms, median {median} ms, {len(gaps)} ticks"
+        f"indexing 100 documents took {clock.elapsed() / 1000:.1f} s over {len(gaps)} ticks; "
+        f"event-loop stall: worst {stalls[-1]:.0f} ms, median {stalls[len(stalls) // 2]:.0f} ms "
+        f"(worst wall-clock gap {worst_wall} ms, including time other processes had the CPU)"
     )
-    assert worst < 100
+    assert stalls[-1] < 100
 
 
 # -- asking and citations ---------------------------------------------------------------------
@@ -607,7 +622,8 @@ def test_workspaces_keep_documents_and_history_apart_and_history_exports_as_mark
         QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes)
     )
     qtbot.mouseClick(library.delete_button, Qt.MouseButton.LeftButton)
-    assert [library.workspaces.itemText(i) for i in range(library.workspaces.count())] == ["Test"]
+    names = [library.workspaces.itemText(i) for i in range(library.workspaces.count())]
+    assert names == ["Test"], window.last_error
     assert not workspace_dir(session.config, "Matter C").exists()
     assert session.workspace == "Test" and len(session.turns) == 1
     window.close()
@@ -635,6 +651,7 @@ def test_workspaces_keep_documents_and_history_apart_and_history_exports_as_mark
 def test_a_missing_or_corrupt_model_file_says_what_to_do(
     qtbot, window, tmp_path, content, expected
 ) -> None:
+    window.errors_expected = True
     model = tmp_path / "model.Q4_K_M.gguf"
     if content is not None:
         model.write_bytes(content)
@@ -663,6 +680,7 @@ def test_a_missing_or_corrupt_model_file_says_what_to_do(
 
 
 def test_an_unusable_embedding_model_folder_says_what_to_do(qtbot, window, tmp_path) -> None:
+    window.errors_expected = True
     folder = tmp_path / "not-a-model"
     folder.mkdir()
     session = window.session
