@@ -47,6 +47,8 @@ SAMPLES_WORKSPACE = "Samples"
 SAMPLES_FOLDER = "samples"  # the copy of the sample documents in the data folder
 PROGRESS_INTERVAL_S = 1 / 30
 SHUTDOWN_WAIT_MS = 5000
+# Python's default is 10: a full collection after every 10 collections of the middle generation.
+FULL_COLLECTION_EVERY = 100
 BUSY_MESSAGE = "Wait for the current task to finish (or cancel it) first."
 # Changing one of these settings reloads that model; the other stays loaded.
 _EMBEDDER_SETTINGS = ("embedding_model", "embedding_backend", "embed_batch")
@@ -61,11 +63,13 @@ def load_models(
     """Load the models (the embedder only if none is given). A language model that fails
     is reported as the third item, and indexing still works.
 
-    Loading torch and the models creates about half a million Python objects that
-    live as long as the app. A full garbage collection walks them all for about half a
-    second, holding the GIL, and so freezes the window, whichever thread triggers it.
-    So collection is paused while they load, and they are then frozen out of later
-    collections (``gc.freeze``), which stay as quick as in a small program.
+    Loading the models' libraries creates over half a million Python objects that live
+    as long as the app. A full garbage collection walks them all for about half a second,
+    holding the GIL, and so freezes the window, whichever thread triggers it. So
+    collection is paused while they load, and they are then frozen out of later
+    collections (``gc.freeze``), which stay as quick as in a small program. Full
+    collections also come ten times less often than Python's default: each still holds
+    the GIL for tens of milliseconds while documents index.
     """
     gc.disable()
     try:
@@ -86,6 +90,8 @@ def load_models(
         return embedder, generator, None
     finally:
         gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
         gc.enable()
 
 
