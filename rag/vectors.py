@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,8 +19,6 @@ import numpy as np
 from rag.atomic import fsync_dir
 
 log = logging.getLogger(__name__)
-
-_FILE_PATTERN = re.compile(r"^vectors\.(\d+)\.faiss$")
 
 
 class VectorIndex:
@@ -66,7 +63,8 @@ class VectorIndex:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
         fsync_dir(folder)
-        for path in folder.glob("vectors.*.faiss"):
+        # Older generations, and what a save killed midway left behind.
+        for path in [*folder.glob("vectors.*.faiss"), *folder.glob(".vectors.*.faiss.tmp")]:
             if path != target:
                 path.unlink(missing_ok=True)
 
@@ -87,11 +85,3 @@ class VectorIndex:
         index.dimension = dimension
         index._index = faiss.downcast_index(raw) if not isinstance(raw, faiss.IndexIDMap2) else raw
         return index if isinstance(index._index, faiss.IndexIDMap2) else None
-
-
-def saved_generations(folder: Path) -> list[int]:
-    return sorted(
-        int(m.group(1))
-        for p in folder.glob("vectors.*.faiss")
-        if (m := _FILE_PATTERN.match(p.name))
-    )

@@ -217,6 +217,8 @@ def test_index_survives_kills_then_completes_identically(reference, corpus, hush
     assert crasher.kills >= len(INDEX_KILLS) - 1  # the last may finish before its kill lands
     assert not crasher.run(index, lambda _: False, jitter_s=0)
     assert_same_store(snapshot(folder), clean)
+    # One vector file, of the current generation; nothing left of interrupted saves.
+    assert len(list(folder.glob("vectors.*.faiss"))) == 1 and not list(folder.glob(".vectors*"))
 
     # remove, killed at moments spread over its run, until one attempt completes.
     target = corpus / "mutual-nda.pdf"

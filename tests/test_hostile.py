@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "index_probe.py"
 MB = 1 << 20
 PEAK_RSS_LIMIT_MB = 2048
-PER_FILE_LIMIT_S = 60
+PER_FILE_LIMIT_S = 120
 
 # file name -> a piece of the reason it must be reported with
 EXPECTED_FAILURES = {
