@@ -175,8 +175,12 @@ def unprivileged() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory) -> dict:
+def probe(tmp_path_factory, models_home: Path, embedder) -> dict:
     base = tmp_path_factory.mktemp("hostile")
+    # The embedding graph is built at install time (hushdoc prepare), not while indexing:
+    # the probe uses the session's built one, so its peak RSS is indexing's own.
+    (base / "home").mkdir()
+    (base / "home" / "models").symlink_to(models_home / "models", target_is_directory=True)
     corpus = base / "corpus"
     build_corpus(corpus)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
