@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import logging
 import shutil
+import threading
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,8 @@ class Session(QObject):
         self.generator_problem: str | None = None
         self.models_error: str | None = None
         self.engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._engine_generation = 0
         self.workspace = ""
         self.turns: list[Turn] = []
         self.job: GeneratorWorker | None = None
@@ -271,9 +274,14 @@ class Session(QObject):
             )
 
     def _close_engine(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-            self.engine = None
+        # A listing may be reading the engine right now; the lock lets it finish, and the
+        # generation tells a listing that has not started yet to leave the engine alone
+        # (it would reopen the index, say in a workspace about to be deleted).
+        with self._engine_lock:
+            self._engine_generation += 1
+            if self.engine is not None:
+                self.engine.close()
+                self.engine = None
 
     def _guard(self, action: Callable[[], Any]) -> bool:
         try:
@@ -299,13 +307,17 @@ class Session(QObject):
 
     def refresh_documents(self, then: Callable[[], None] = lambda: None) -> None:
         """List the documents in a worker (it opens the index), then emit and call ``then``."""
-        engine = self.engine
+        engine, generation = self.engine, self._engine_generation
         if engine is None:
             then()
             return
 
-        def listed(documents: list[DocumentInfo]) -> None:
-            if engine is self.engine:
+        def list_documents() -> list[DocumentInfo] | None:
+            with self._engine_lock:
+                return engine.documents() if generation == self._engine_generation else None
+
+        def listed(documents: list[DocumentInfo] | None) -> None:
+            if documents is not None and engine is self.engine:
                 self._documents = documents
                 self._emit_documents()
 
@@ -313,7 +325,7 @@ class Session(QObject):
             if engine is self.engine:  # a closed workspace's listing fails; that is no news
                 emit(self.error, message)
 
-        worker = GeneratorWorker(call(engine.documents))
+        worker = GeneratorWorker(call(list_documents))
         worker.signals.returned.connect(listed)
         worker.signals.errored.connect(failed)
         worker.signals.finished.connect(then)

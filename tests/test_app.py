@@ -14,7 +14,16 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
+from PySide6.QtCore import (  # noqa: E402
+    QElapsedTimer,
+    QMimeData,
+    QPoint,
+    QPointF,
+    Qt,
+    QThreadPool,
+    QTimer,
+    QUrl,
+)
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor  # noqa: E402
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox  # noqa: E402
 
@@ -714,3 +723,21 @@ def test_an_unusable_data_folder_is_reported_not_a_crash(qtbot, tmp_path, models
     assert str(blocked) in win.last_error and "data folder" in win.last_error
     assert win.session.engine is None and not win.chat.send_button.isEnabled()
     win.close()
+
+
+def test_deleting_a_workspace_just_opened_never_races_its_listing(qtbot, window, models) -> None:
+    """Opening a workspace lists its documents in a worker, which opens its index; a delete
+    right after must neither fail on files that listing creates nor bring the folder back."""
+    from rag.engine import Engine
+
+    session = window.session
+    for attempt in range(4):
+        name = f"Doomed {attempt}"
+        with Engine(session.config, name, create=True, embedder=models[0]) as engine:
+            _ = engine.store  # a real index on disk: manifest, database, vectors
+        session.open_workspace(name)
+        session.delete_workspace()
+        assert session.workspace == "Test", window.last_error
+        QThreadPool.globalInstance().waitForDone(10_000)
+        assert not workspace_dir(session.config, name).exists()
+    assert not window.last_error
