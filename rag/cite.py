@@ -18,6 +18,27 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 
 
+def citation_grammar(source_count: int, *, max_sentences: int = 6) -> str:
+    """A llama.cpp grammar (GBNF) under which every sentence ends with markers naming
+    real sources, ``[1]`` to ``[source_count]``.
+
+    A sentence may not end (``.``, ``!`` or ``?`` before a space or a line break)
+    without its marker; a stop inside a word or number ("2.5 mg", "e.g") is allowed.
+    The answer is one to ``max_sentences`` sentences.
+    """
+    numbers = " | ".join(f'"{n}"' for n in range(1, source_count + 1))
+    return "\n".join(
+        [
+            f"root ::= sentence (gap sentence){{0,{max_sentences - 1}}}",
+            "sentence ::= part+ [.!?]? markers [.!?]?",
+            "part ::= [^\\[\\].!?\\n] | [.!?] [^ \\n\\[\\].!?]",
+            'markers ::= (" [" source "]")+',
+            'gap ::= " " | "\\n"',
+            f"source ::= {numbers}",
+        ]
+    )
+
+
 def as_citation(n: int, hit: Hit) -> Citation:
     p = hit.passage
     return Citation(n=n, path=p.path, page=p.page, start=p.start, end=p.end, text=p.text)

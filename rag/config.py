@@ -71,6 +71,8 @@ class Config:
     answer_mode: str = "generate"
     # Leave out generated sentences that no source supports.
     strict: bool = False
+    # Constrain generation with a grammar: every sentence ends with a real source's marker.
+    cite_grammar: bool = False
     # Per-file limits: a file over one is reported, not indexed. 100 MB holds some 50,000
     # pages of text; bigger files are nearly always data dumps, archives or image-only
     # scans, which a laptop CPU would take hours to embed. 10 million characters (about
@@ -104,8 +106,11 @@ class Config:
                 f"Setting 'answer_mode' is {self.answer_mode!r}; it must be one of "
                 f"{', '.join(ANSWER_MODES)}."
             )
-        if not isinstance(self.strict, bool):
-            raise ConfigError(f"Setting 'strict' must be true or false, not {self.strict!r}.")
+        for name in ("strict", "cite_grammar"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"Setting '{name}' must be true or false, not {getattr(self, name)!r}."
+                )
         _check_range("max_file_mb", self.max_file_mb, 1, 4096)
         _check_range("max_pdf_pages", self.max_pdf_pages, 1, 1_000_000)
         _check_range("max_text_chars", self.max_text_chars, 10_000, 1_000_000_000)

@@ -21,7 +21,7 @@ import numpy as np
 
 from rag.audit import audited
 from rag.chunk import split_into_chunks
-from rag.cite import as_citation, cited_sources, clean_markers, mark_claims
+from rag.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
 from rag.config import Config
 from rag.embed import Embedder, load_embedder
 from rag.errors import DocumentError, HushdocError, ModelError, WorkspaceError
@@ -327,8 +327,12 @@ class Engine:
             )
             return
         pieces: list[str] = []
+        grammar = citation_grammar(len(hits)) if self.config.cite_grammar else None
         for piece in self.generator.stream(
-            prompt, max_tokens=self.config.answer_tokens, should_stop=should_stop
+            prompt,
+            max_tokens=self.config.answer_tokens,
+            grammar=grammar,
+            should_stop=should_stop,
         ):
             pieces.append(piece)
             yield piece

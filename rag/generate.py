@@ -37,9 +37,17 @@ class Generator(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def stream(
-        self, prompt: str, *, max_tokens: int, should_stop: Callable[[], bool] = lambda: False
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        grammar: str | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[str]:
-        """Yield the answer's text piece by piece; stop early when ``should_stop()`` is true."""
+        """Yield the answer's text piece by piece; stop early when ``should_stop()`` is true.
+
+        ``grammar`` (GBNF), when given, constrains the text the model may write.
+        """
         ...
 
 
@@ -117,9 +125,14 @@ class LlamaGenerator:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream(
-        self, prompt: str, *, max_tokens: int, should_stop: Callable[[], bool] = lambda: False
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        grammar: str | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[str]:
-        from llama_cpp import StoppingCriteriaList
+        from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
         pieces = self._llm.create_completion(
             prompt,
@@ -128,6 +141,7 @@ class LlamaGenerator:
             top_k=1 if self.temperature == 0 else 40,
             repeat_penalty=1.1,
             stream=True,
+            grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
             stopping_criteria=StoppingCriteriaList([lambda _tokens, _logits: should_stop()]),
         )
         try:

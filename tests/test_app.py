@@ -488,10 +488,12 @@ class PauseAfterFirstPiece:
     def count_tokens(self, text: str) -> int:
         return self.real.count_tokens(text)
 
-    def stream(self, prompt: str, *, max_tokens: int, should_stop=lambda: False):
+    def stream(self, prompt: str, *, max_tokens: int, grammar=None, should_stop=lambda: False):
         self.resume.clear()
         self.pieces_after_resume = 0
-        pieces = self.real.stream(prompt, max_tokens=max_tokens, should_stop=should_stop)
+        pieces = self.real.stream(
+            prompt, max_tokens=max_tokens, grammar=grammar, should_stop=should_stop
+        )
         for n, piece in enumerate(pieces):
             if n == 1:
                 self.pieces_after_resume += 1

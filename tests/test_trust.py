@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from conftest import final_answer, run_index
 
-from rag.cite import clean_markers, mark_claims
+from rag.cite import citation_grammar, clean_markers, mark_claims
 from rag.config import Config
 from rag.engine import Engine
 from rag.evidence import key_passages, quote_passages, split_sources
+from rag.prompt import build_messages
 from rag.types import Answer, Evidence, Hit, Passage
 from rag.verify import check_claims
 
@@ -138,3 +140,17 @@ def test_extractive_mode_and_missing_model_answer_with_the_quoted_passage(
         answer = final_answer(engine, "What is the target INR for this patient?")
     assert answer.mode == "extractive" and "gone.gguf" in (answer.notice or "")
     assert "2.0 to 3.0" in answer.text
+
+
+def test_under_the_citation_grammar_every_sentence_ends_with_a_real_marker(generator):
+    sources = hits(MEDS, PLAN, NDA)
+    messages = build_messages(
+        "What medications was the patient discharged on?", [(h, h.passage.text) for h in sources]
+    )
+    grammar = citation_grammar(len(sources))
+    text = "".join(generator.stream(generator.render(messages), max_tokens=120, grammar=grammar))
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    assert numbers and set(numbers) <= {1, 2, 3}, text
+    # A sentence ends (a stop before a space) only next to its markers: "... [2]. " or "... . [2]".
+    for stop in re.finditer(r"[.!?](?=\s)", text):
+        assert text[stop.start() - 1] == "]" or text[stop.end() :].startswith(" ["), text
