@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -31,7 +31,8 @@ from rag.generate import LlamaGenerator
 from rag.load import Limits, check_file, document_kind, find_documents, load_document, shown_path
 from rag.prefetch import prefetch
 from rag.prompt import fit_prompt
-from rag.retrieve import Retriever, best_similarity
+from rag.relevance import assess
+from rag.retrieve import Retriever
 from rag.store import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
@@ -57,7 +58,6 @@ from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "I could not find the answer to this in your documents."
 _HASH_BLOCK = 1 << 20
 
 
@@ -290,15 +290,18 @@ class Engine:
         hits = Retriever(self.store, self.embedder).search(
             question, query=query, k=top_k or self.config.top_k, path=document
         )
-        if not hits or best_similarity(hits) < self.config.min_relevance:
-            text = (
-                NOT_FOUND
-                if document is None
-                else f"{Path(document).name} does not appear to contain this: no passage of it "
-                "matches the question."
-            )
+        relevance = assess(question, hits, self.store, path=document) if hits else None
+        if relevance is None or relevance.score < self.config.min_relevance:
+            text = not_found(document, relevance.unknown if relevance else ())
             yield text
-            yield Answer(question, text, abstained=True, citations=(), sources=())
+            yield Answer(
+                question,
+                text,
+                abstained=True,
+                citations=(),
+                sources=(),
+                relevance=relevance.score if relevance else None,
+            )
             return
         mode, notice = self.config.answer_mode, None
         if mode == "generate":
@@ -309,7 +312,7 @@ class Engine:
             except ModelError as exc:
                 mode, notice = "extractive", f"Showing the key passages only: {exc}"
         sentences = split_sources(hits, self.embedder)
-        keys = key_passages(query, hits, sentences)
+        keys = key_passages(query, hits, sentences, relevance.weights)
         sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
         yield Evidence(tuple(keys), sources)
         if mode == "extractive":
@@ -324,6 +327,7 @@ class Engine:
                 key_passages=tuple(keys),
                 mode="extractive",
                 notice=notice,
+                relevance=relevance.score,
             )
             return
         pieces: list[str] = []
@@ -354,6 +358,7 @@ class Engine:
             claims=tuple(claims),
             notice=notice,
             dropped_markers=dropped,
+            relevance=relevance.score,
         )
 
     def resolve_document(self, path: str | Path) -> str:
@@ -419,3 +424,16 @@ def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:
     return DocumentRecord(
         str(path), document_kind(path) or "", digest.hexdigest(), stat.st_size, stat.st_mtime
     )
+
+
+def not_found(document: str | None, unknown: Sequence[str]) -> str:
+    """The abstention: what was searched, and the question's words it never uses."""
+    if document is None:
+        text = "I could not find the answer to this in your documents."
+    else:
+        text = f"{Path(document).name} does not appear to contain this: no passage of it "
+        text += "answers the question."
+    if unknown:
+        quoted = ", ".join(f'"{w}"' for w in unknown)
+        text += f" {'It' if document else 'They'} never mention{'s' if document else ''} {quoted}."
+    return text

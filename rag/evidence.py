@@ -8,7 +8,7 @@ sentence is embedded once per question.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,12 +16,15 @@ import numpy as np
 from rag.chunk import sentence_spans
 from rag.embed import Embedder
 from rag.types import Citation, Hit
+from rag.words import coverage
 
 # A sentence shorter than this many words is joined to the next one: a heading or
 # a fragment such as "Results." is no evidence on its own.
 _MIN_WORDS = 6
 # A second key passage is shown only when it scores almost as well as the first.
 SECOND_PASSAGE_MARGIN = 0.05
+# Weight of a sentence's share of the question's words, against its cosine similarity.
+WORDS_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,20 +53,29 @@ def split_sources(sources: Sequence[Hit], embedder: Embedder) -> SourceSentences
 
 
 def key_passages(
-    query: np.ndarray, sources: Sequence[Hit], sentences: SourceSentences, *, limit: int = 2
+    query: np.ndarray,
+    sources: Sequence[Hit],
+    sentences: SourceSentences,
+    weights: Mapping[str, float],
+    *,
+    limit: int = 2,
 ) -> list[Citation]:
     """The best sentences for the question, as citations of their source's exact span.
 
-    A sentence scores its own cosine similarity to the question plus its
-    passage's fused retrieval score: the sentence must answer, and the passage
-    around it must be on topic. On covidqa-dev (first 100 questions) this picks
-    a passage holding the gold evidence for 0.61 of questions, against 0.48
-    for the top retrieved passage.
+    A sentence scores its own cosine similarity to the question, plus its
+    passage's fused retrieval score, plus half the share of the question's
+    words it holds, weighted by rarity (``weights``): the sentence must answer,
+    in the question's terms, and the passage around it must be on topic. On
+    covidqa-dev (801 questions) the first key passage's source holds the gold
+    evidence for 0.64 of questions: 0.60 without the words, 0.57 for the top
+    retrieved passage.
     """
     if not sentences.texts:
         return []
-    scores = sentences.vectors @ query + np.array(
-        [sources[n - 1].score for n, _, _ in sentences.spans]
+    scores = (
+        sentences.vectors @ query
+        + np.array([sources[n - 1].score for n, _, _ in sentences.spans])
+        + WORDS_WEIGHT * np.array([coverage(weights, text) for text in sentences.texts])
     )
     order = np.argsort(-scores)
     chosen = [int(order[0])]

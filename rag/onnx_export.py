@@ -176,10 +176,11 @@ def _export(folder: Path, target: Path) -> None:
 
 @contextmanager
 def _quiet_root_logger() -> Iterator[None]:
-    """ONNX Runtime's tools log dozens of INFO lines per build on the root logger; keep the log readable."""
+    """ONNX Runtime's tools log dozens of INFO lines and an advice WARNING per build on the
+    root logger; keep the log readable."""
     root = logging.getLogger()
     level = root.level
-    root.setLevel(max(level, logging.WARNING))
+    root.setLevel(max(level, logging.ERROR))
     try:
         yield
     finally:

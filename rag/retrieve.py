@@ -114,7 +114,3 @@ def score_passages(
         return keyword
     scale = KEYWORD_WEIGHT / max(keyword.values(), default=1.0)
     return {i: cosine + scale * keyword.get(i, 0.0) for i, cosine in dense.items()}
-
-
-def best_similarity(hits: list[Hit]) -> float:
-    return max((h.dense for h in hits if h.dense is not None), default=-1.0)

@@ -297,15 +297,34 @@ class Store:
         sql = "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?"
         params: list[object] = [match]
         if path is not None:
-            sql += (
-                " AND rowid IN (SELECT c.id FROM chunks c JOIN documents d "
-                "ON d.id = c.document_id WHERE d.path = ?)"
-            )
+            sql += _IN_DOCUMENT
             params.append(path)
         sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
         params.append(k)
         with self._lock:
             return [(r[0], float(r[1])) for r in self._db.execute(sql, params)]
+
+    def term_counts(
+        self, words: Sequence[str], *, path: str | None = None
+    ) -> tuple[int, list[int]]:
+        """(passages in the document ``path``, or in all; how many of them hold each word).
+
+        Words match as keyword search matches them (stemmed: "renew" finds "renewal").
+        """
+        count = "SELECT COUNT(*) FROM chunks_fts WHERE rowid > 0"
+        scope: list[object] = []
+        if path is not None:
+            count += _IN_DOCUMENT
+            scope.append(path)
+        with self._lock:
+            total = self._db.execute(count, scope).fetchone()[0]
+            held = [
+                self._db.execute(count + " AND chunks_fts MATCH ?", [*scope, match]).fetchone()[0]
+                if (match := fts_query(word))
+                else 0
+                for word in words
+            ]
+        return total, held
 
     def vector_count(self) -> int:
         with self._lock:
@@ -477,6 +496,13 @@ def check_manifest(folder: Path, manifest: Manifest, expected: Manifest) -> None
             f"The workspace in {folder} was written by a newer Hushdoc "
             f"(schema {manifest.schema_version}). Update Hushdoc to open it."
         )
+
+
+# Restricts a query on chunks_fts to one document's passages (parameter: its path).
+_IN_DOCUMENT = (
+    " AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+    "WHERE d.path = ?)"
+)
 
 
 def fts_query(text: str) -> str:

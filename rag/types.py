@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -110,6 +111,21 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class Relevance:
+    """How well the retrieved passages match a question; ``score`` combines the rest.
+
+    ``weights`` gives each content word of the question its rarity in the workspace
+    (IDF): what a passage must hold to be about the question.
+    """
+
+    score: float
+    cosine: float
+    coverage: float
+    unknown: tuple[str, ...]
+    weights: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The final result of a question.
 
@@ -133,6 +149,8 @@ class Answer:
     mode: AnswerMode = "generate"
     notice: str | None = None
     dropped_markers: int = 0
+    # How well the retrieved passages match the question (``rag.relevance``); None if none.
+    relevance: float | None = None
 
     @property
     def unsupported(self) -> tuple[Claim, ...]:
@@ -149,6 +167,7 @@ class Answer:
             "claims": [asdict(c) for c in self.claims],
             "sources": [asdict(s) for s in self.sources],
             "dropped_markers": self.dropped_markers,
+            "relevance": self.relevance,
         }
 
 

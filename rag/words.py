@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 STOPWORDS = frozenset(
     """a an and are as at be been by can could did do does for from had has have how i if in
@@ -16,3 +17,12 @@ _WORD = re.compile(r"\w+")
 def content_words(text: str) -> list[str]:
     """Lower-cased words of ``text`` without stop words, in order, repeats kept."""
     return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def coverage(weights: Mapping[str, float], text: str) -> float:
+    """The weighted share of the words in ``weights`` that ``text`` holds, from 0 to 1."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    held = set(content_words(text))
+    return sum(weight for word, weight in weights.items() if word in held) / total

@@ -35,6 +35,20 @@ def test_out_of_scope_question_abstains_without_citations(engine, docs):
     assert answer.abstained
     assert answer.citations == () and answer.sources == ()
     assert "could not find" in answer.text
+    assert '"fifa"' in answer.text, "the words no document uses are named"
+
+
+@pytest.mark.slow
+def test_a_clause_the_document_lacks_gets_a_plain_no_and_no_citation(engine, docs):
+    run_index(engine, [docs])
+    question = "Does this agreement contain a most favored nation clause?"
+    answer = final_answer(engine, question, path="mutual-nda.pdf")
+    assert answer.abstained and answer.citations == ()
+    assert answer.text.startswith("mutual-nda.pdf does not appear to contain this")
+    present = final_answer(
+        engine, "Which state's law governs this agreement?", path="mutual-nda.pdf"
+    )
+    assert not present.abstained and present.relevance > answer.relevance
 
 
 @pytest.mark.slow

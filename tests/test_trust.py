@@ -15,6 +15,7 @@ from rag.evidence import key_passages, quote_passages, split_sources
 from rag.prompt import build_messages
 from rag.types import Answer, Evidence, Hit, Passage
 from rag.verify import check_claims
+from rag.words import coverage
 
 MEDS = (
     "Discharge medications\nWarfarin 5 mg by mouth once daily in the evening; the dose will be "
@@ -107,7 +108,8 @@ def test_markers_are_rewritten_and_strict_mode_drops_unsupported_sentences(embed
 def test_key_passage_is_the_sentence_that_answers_with_its_exact_span(embedder):
     sources = hits(MEDS, PLAN, NDA)
     query = embedder.embed(["What is the target INR?"])[0]
-    [first, *_] = key_passages(query, sources, split_sources(sources, embedder))
+    weights = {"target": 2.0, "inr": 3.0}
+    [first, *_] = key_passages(query, sources, split_sources(sources, embedder), weights)
     assert first.n == 2
     assert first.text == "The target INR for this patient is 2.0 to 3.0, with a goal of 2.5."
     assert PLAN[first.start - 200 : first.end - 200] == first.text
@@ -154,3 +156,16 @@ def test_under_the_citation_grammar_every_sentence_ends_with_a_real_marker(gener
     # A sentence ends (a stop before a space) only next to its markers: "... [2]. " or "... . [2]".
     for stop in re.finditer(r"[.!?](?=\s)", text):
         assert text[stop.start() - 1] == "]" or text[stop.end() :].startswith(" ["), text
+
+
+def test_the_question_s_rare_words_decide_between_equally_close_sentences(embedder):
+    sources = hits(
+        "Idarucizumab is given for dabigatran before urgent surgery.",
+        "An antidote can reverse blood thinners quickly in an emergency.",
+    )
+    query = embedder.embed(["Which antidote reverses dabigatran?"])[0]
+    sentences = split_sources(sources, embedder)
+    assert key_passages(query, sources, sentences, {}, limit=1)[0].n == 1
+    weights = {"antidote": 5.0, "dabigatran": 1.0}
+    assert key_passages(query, sources, sentences, weights, limit=1)[0].n == 2
+    assert coverage(weights, sources[1].passage.text) == 5.0 / 6.0
