@@ -54,8 +54,9 @@ def render(out: str, question: str) -> int:
     # The question waits its turn: the models load and the samples index first.
     wait(session.answer_finished, lambda: session.ask(question))
     turn = session.turns[-1] if session.turns else None
-    if turn and (turn.answer.citations or turn.answer.sources):
-        first = (turn.answer.citations or turn.answer.sources)[0]
+    shown = turn and (turn.answer.key_passages or turn.answer.citations)
+    if shown:
+        first = shown[0]
         wait(window.viewer.shown, lambda: window.show_citation(first))
     app.processEvents()
     ok = window.grab().save(out)

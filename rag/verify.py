@@ -30,6 +30,8 @@ MIN_MEANING_SUPPORT = 0.75
 _STEM = 5
 _WORD = re.compile(r"[^\W\d_]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A list item's number ("1.", "2)") split off the item it opens: it states nothing.
+_LIST_NUMBER = re.compile(r"\(?\d{1,2}[.)]")
 # Terms checked against the sources: names (capitalized after the first word) and
 # words of this many letters or more, which is where drug names, parties and places
 # are. Short everyday words are left to the word and meaning support.
@@ -76,9 +78,10 @@ def check_claims(
     source_words = [set(content_words(s)) for s in sources]
     sentence_words = [set(content_words(t)) for t in sentences.texts]
     claims = []
-    for text, (start, end), cosines in zip(texts, spans, similarity, strict=True):
+    for i, (text, (start, end), cosines) in enumerate(zip(texts, spans, similarity, strict=True)):
         words = set(content_words(text))
-        if len(words) < 2 and not _numbers(text):
+        opens_item = _LIST_NUMBER.fullmatch(text) and i + 1 < len(texts)
+        if (len(words) < 2 and not _numbers(text)) or opens_item:
             claims.append(Claim(text, "uncited"))
             continue
         closest = _closest_sentences(words, cosines, sentence_words)

@@ -89,6 +89,12 @@ def test_a_lead_in_is_uncited_and_an_unrelated_claim_unsupported(embedder):
     assert claims[1].reason == "no source says this"
 
 
+def test_a_list_number_is_uncited_but_a_bare_number_answer_is_checked(embedder):
+    claims = claims_for("1. The target INR for this patient is 2.0 to 3.0.", embedder)
+    assert [c.status for c in claims] == ["uncited", "supported"]
+    assert [c.status for c in claims_for("7.", embedder)] == ["unsupported"]
+
+
 def test_markers_are_rewritten_and_strict_mode_drops_unsupported_sentences(embedder):
     text, dropped = clean_markers(
         "Warfarin is taken at 5 mg by mouth once daily. [2][7] It is 50 mg on Sundays.", 3
