@@ -29,7 +29,7 @@ from conftest import DATA, run_index
 from rag.cli import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
-from rag.store import DATABASE_NAME
+from rag.storage import DATABASE_NAME
 from rag.workspace import workspace_dir
 
 pytestmark = pytest.mark.slow
