@@ -451,6 +451,8 @@ def run_audit(args: argparse.Namespace, config: Config) -> int:
     if args.out:
         write_atomic(args.out, text.encode("utf-8"))
         print(f"Exported {len(entries)} entries to {args.out}.")
+        if vault is not None:
+            print(f"hushdoc: note that {args.out} is not encrypted.", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -112,13 +112,23 @@ class SealedFiles:
     def committed(self, db: sqlite3.Connection) -> None:
         self._dirty = True
         if time.monotonic() - self._saved_at >= SAVE_SPACING * self._save_s:
-            self.flush(db)
+            try:
+                self.flush(db)
+            except StoreError as exc:  # the commit stands in memory; the next save retries
+                log.warning("%s", exc)
 
     def flush(self, db: sqlite3.Connection) -> None:
         if not self._dirty:
             return
         started = time.monotonic()
-        self._vault.write(self.folder / DATABASE_NAME, db.serialize())
+        try:
+            self._vault.write(self.folder / DATABASE_NAME, db.serialize())
+        except OSError as exc:
+            raise StoreError(
+                f"The encrypted index {self.database_path} could not be saved "
+                f"({exc.strerror or exc}). Free disk space or check the folder's permissions; "
+                "documents indexed since the last save will be indexed again next time."
+            ) from exc
         self._saved_at = time.monotonic()
         self._save_s = self._saved_at - started
         self._dirty = False

@@ -4,6 +4,7 @@ touches nothing; a damaged or altered file is refused, never misread."""
 
 from __future__ import annotations
 
+import errno
 import getpass
 import hashlib
 import json
@@ -209,6 +210,26 @@ def test_a_damaged_or_altered_file_is_refused_not_misread(hushdoc_home, embedder
         unlock_vault(vault_folder, PASSPHRASE)
     (vault_folder / HEADER_NAME).write_bytes(header)
     assert load_history(vault_folder, vault=unlock_vault(vault_folder, PASSPHRASE)) == []
+
+
+def test_a_snapshot_that_cannot_be_written_is_retried_then_reported(
+    hushdoc_home, embedder, monkeypatch
+):
+    config = Config(data_dir=hushdoc_home)
+    vault = create_encrypted_workspace(config, NAME, PASSPHRASE)
+    engine = Engine(config, NAME, embedder=embedder, vault=vault)
+    _ = engine.store
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("rag.vault.write_atomic", disk_full)
+    with pytest.raises(StoreError, match=r"could not be saved \(No space left on device\)"):
+        run_index(engine, [Path(__file__).parent / "data" / "notes.md"])
+    monkeypatch.undo()
+    engine.close()  # the commit stood in memory, and is saved now
+    with Engine(config, NAME, embedder=embedder, vault=vault) as again:
+        assert [d.chunks for d in again.documents()] == [1] and again.check().ok
 
 
 def test_the_log_file_withholds_details_once_a_workspace_is_unlocked(tmp_path):
