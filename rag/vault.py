@@ -51,6 +51,7 @@ SCRYPT_P = 1
 _SCRYPT_LIMITS = {"n": (2**14, 2**20), "r": (1, 32), "p": (1, 16)}
 _MAGIC = b"HDS1"
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 _KEY_BYTES = 32
 
 
@@ -89,7 +90,7 @@ class Vault:
         """The plaintext of ``blob``; a damaged or altered blob is a ``StoreError``."""
         head = len(_MAGIC) + _NONCE_BYTES
         try:
-            if not blob.startswith(_MAGIC):
+            if not blob.startswith(_MAGIC) or len(blob) < head + _TAG_BYTES:
                 raise InvalidTag
             return self._aead.decrypt(blob[len(_MAGIC) : head], blob[head:], self._associated(role))
         except InvalidTag:
@@ -176,7 +177,9 @@ def read_header(folder: Path) -> Header:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
         header = Header(**data)
         base64.b64decode(header.salt, validate=True)
-        base64.b64decode(header.wrapped_key, validate=True)
+        wrapped = base64.b64decode(header.wrapped_key, validate=True)
+        if len(wrapped) != _NONCE_BYTES + _KEY_BYTES + _TAG_BYTES:
+            raise ValueError(f"the wrapped key has {len(wrapped)} bytes")
     except (OSError, ValueError, TypeError) as exc:
         raise StoreError(
             f"The encryption header {path} is unreadable ({exc}). Restore the workspace "

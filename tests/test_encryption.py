@@ -195,6 +195,9 @@ def test_a_damaged_or_altered_file_is_refused_not_misread(hushdoc_home, embedder
     database.write_bytes(sealed_path(vault_folder / "chat-history.json").read_bytes())
     with pytest.raises(StoreError, match="cannot be decrypted"):
         Engine(config, NAME, embedder=embedder, vault=vault).documents()
+    database.write_bytes(original[:20])  # torn: shorter than a nonce and a tag
+    with pytest.raises(StoreError, match="cannot be decrypted"):
+        Engine(config, NAME, embedder=embedder, vault=vault).documents()
     database.write_bytes(original)
 
     # Without its header, the workspace is not taken for an empty plain one.
