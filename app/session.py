@@ -5,6 +5,10 @@ reports through signals; the window wires those to the panels. Nothing here
 runs engine work on the GUI thread: even listing a workspace's documents (which
 opens its index) happens in a worker.
 
+An encrypted workspace opens only once its passphrase is given: ``passphrase_needed``
+asks the window for it, and the key is derived in a worker, then kept (in ``vault``)
+as long as that workspace stays open.
+
 One engine job (indexing, removing, or answering) runs at a time, because they
 share the models. A question asked while the models load or documents index
 waits its turn and is answered as soon as they are done; Stop withdraws it.
@@ -28,17 +32,20 @@ from app.workers import GeneratorWorker, call
 from rag.config import Config, save_config
 from rag.embed import Embedder, load_embedder
 from rag.engine import Engine
-from rag.errors import HushdocError, ModelError
+from rag.errors import HushdocError, ModelError, PassphraseError
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.history import Turn, load_history, save_history
 from rag.types import Answer, DocumentInfo, Evidence, Failure, IndexReport, Progress
+from rag.vault import Vault, is_encrypted, unlock_vault
 from rag.workspace import (
     DEFAULT_WORKSPACE,
+    create_encrypted_workspace,
     create_workspace,
     delete_workspace,
     list_workspaces,
     rename_workspace,
+    workspace_dir,
     workspace_exists,
 )
 
@@ -121,6 +128,7 @@ class Session(QObject):
     answer_evidence = Signal(object)  # Evidence: the key passages, before any generated text
     answer_finished = Signal(object)  # Turn, or None when withdrawn or failed
     history_changed = Signal(list)
+    passphrase_needed = Signal(str, str)  # encrypted workspace, why asked again ("" at first)
     busy_changed = Signal()
     error = Signal(str)
 
@@ -135,6 +143,7 @@ class Session(QObject):
         self._engine_lock = threading.Lock()
         self._engine_generation = 0
         self.workspace = ""
+        self.vault: Vault | None = None  # the open workspace's key, if it is encrypted
         self.turns: list[Turn] = []
         self.job: GeneratorWorker | None = None
         self._model_job: GeneratorWorker | None = None
@@ -155,7 +164,7 @@ class Session(QObject):
         names = list_workspaces(self.config)
         if not names and samples_dir().is_dir() and self._guard(self._create_samples):
             names = [SAMPLES_WORKSPACE]
-        self.open_workspace(names[0] if names else DEFAULT_WORKSPACE)
+        self.open_workspace(self._first_workspace(names))
         if models is None:
             self.load_models()
         else:
@@ -203,24 +212,76 @@ class Session(QObject):
 
     # -- workspaces ------------------------------------------------------------------------
 
-    def open_workspace(self, name: str) -> None:
+    def _first_workspace(self, names: list[str]) -> str:
+        """The workspace to open without asking anything: the first one not encrypted."""
+        plain = [n for n in names if not is_encrypted(workspace_dir(self.config, n))]
+        return plain[0] if plain else DEFAULT_WORKSPACE
+
+    def open_workspace(self, name: str, *, vault: Vault | None = None) -> None:
+        """Open ``name``; an encrypted one opens with ``vault``, or its passphrase is asked."""
         if self._refuse_while_busy():
+            return
+        if vault is None and name == self.workspace:
+            vault = self.vault
+        if vault is None and self._is_encrypted(name):
+            # The current workspace stays open (and selected) until the new one is unlocked.
+            emit(self.workspaces_changed, list_workspaces(self.config), self.workspace)
+            emit(self.passphrase_needed, name, "")
             return
         self._close_engine()
         self.workspace = name
+        self.vault = vault
         self._reopen_engine(create=True)
-        self.turns = load_history(self.engine.folder) if self.engine else []
+        engine = self.engine
+        self.turns = load_history(engine.folder, vault=engine.vault) if engine else []
         self._documents = []
         emit(self.workspaces_changed, list_workspaces(self.config), self.workspace)
         emit(self.history_changed, self.turns)
         self._emit_documents()
         self.refresh_documents()
 
-    def create_workspace(self, name: str) -> None:
-        if not self._refuse_while_busy() and self._guard(
-            lambda: create_workspace(self.config, name)
-        ):
-            self.open_workspace(name)
+    def _is_encrypted(self, name: str) -> bool:
+        try:
+            return is_encrypted(workspace_dir(self.config, name))
+        except HushdocError:  # not a valid name: opening it reports that
+            return False
+
+    def unlock_workspace(self, name: str, passphrase: str) -> None:
+        """Derive the key in a worker (about a second, by design), then open the workspace;
+        a wrong passphrase asks again."""
+        folder = workspace_dir(self.config, name)
+
+        def unlock() -> Vault | str:
+            try:
+                return unlock_vault(folder, passphrase)
+            except PassphraseError as exc:
+                return str(exc)
+
+        def unlocked(result: Vault | str) -> None:
+            if isinstance(result, Vault):
+                self.open_workspace(name, vault=result)
+            else:
+                emit(self.passphrase_needed, name, result)
+
+        worker = GeneratorWorker(call(unlock))
+        worker.signals.returned.connect(unlocked)
+        worker.signals.errored.connect(self.error)
+        worker.start()
+
+    def create_workspace(self, name: str, *, passphrase: str | None = None) -> None:
+        """Create and open a workspace; with a passphrase, an encrypted one (its key is
+        made in a worker)."""
+        if self._refuse_while_busy():
+            return
+        if passphrase is None:
+            if self._guard(lambda: create_workspace(self.config, name)):
+                self.open_workspace(name)
+            return
+        config = self.config
+        worker = GeneratorWorker(call(lambda: create_encrypted_workspace(config, name, passphrase)))
+        worker.signals.returned.connect(lambda vault: self.open_workspace(name, vault=vault))
+        worker.signals.errored.connect(self.error)
+        worker.start()
 
     def rename_workspace(self, new: str) -> None:
         if self._refuse_while_busy():
@@ -230,7 +291,7 @@ class Session(QObject):
         if self._guard(lambda: rename_workspace(self.config, old, new)):
             self._unsupported[new] = self._unsupported.pop(old, {})
             self.workspace = ""
-            self.open_workspace(new)
+            self.open_workspace(new, vault=self.vault)
         else:
             self._reopen_engine()
 
@@ -242,8 +303,8 @@ class Session(QObject):
             self._reopen_engine()
             return
         self._unsupported.pop(self.workspace, None)
-        names = list_workspaces(self.config)
-        self.open_workspace(names[0] if names else DEFAULT_WORKSPACE)
+        self.workspace, self.vault = "", None
+        self.open_workspace(self._first_workspace(list_workspaces(self.config)))
 
     def _refuse_while_busy(self) -> bool:
         if self.busy:
@@ -262,6 +323,7 @@ class Session(QObject):
                 create=create,
                 embedder=self.embedder,
                 generator=self.generator,
+                vault=self.vault,
             )
         except HushdocError as exc:
             emit(self.error, str(exc))
@@ -506,7 +568,7 @@ class Session(QObject):
         self.turns.append(turn)
         if self.engine is not None:
             try:
-                save_history(self.engine.folder, self.turns)
+                save_history(self.engine.folder, self.turns, vault=self.engine.vault)
             except OSError as exc:
                 log.exception("chat history not saved")
                 emit(self.error, f"The chat history could not be saved ({exc.strerror or exc}).")
@@ -515,7 +577,8 @@ class Session(QObject):
     def clear_history(self) -> None:
         self.turns = []
         if self.engine is not None:
-            self._guard(lambda: save_history(self.engine.folder, self.turns))
+            engine = self.engine
+            self._guard(lambda: save_history(engine.folder, self.turns, vault=engine.vault))
         emit(self.history_changed, self.turns)
 
     # -- settings --------------------------------------------------------------------------
@@ -531,10 +594,9 @@ class Session(QObject):
         if reload:
             self.embedder = self.generator = None
         if old.data_dir != config.data_dir:
-            self.workspace = ""
+            self.workspace, self.vault = "", None
             self._close_engine()
-            names = list_workspaces(config)
-            self.open_workspace(names[0] if names else DEFAULT_WORKSPACE)
+            self.open_workspace(self._first_workspace(list_workspaces(config)))
         else:
             self._reopen_engine()
         if reload:

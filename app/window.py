@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from app.assets import icon_path
 from app.chat import ChatPanel
 from app.library import LibraryPanel
+from app.new_workspace import ask_new_workspace, ask_passphrase
 from app.session import Session
 from app.settings import SettingsDialog
 from app.viewer import SourceViewer
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         s.answer_evidence.connect(chat.show_evidence)
         s.answer_finished.connect(self._answer_finished)
         s.history_changed.connect(chat.set_turns)
+        s.passphrase_needed.connect(self.unlock_workspace)
 
         lib.workspace_selected.connect(s.open_workspace)
         lib.create_requested.connect(self.create_workspace)
@@ -210,9 +212,15 @@ class MainWindow(QMainWindow):
             self.session.clear_history()
 
     def create_workspace(self) -> None:
-        name, ok = QInputDialog.getText(self, "New workspace", "Name (a matter, patient, project):")
-        if ok and name.strip():
-            self.session.create_workspace(name.strip())
+        choice = ask_new_workspace(self)
+        if choice is not None:
+            name, passphrase = choice
+            self.session.create_workspace(name, passphrase=passphrase)
+
+    def unlock_workspace(self, name: str, problem: str) -> None:
+        passphrase = ask_passphrase(self, name, problem)
+        if passphrase is not None:
+            self.session.unlock_workspace(name, passphrase)
 
     def rename_workspace(self) -> None:
         name, ok = QInputDialog.getText(

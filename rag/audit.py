@@ -8,10 +8,16 @@ answer cites it. A line is appended with one write and fsync'd before the answer
 shown, so a crash loses at most the line being written; a torn last line is skipped
 when reading, and the next entry starts on a fresh line. Switching the log on or off
 is itself logged, so a gap in the record shows. Nothing in Hushdoc rewrites the file.
+
+In an encrypted workspace each line is the entry sealed by the workspace's vault, in
+base64 (``audit-log.jsonl.sealed``): still one append per entry, and a torn or altered
+line fails to open and is skipped like a torn one. Sealing hides and authenticates each
+entry; it cannot show that a whole line was deleted.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import io
@@ -24,8 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.atomic import fsync_dir
-from rag.errors import HushdocError
+from rag.errors import HushdocError, StoreError
 from rag.types import Answer, Citation, Evidence
+from rag.vault import Vault, sealed_path
 from rag.workspace import read_settings, save_settings
 
 if TYPE_CHECKING:
@@ -50,8 +57,9 @@ CSV_COLUMNS = (
 Ask = Callable[..., Iterator[Evidence | str | Answer]]
 
 
-def audit_path(folder: Path) -> Path:
-    return folder / AUDIT_NAME
+def audit_path(folder: Path, *, vault: Vault | None = None) -> Path:
+    path = folder / AUDIT_NAME
+    return path if vault is None else sealed_path(path)
 
 
 def audited(ask: Ask) -> Ask:
@@ -100,28 +108,32 @@ def record_answer(
             "stopped": stopped,
             "sources": [_source(s, hashes.get(s.path), s.n in cited) for s in answer.sources],
         },
+        vault=engine.vault,
     )
 
 
-def set_audit_log(folder: Path, workspace: str, *, on: bool) -> bool:
+def set_audit_log(folder: Path, workspace: str, *, on: bool, vault: Vault | None = None) -> bool:
     """Switch the workspace's audit log on or off; returns False if it already was."""
     settings = read_settings(folder)
     if settings.audit_log == on:
         return False
     # Logged while on: the "on" entry after switching on, the "off" entry before switching off.
     if not on:
-        append_entry(folder, {"event": "audit log off", "workspace": workspace})
+        append_entry(folder, {"event": "audit log off", "workspace": workspace}, vault=vault)
     save_settings(folder, type(settings)(audit_log=on))
     if on:
-        append_entry(folder, {"event": "audit log on", "workspace": workspace})
+        append_entry(folder, {"event": "audit log on", "workspace": workspace}, vault=vault)
     return True
 
 
-def append_entry(folder: Path, entry: dict[str, Any]) -> None:
-    """Append one entry as a JSON line, durably."""
+def append_entry(folder: Path, entry: dict[str, Any], *, vault: Vault | None = None) -> None:
+    """Append one entry as a JSON line (sealed, with a ``vault``), durably."""
     stamped = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), **entry}
-    data = (json.dumps(stamped, ensure_ascii=False) + "\n").encode("utf-8")
-    path = audit_path(folder)
+    line = json.dumps(stamped, ensure_ascii=False).encode("utf-8")
+    if vault is not None:
+        line = base64.b64encode(vault.seal(line, role=AUDIT_NAME))
+    data = line + b"\n"
+    path = audit_path(folder, vault=vault)
     created = not path.exists()
     try:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
@@ -144,9 +156,9 @@ def append_entry(folder: Path, entry: dict[str, Any]) -> None:
         fsync_dir(folder)
 
 
-def read_entries(folder: Path) -> tuple[list[dict[str, Any]], int]:
+def read_entries(folder: Path, *, vault: Vault | None = None) -> tuple[list[dict[str, Any]], int]:
     """The log's entries, oldest first, and how many unreadable (torn) lines were skipped."""
-    path = audit_path(folder)
+    path = audit_path(folder, vault=vault)
     if not path.exists():
         return [], 0
     entries, skipped = [], 0
@@ -155,8 +167,13 @@ def read_entries(folder: Path) -> tuple[list[dict[str, Any]], int]:
             if not line.strip():
                 continue
             try:
-                entries.append(json.loads(line))
-            except ValueError:
+                opened = (
+                    line
+                    if vault is None
+                    else vault.open(base64.b64decode(line), role=AUDIT_NAME, path=path)
+                )
+                entries.append(json.loads(opened))
+            except (ValueError, StoreError):
                 skipped += 1
     if skipped:
         log.warning("%s: skipped %d unreadable line(s)", path, skipped)

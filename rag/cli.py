@@ -7,8 +7,10 @@ line on stderr and a non-zero exit; tracebacks go to the log file only.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Generator, Sequence
 from contextlib import nullcontext, redirect_stdout
@@ -22,7 +24,7 @@ from rag.batch import answer_questions, read_questions
 from rag.config import Config, load_config
 from rag.embed import load_embedder
 from rag.engine import Engine
-from rag.errors import HushdocError
+from rag.errors import HushdocError, PassphraseError
 from rag.evaluate import (
     default_workspace,
     index_beir,
@@ -39,13 +41,16 @@ from rag.metrics import Verdict, qa_metrics, retrieval_metrics
 from rag.retrieve import MODES
 from rag.terminal import PlainText, plain
 from rag.types import Answer, Citation, Evidence, IndexReport, Progress
+from rag.vault import is_encrypted, unlock_vault
 from rag.workspace import (
     DEFAULT_WORKSPACE,
+    create_encrypted_workspace,
     create_workspace,
     delete_workspace,
     list_workspaces,
     read_settings,
     rename_workspace,
+    workspace_dir,
 )
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,8 @@ T = TypeVar("T")
 EXIT_ERROR = 1
 EXIT_UNEXPECTED = 2
 EXIT_INTERRUPTED = 130
+# An encrypted workspace's passphrase, for scripts and tests; otherwise it is asked for.
+PASSPHRASE_VARIABLE = "HUSHDOC_PASSPHRASE"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         "action", nargs="?", default="list", choices=["list", "create", "rename", "delete"]
     )
     spaces.add_argument("names", nargs="*", metavar="NAME")
+    spaces.add_argument(
+        "--encrypted",
+        action="store_true",
+        help=f"with create: seal the workspace's files with a passphrase (asked for, or "
+        f"taken from {PASSPHRASE_VARIABLE})",
+    )
     spaces.set_defaults(handler=run_workspaces)
 
     add_eval_commands(commands, as_json)
@@ -181,8 +194,42 @@ def build_parser() -> argparse.ArgumentParser:
 # -- index ----------------------------------------------------------------------------------
 
 
+def open_engine(config: Config, workspace: str, *, create: bool = False) -> Engine:
+    """The engine of ``workspace``, unlocked with its passphrase if it is encrypted."""
+    folder = workspace_dir(config, workspace)
+    if not is_encrypted(folder):
+        return Engine(config, workspace, create=create)
+    passphrase, from_environment = read_passphrase(workspace)
+    try:
+        vault = unlock_vault(folder, passphrase)
+    except PassphraseError as exc:
+        if from_environment:
+            raise PassphraseError(
+                f"{exc} (The passphrase was taken from {PASSPHRASE_VARIABLE}: check or unset it.)"
+            ) from None
+        raise
+    return Engine(config, workspace, vault=vault)
+
+
+def read_passphrase(workspace: str, *, confirm: bool = False) -> tuple[str, bool]:
+    """The passphrase from the environment, or typed at the terminal (twice to confirm);
+    and whether it came from the environment."""
+    if (passphrase := os.environ.get(PASSPHRASE_VARIABLE)) is not None:
+        return passphrase, True
+    if not sys.stdin.isatty():
+        need = "needs a new" if confirm else "is encrypted and needs its"
+        raise PassphraseError(
+            f"Workspace '{workspace}' {need} passphrase, and there is no terminal to ask for "
+            f"it. Set {PASSPHRASE_VARIABLE}, or run the command in a terminal."
+        )
+    passphrase = getpass.getpass(f"Passphrase for workspace '{workspace}': ")
+    if confirm and getpass.getpass("The same passphrase again: ") != passphrase:
+        raise PassphraseError("The two passphrases differ; nothing was created. Try again.")
+    return passphrase, False
+
+
 def run_index(args: argparse.Namespace, config: Config) -> int:
-    with Engine(config, args.workspace, create=True) as engine:
+    with open_engine(config, args.workspace, create=True) as engine:
         bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
         report = drive(engine.index(args.paths, prune=args.prune), bar.update)
         bar.finish()
@@ -264,7 +311,7 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
         config = config.with_changes(strict=True)
     if bool(args.question) == bool(args.batch):
         raise HushdocError("Give either a QUESTION or --batch QUESTIONS.jsonl (not both).")
-    with Engine(config, args.workspace) as engine:
+    with open_engine(config, args.workspace) as engine:
         if args.batch:
             return run_batch(engine, args.batch, top_k=args.top_k)
         stream = not args.json and sys.stdout.isatty()
@@ -341,7 +388,7 @@ def format_citation(citation: Citation, *, width: int = 160) -> str:
 
 
 def run_list(args: argparse.Namespace, config: Config) -> int:
-    with Engine(config, args.workspace) as engine:
+    with open_engine(config, args.workspace) as engine:
         documents = engine.documents()
     if args.json:
         print(json.dumps([asdict(d) for d in documents]))
@@ -361,14 +408,14 @@ def run_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_remove(args: argparse.Namespace, config: Config) -> int:
-    with Engine(config, args.workspace) as engine:
+    with open_engine(config, args.workspace) as engine:
         removed = engine.remove(args.path)
     print(json.dumps({"removed": removed}) if args.json else f"Removed {removed}.")
     return 0
 
 
 def run_check(args: argparse.Namespace, config: Config) -> int:
-    with Engine(config, args.workspace) as engine:
+    with open_engine(config, args.workspace) as engine:
         report = engine.check()
     if args.json:
         print(json.dumps(asdict(report)))
@@ -384,25 +431,28 @@ def run_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_audit(args: argparse.Namespace, config: Config) -> int:
-    with Engine(config, args.workspace) as engine:
-        folder = engine.folder
+    with open_engine(config, args.workspace) as engine:
+        folder, vault = engine.folder, engine.vault
     if args.action in ("on", "off"):
-        changed = audit.set_audit_log(folder, args.workspace, on=args.action == "on")
+        changed = audit.set_audit_log(folder, args.workspace, on=args.action == "on", vault=vault)
         state = "was already" if not changed else "is now"
         print(f"The audit log of workspace '{args.workspace}' {state} {args.action}.")
         return 0
-    entries, skipped = audit.read_entries(folder)
+    entries, skipped = audit.read_entries(folder, vault=vault)
     if skipped:
         print(f"hushdoc: skipped {skipped} unreadable line(s) of the audit log.", file=sys.stderr)
     if args.action == "status":
         state = "on" if read_settings(folder).audit_log else "off"
         answers = sum(1 for e in entries if e.get("event") == "answer")
-        print(f"The audit log is {state}; it holds {answers} answer(s): {audit.audit_path(folder)}")
+        path = audit.audit_path(folder, vault=vault)
+        print(f"The audit log is {state}; it holds {answers} answer(s): {path}")
         return 0
     text = audit.export(entries, fmt=args.format)
     if args.out:
         write_atomic(args.out, text.encode("utf-8"))
         print(f"Exported {len(entries)} entries to {args.out}.")
+        if vault is not None:
+            print(f"hushdoc: note that {args.out} is not encrypted.", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -419,7 +469,12 @@ def run_workspaces(args: argparse.Namespace, config: Config) -> int:
     expected = {"list": 0, "create": 1, "delete": 1, "rename": 2}[args.action]
     if len(args.names) != expected:
         raise HushdocError(f"'hushdoc workspaces {args.action}' takes {expected} name(s).")
-    if args.action == "create":
+    if args.encrypted and args.action != "create":
+        raise HushdocError("--encrypted goes with 'hushdoc workspaces create' only.")
+    if args.action == "create" and args.encrypted:
+        passphrase, _ = read_passphrase(args.names[0], confirm=True)
+        create_encrypted_workspace(config, args.names[0], passphrase)
+    elif args.action == "create":
         create_workspace(config, args.names[0])
     elif args.action == "delete":
         delete_workspace(config, args.names[0])
@@ -429,7 +484,10 @@ def run_workspaces(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(names))
     elif args.action == "list":
-        print("\n".join(names) if names else "No workspaces yet.")
+        for name in names:
+            print(f"{name} (encrypted)" if is_encrypted(workspace_dir(config, name)) else name)
+        if not names:
+            print("No workspaces yet.")
     return 0
 
 
@@ -493,7 +551,7 @@ def run_eval_retrieval(args: argparse.Namespace, config: Config) -> int:
     modes = MODES if args.mode == "all" else (args.mode,)
     workspace = args.workspace or default_workspace("beir", args.beir)
     bar = ProgressBar(enabled=sys.stderr.isatty())
-    with Engine(config, workspace, create=True) as engine:
+    with open_engine(config, workspace, create=True) as engine:
         report = drive(index_beir(engine, beir), bar.update)
         runs = drive(rank_beir(engine, beir, modes), bar.update)
     bar.finish()
@@ -530,7 +588,7 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
     # The lines are written as the answers come, so a long run can be read while it goes.
     with (
         open_for_writing(args.out) if args.out else nullcontext() as out,
-        Engine(config, workspace, create=True) as engine,
+        open_engine(config, workspace, create=True) as engine,
     ):
         report = drive(index_qa_set(engine, args.qa_set), bar.update)
         bar.update(Progress("answer", 0, len(items)))

@@ -24,7 +24,14 @@ from rag.chunk import split_into_chunks
 from rag.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
 from rag.config import Config
 from rag.embed import Embedder, load_embedder
-from rag.errors import DocumentError, HushdocError, ModelError, WorkspaceError
+from rag.errors import (
+    DocumentError,
+    HushdocError,
+    ModelError,
+    PassphraseError,
+    StoreError,
+    WorkspaceError,
+)
 from rag.evidence import key_passages, quote_passages, split_sources
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
@@ -53,6 +60,7 @@ from rag.types import (
     LoadedDocument,
     Progress,
 )
+from rag.vault import HEADER_NAME, SEALED_SUFFIX, Vault, is_encrypted, read_header
 from rag.verify import check_claims
 from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
@@ -62,7 +70,11 @@ _HASH_BLOCK = 1 << 20
 
 
 class Engine:
-    """Index, ask, list, remove and check within one workspace."""
+    """Index, ask, list, remove and check within one workspace.
+
+    An encrypted workspace opens only with its ``vault`` (``rag.vault.unlock_vault``),
+    which the engine keeps, in memory only, until it is dropped.
+    """
 
     def __init__(
         self,
@@ -72,6 +84,7 @@ class Engine:
         create: bool = False,
         embedder: Embedder | None = None,
         generator: TextGenerator | None = None,
+        vault: Vault | None = None,
     ) -> None:
         self.config = config
         self.workspace = check_name(workspace)
@@ -83,6 +96,8 @@ class Engine:
                     f"first (hushdoc index -w '{self.workspace}' PATH)."
                 )
             self.folder.mkdir(parents=True)
+        check_vault(self.folder, vault)
+        self.vault = vault
         self._embedder = embedder
         self._generator = generator
         self._store: Store | None = None
@@ -126,7 +141,7 @@ class Engine:
                     overlap_tokens=self.config.overlap_tokens,
                 )
                 if self._store is None:
-                    self._store = Store.open(self.folder, expected=expected)
+                    self._store = Store.open(self.folder, expected=expected, vault=self.vault)
                 else:  # opened by _existing_store, for listing, before any model was chosen
                     check_manifest(self.folder, self._store.manifest, expected)
                 self._store_checked = True
@@ -138,7 +153,9 @@ class Engine:
             if self._store is None:
                 if not (self.folder / MANIFEST_NAME).exists():
                     return None
-                self._store = Store.open(self.folder, expected=read_manifest(self.folder))
+                self._store = Store.open(
+                    self.folder, expected=read_manifest(self.folder), vault=self.vault
+                )
             return self._store
 
     def __enter__(self) -> Engine:
@@ -407,6 +424,25 @@ class _Prepared:
     chunks: list[Chunk] = field(default_factory=list)
     unchanged: bool = False
     error: Exception | None = None
+
+
+def check_vault(folder: Path, vault: Vault | None) -> None:
+    """Refuse to open an encrypted workspace without its own key, or a plain one with one."""
+    name = folder.name
+    if not is_encrypted(folder):
+        if vault is not None:
+            raise WorkspaceError(f"Workspace '{name}' is not encrypted; open it without a key.")
+        if any(folder.glob(f"*{SEALED_SUFFIX}")):
+            raise StoreError(
+                f"Workspace '{name}' holds encrypted files, but its encryption header "
+                f"({folder / HEADER_NAME}) is missing. Restore the folder from a backup."
+            )
+    elif vault is None:
+        raise PassphraseError(
+            f"Workspace '{name}' is encrypted: it opens only with its passphrase."
+        )
+    elif read_header(folder).workspace_id != vault.workspace_id:
+        raise PassphraseError(f"The key given for workspace '{name}' is another workspace's.")
 
 
 def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:

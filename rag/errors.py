@@ -23,6 +23,10 @@ class WorkspaceError(HushdocError):
     """A workspace does not exist, already exists, or has a bad name."""
 
 
+class PassphraseError(WorkspaceError):
+    """An encrypted workspace's passphrase is missing, wrong, or too weak to set."""
+
+
 class StoreError(HushdocError):
     """The index on disk is unreadable or was built with other settings."""
 

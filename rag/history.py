@@ -1,8 +1,9 @@
 """Chat history: each workspace's questions and answers, kept in its own folder.
 
 The history is one JSON file beside the index, replaced atomically on every
-save, so a crash leaves the previous history whole. It can be exported as
-Markdown with the citations written out, for a note or a brief.
+save, so a crash leaves the previous history whole (in an encrypted workspace, sealed
+by its vault). It can be exported as Markdown with the citations written out, for a
+note or a brief.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.atomic import write_atomic
+from rag.errors import StoreError
 from rag.types import Answer, Citation, Claim
+from rag.vault import Vault, sealed_path
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +45,31 @@ def history_path(folder: Path) -> Path:
     return folder / HISTORY_NAME
 
 
-def load_history(folder: Path) -> list[Turn]:
+def load_history(folder: Path, *, vault: Vault | None = None) -> list[Turn]:
     """The workspace's turns, oldest first. An unreadable file is set aside, not lost."""
     path = history_path(folder)
-    if not path.exists():
+    stored = path if vault is None else sealed_path(path)
+    if not stored.exists():
         return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = stored.read_bytes() if vault is None else vault.read(path)
+        data = json.loads(raw or b"")
         return [_turn_from_dict(item) for item in data["turns"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, StoreError) as exc:
         aside = path.with_suffix(".unreadable.json")
-        log.warning("chat history %s is unreadable (%s); moved to %s", path, exc, aside)
-        path.replace(aside)
+        aside = aside if vault is None else sealed_path(aside)
+        log.warning("chat history %s is unreadable (%s); moved to %s", stored, exc, aside)
+        stored.replace(aside)
         return []
 
 
-def save_history(folder: Path, turns: list[Turn]) -> None:
+def save_history(folder: Path, turns: list[Turn], *, vault: Vault | None = None) -> None:
     data = {"version": HISTORY_VERSION, "turns": [_turn_to_dict(t) for t in turns]}
-    write_atomic(history_path(folder), json.dumps(data, indent=1).encode("utf-8"))
+    encoded = json.dumps(data, indent=1).encode("utf-8")
+    if vault is None:
+        write_atomic(history_path(folder), encoded)
+    else:
+        vault.write(history_path(folder), encoded)
 
 
 def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:

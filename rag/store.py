@@ -6,6 +6,9 @@ document is replaced in a single transaction, so a crash leaves either the old
 version or the new one. ``manifest.json`` records the embedding model, its
 backend and the chunk settings; opening the workspace with another model or
 backend is refused.
+
+Where the database and the FAISS index live is up to ``rag.storage``: plain files, or,
+in an encrypted workspace, a database in memory saved sealed.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ import numpy as np
 
 from rag.atomic import write_atomic
 from rag.errors import StoreError
+from rag.storage import PlainFiles, SealedFiles, StoreFiles
 from rag.types import CheckReport, Chunk, DocumentInfo, Passage
+from rag.vault import Vault
 from rag.vectors import VectorIndex
 from rag.words import content_words
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-DATABASE_NAME = "hushdoc.sqlite3"
 MANIFEST_NAME = "manifest.json"
 
 _SCHEMA = """
@@ -100,19 +104,27 @@ class DocumentRecord:
 class Store:
     """A workspace's index on disk. Thread-safe: one lock guards the connection."""
 
-    def __init__(self, folder: Path, manifest: Manifest) -> None:
+    def __init__(self, folder: Path, manifest: Manifest, *, vault: Vault | None = None) -> None:
         self.folder = folder
         self.manifest = manifest
         self._lock = threading.RLock()
-        self._db = _connect(folder / DATABASE_NAME)
-        self._vectors = self._load_vectors()
+        self._files: StoreFiles = (
+            PlainFiles(folder) if vault is None else SealedFiles(folder, vault)
+        )
+        try:
+            self._db = _connect(self._files)
+            self._vectors = self._load_vectors()
+        except BaseException:
+            self._files.close()
+            raise
         self._vectors_dirty = False
 
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: Path, *, expected: Manifest) -> Store:
-        """Open (or create) the store in ``folder``, refusing one built with another model."""
+    def open(cls, folder: Path, *, expected: Manifest, vault: Vault | None = None) -> Store:
+        """Open (or create) the store in ``folder``, refusing one built with another model.
+        An encrypted workspace's store needs its ``vault``."""
         folder.mkdir(parents=True, exist_ok=True)
         manifest_path = folder / MANIFEST_NAME
         if manifest_path.exists():
@@ -121,16 +133,19 @@ class Store:
         else:
             manifest = expected
             write_atomic(manifest_path, json.dumps(asdict(manifest), indent=2).encode())
-        return cls(folder, manifest)
+        return cls(folder, manifest, vault=vault)
 
     def close(self) -> None:
         with self._lock:
-            self.flush()
-            self._db.close()
+            try:
+                self.flush()
+            finally:
+                self._db.close()
+                self._files.close()
 
     def _load_vectors(self) -> VectorIndex:
         generation = self.generation()
-        index = VectorIndex.load(self.folder, generation, self.manifest.dimension)
+        index = self._files.load_vectors(generation, self.manifest.dimension)
         if index is not None and index.count == self.vector_count():
             return index
         if index is not None:
@@ -146,7 +161,7 @@ class Store:
                 ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
                 index.add(ids, np.vstack([self._decode(r[1]) for r in rows]))
             self._vectors = index
-            self._vectors.save(self.folder, self.generation())
+            self._files.save_vectors(index, self.generation())
             self._vectors_dirty = False
             return index
 
@@ -209,10 +224,12 @@ class Store:
         return bool(deleted)
 
     def flush(self) -> None:
-        """Save the FAISS index if it changed since the last save."""
+        """Make every change durable, and save the FAISS index if it changed since the last
+        save (after the database: a vector file never gets ahead of it)."""
         with self._lock:
+            self._files.flush(self._db)
             if self._vectors_dirty:
-                self._vectors.save(self.folder, self.generation())
+                self._files.save_vectors(self._vectors, self.generation())
                 self._vectors_dirty = False
 
     # -- reading ---------------------------------------------------------------------------
@@ -394,6 +411,7 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+        self._files.committed(self._db)
 
     def _delete_chunks(self, path: str) -> list[int]:
         ids = [
@@ -511,11 +529,10 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{w}"' for w in unique)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(files: StoreFiles) -> sqlite3.Connection:
+    path = files.database_path
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
+        db = files.connect()
         db.executescript(_SCHEMA)
         if db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() is None:
             db.execute("INSERT INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

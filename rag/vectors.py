@@ -79,6 +79,24 @@ class VectorIndex:
         except RuntimeError as exc:
             log.warning("%s is unreadable (%s); it will be rebuilt", path, exc)
             return None
+        return cls._wrap(raw, dimension)
+
+    def to_bytes(self) -> bytes:
+        """The index serialized, for a caller that stores it itself (sealed, say)."""
+        return faiss.serialize_index(self._index).tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, dimension: int) -> VectorIndex | None:
+        """The index that ``to_bytes`` gave, or None if ``data`` is not one."""
+        try:
+            raw = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except RuntimeError as exc:
+            log.warning("a serialized vector index is unreadable (%s); it will be rebuilt", exc)
+            return None
+        return cls._wrap(raw, dimension)
+
+    @classmethod
+    def _wrap(cls, raw: faiss.Index, dimension: int) -> VectorIndex | None:
         if raw.d != dimension:
             return None
         index = cls.__new__(cls)

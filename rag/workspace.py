@@ -2,7 +2,8 @@
 
 Each workspace has its own documents, index, history, audit log and settings;
 nothing is shared between them, so a question in one can never reach another's
-passages, and deleting a workspace deletes every file it had.
+passages, and deleting a workspace deletes every file it had. A workspace can be
+encrypted, at creation only (``rag.vault``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from rag.atomic import write_atomic
 from rag.config import Config
 from rag.errors import WorkspaceError
+from rag.vault import Vault, create_vault
 
 DEFAULT_WORKSPACE = "default"
 SETTINGS_NAME = "workspace.json"
@@ -86,6 +88,17 @@ def create_workspace(config: Config, name: str) -> Path:
         raise WorkspaceError(f"A workspace named '{name}' already exists.")
     folder.mkdir(parents=True)
     return folder
+
+
+def create_encrypted_workspace(config: Config, name: str, passphrase: str) -> Vault:
+    """Create a workspace whose files are sealed with a key that ``passphrase`` unlocks;
+    returns its vault, unlocked."""
+    folder = create_workspace(config, name)
+    try:
+        return create_vault(folder, passphrase)
+    except BaseException:
+        shutil.rmtree(folder)
+        raise
 
 
 def delete_workspace(config: Config, name: str) -> None:

@@ -25,8 +25,15 @@ from PySide6.QtCore import (  # noqa: E402
     QUrl,
 )
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import (  # noqa: E402
+    QApplication,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+)
 
+from app import window as window_module  # noqa: E402
 from app.main import create_window  # noqa: E402
 from app.session import Models, load_models  # noqa: E402
 from app.signals import emit  # noqa: E402
@@ -602,7 +609,7 @@ def test_workspaces_keep_documents_and_history_apart_and_history_exports_as_mark
     index(qtbot, window, [DATA / "discharge-summary.pdf"])
     ask(qtbot, window, INR_QUESTION)
 
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Matter B", True)))
+    monkeypatch.setattr(window_module, "ask_new_workspace", lambda parent: ("Matter B", None))
     qtbot.mouseClick(library.new_button, Qt.MouseButton.LeftButton)
     assert window.windowTitle() == "Hushdoc — Matter B"
     assert session.turns == [] and window.chat.transcript.toPlainText() == ""
@@ -653,6 +660,43 @@ def test_workspaces_keep_documents_and_history_apart_and_history_exports_as_mark
     assert [t.question for t in again.session.turns] == [INR_QUESTION]
     assert "discharge-summary.pdf, page 1" in again.chat.transcript.toPlainText()
     again.close()
+
+
+def test_an_encrypted_workspace_is_made_in_the_dialog_and_reopens_with_its_passphrase(
+    qtbot, window, monkeypatch
+) -> None:
+    session, library = window.session, window.library
+    passphrase = "correct horse battery staple"
+    monkeypatch.setattr(window_module, "ask_new_workspace", lambda parent: ("Sealed", passphrase))
+    qtbot.mouseClick(library.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.windowTitle() == "Hushdoc — Sealed", timeout=30_000)
+    index(qtbot, window, [DATA / "discharge-summary.pdf"])
+    turn, _ = ask(qtbot, window, INR_QUESTION)
+    assert turn is not None and any("discharge-summary" in c.path for c in turn.answer.sources)
+
+    library.workspaces.setCurrentText("Test")
+    emit(library.workspaces.activated, library.workspaces.currentIndex())
+    assert window.windowTitle() == "Hushdoc — Test" and session.vault is None
+    # Coming back asks for the passphrase, hidden; a wrong one asks again, saying so.
+    typed = iter(["not the passphrase", passphrase])
+    prompts: list[str] = []
+
+    def get_text(parent, title, label, echo, *args, **kwargs):
+        assert echo == QLineEdit.EchoMode.Password
+        prompts.append(label)
+        return next(typed), True
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
+    library.workspaces.setCurrentText("Sealed")
+    emit(library.workspaces.activated, library.workspaces.currentIndex())
+    qtbot.waitUntil(lambda: window.windowTitle() == "Hushdoc — Sealed", timeout=30_000)
+    assert len(prompts) == 2 and "Wrong passphrase for workspace 'Sealed'" in prompts[1]
+    assert [t.question for t in session.turns] == [INR_QUESTION]
+    qtbot.waitUntil(lambda: bool(names_in_library(window)))
+    assert all("discharge-summary" in n for n in names_in_library(window))
+    for path in workspace_dir(session.config, "Sealed").iterdir():
+        data = path.read_bytes()
+        assert b"target INR" not in data and b"discharge-summary" not in data, path
 
 
 # -- model errors -----------------------------------------------------------------------------

@@ -296,6 +296,68 @@ def test_workspaces_are_created_renamed_and_deleted_with_their_history(qtbot, ho
     session.shutdown()
 
 
+PASSPHRASE = "staple battery horse"
+
+
+def test_the_new_workspace_dialog_offers_encryption_with_a_confirmed_passphrase(qtbot) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
+
+    from app.new_workspace import NewWorkspaceDialog
+
+    dialog = NewWorkspaceDialog()
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled() and not dialog.passphrase.isEnabled()
+    dialog.name.setText("  Smith v Jones ")
+    assert ok.isEnabled() and dialog.choice() == ("Smith v Jones", None)
+    dialog.encrypt.setChecked(True)
+    assert dialog.passphrase.isEnabled() and not ok.isEnabled()
+    assert dialog.passphrase.echoMode() == QLineEdit.EchoMode.Password
+    dialog.passphrase.setText("short")
+    assert "at least 8" in dialog.problem.text()
+    dialog.passphrase.setText(PASSPHRASE)
+    dialog.confirm.setText(PASSPHRASE + "!")
+    assert dialog.problem.text() == "The two passphrases differ." and not ok.isEnabled()
+    dialog.confirm.setText(PASSPHRASE)
+    assert ok.isEnabled() and dialog.choice() == ("Smith v Jones", PASSPHRASE)
+
+
+def test_an_encrypted_workspace_opens_only_once_its_passphrase_is_given(qtbot, home) -> None:
+    from app.session import Session
+    from rag.history import HISTORY_NAME
+
+    session = Session(load_config())
+    asked: list[tuple[str, str]] = []
+    session.passphrase_needed.connect(lambda name, problem: asked.append((name, problem)))
+    changes: list[str] = []
+    session.workspaces_changed.connect(lambda names, current: changes.append(current))
+    session.create_workspace("Other")
+    with qtbot.waitSignal(session.workspaces_changed, timeout=30_000):
+        session.create_workspace("Sealed", passphrase=PASSPHRASE)
+    assert session.workspace == "Sealed" and session.engine.vault is session.vault is not None
+    session._add_turn(Turn(make_answer("2.0 to 3.0 [1]")))
+    folder = session.engine.folder
+    assert not (folder / HISTORY_NAME).exists()
+    assert b"INR" not in (folder / f"{HISTORY_NAME}.sealed").read_bytes()
+
+    session.open_workspace("Other")
+    assert session.vault is None and session.turns == []
+    session.open_workspace("Sealed")  # asks, and leaves "Other" open meanwhile
+    assert asked == [("Sealed", "")] and session.workspace == "Other" and changes[-1] == "Other"
+    with qtbot.waitSignal(session.passphrase_needed, timeout=30_000) as again:
+        session.unlock_workspace("Sealed", "not the passphrase")
+    assert again.args[0] == "Sealed" and "Wrong passphrase" in again.args[1]
+    assert session.workspace == "Other"
+    with qtbot.waitSignal(session.history_changed, timeout=30_000):
+        session.unlock_workspace("Sealed", PASSPHRASE)
+    assert session.workspace == "Sealed" and len(session.turns) == 1
+    session.rename_workspace("Sealed B")  # the key stays with the renamed workspace
+    assert session.workspace == "Sealed B" and len(session.turns) == 1
+    session.delete_workspace()
+    assert session.workspace == "Other" and session.vault is None
+    session.shutdown()
+
+
 def test_open_in_system_viewer_hands_the_file_to_the_desktop(qtbot, monkeypatch) -> None:
     from PySide6.QtGui import QDesktopServices
 

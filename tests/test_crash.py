@@ -5,6 +5,9 @@ with exactly the store that an uninterrupted run builds.
 Kill points follow the work's progress, read from the database as the run commits
 documents, with a random delay after each so that kills land in every phase: model
 loading, embedding, the SQLite transaction, the FAISS save, the closing flush.
+
+An encrypted workspace goes through the same kills: its database lives in memory and is
+saved as a sealed snapshot, which the test decrypts to follow the run and to compare.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ import numpy as np
 import pytest
 from conftest import DATA, run_index
 
+from rag import logs
 from rag.cli import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
-from rag.store import DATABASE_NAME
-from rag.workspace import workspace_dir
+from rag.storage import DATABASE_NAME
+from rag.vault import Vault, sealed_path
+from rag.workspace import create_encrypted_workspace, workspace_dir
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +46,8 @@ TIMEOUT_S = 300
 # Documents committed before each kill; None kills during start-up, "all" during the
 # closing flush, once every document is stored.
 INDEX_KILLS: list[int | str | None] = [None, 1, 4, 9, 15, 21, 28, 35, 42, 49, "all"]
+SEALED_KILLS: list[int | str | None] = [None, 2, 12, 30, "all"]
+PASSPHRASE = "kill -9 cannot lose this"
 TOPICS = [
     ("warfarin", "INR", "bleeding risk", "vitamin K"),
     ("lease", "landlord", "notice period", "security deposit"),
@@ -69,11 +76,33 @@ def write_corpus(folder: Path) -> list[Path]:
     return sorted(folder.iterdir())
 
 
-def snapshot(folder: Path) -> dict[str, object]:
+def open_database(folder: Path, vault: Vault | None = None) -> sqlite3.Connection | None:
+    """The store's database as it is on disk, read-only; decrypted into memory if sealed."""
+    if vault is None:
+        if not (folder / DATABASE_NAME).exists():
+            return None
+        return sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True, timeout=0.1)
+    data = vault.read(folder / DATABASE_NAME)
+    if data is None:
+        return None
+    db = sqlite3.connect(":memory:")
+    db.deserialize(data)
+    return db
+
+
+def read_vectors(folder: Path, generation: int, vault: Vault | None) -> faiss.Index | None:
+    path = folder / f"vectors.{generation}.faiss"
+    if vault is None:
+        return faiss.read_index(str(path)) if path.exists() else None
+    data = vault.read(path)
+    return None if data is None else faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+
+
+def snapshot(folder: Path, vault: Vault | None = None) -> dict[str, object]:
     """Everything a store holds, keyed by file name: documents, passages, vectors."""
-    if not (folder / DATABASE_NAME).exists():
+    db = open_database(folder, vault)
+    if db is None:
         return {"documents": {}, "chunks": {}, "vectors": {}}
-    db = sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True)
     try:
         documents = {
             Path(row[0]).name: row[1:]
@@ -95,9 +124,11 @@ def snapshot(folder: Path) -> dict[str, object]:
     return {"documents": documents, "chunks": chunks, "vectors": vectors}
 
 
-def committed_documents(folder: Path) -> int:
+def committed_documents(folder: Path, vault: Vault | None = None) -> int:
     try:
-        db = sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True, timeout=0.1)
+        db = open_database(folder, vault)
+        if db is None:
+            return 0
         try:
             return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         finally:
@@ -143,11 +174,13 @@ class Crasher:
         return False
 
 
-def assert_consistent(folder: Path, clean: dict[str, object], capsys) -> None:
+def assert_consistent(
+    folder: Path, clean: dict[str, object], capsys, vault: Vault | None = None
+) -> None:
     """What must hold after any kill."""
-    if (folder / DATABASE_NAME).exists():
+    db = open_database(folder, vault)
+    if db is not None:
         # The FAISS file named after the store's generation, if there is one, is never stale.
-        db = sqlite3.connect(f"file:{folder / DATABASE_NAME}?mode=ro", uri=True)
         try:
             generation = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
             chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
@@ -155,9 +188,8 @@ def assert_consistent(folder: Path, clean: dict[str, object], capsys) -> None:
             generation, chunk_ids = None, set()
         finally:
             db.close()
-        current = folder / f"vectors.{int(generation[0]) if generation else 0}.faiss"
-        if current.exists():
-            index = faiss.read_index(str(current))
+        index = read_vectors(folder, int(generation[0]) if generation else 0, vault)
+        if index is not None:
             assert set(faiss.vector_to_array(index.id_map).tolist()) == chunk_ids
     # hushdoc check: SQLite integrity, FTS, orphans, FAISS against SQLite.
     capsys.readouterr()
@@ -165,7 +197,7 @@ def assert_consistent(folder: Path, clean: dict[str, object], capsys) -> None:
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["faiss"] == report["vectors"] == report["chunks"], report
     # Every stored document is whole: the same passages as in a clean run, no more, no less.
-    state = snapshot(folder)
+    state = snapshot(folder, vault)
     assert state["chunks"].keys() <= clean["chunks"].keys()
     for name, passages in state["chunks"].items():
         assert passages == clean["chunks"][name], f"{name} is partial or duplicated"
@@ -256,3 +288,49 @@ def test_app_indexing_survives_kills(reference, corpus, hushdoc_home, capsys):
         assert_consistent(folder, clean, capsys)
     assert not crasher.run(app, lambda _: False, jitter_s=0)
     assert_same_store(snapshot(folder), clean)
+
+
+def test_encrypted_index_survives_kills_then_completes_identically(
+    reference, corpus, hushdoc_home, monkeypatch, capsys
+):
+    files, clean = corpus, reference[1]
+    corpus = files[0].parent
+    config = Config(data_dir=hushdoc_home)
+    vault = create_encrypted_workspace(config, WORKSPACE, PASSPHRASE)
+    monkeypatch.setattr(logs, "_withholding", False)  # set by unlocking, for this test only
+    monkeypatch.setenv("HUSHDOC_PASSPHRASE", PASSPHRASE)  # for the runs and for hushdoc check
+    folder = workspace_dir(config, WORKSPACE)
+    crasher = Crasher(folder, seed=4)
+    index = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus)]
+    for target in SEALED_KILLS:
+        if target is None:
+            crasher.run(index, lambda elapsed: elapsed > 1.0, jitter_s=1.0)
+        else:
+            wanted = len(files) if target == "all" else target
+            crasher.run(
+                index, lambda _, n=wanted: committed_documents(folder, vault) >= n, jitter_s=0.3
+            )
+        assert_consistent(folder, clean, capsys, vault)
+    assert crasher.kills >= len(SEALED_KILLS) - 1
+    assert not crasher.run(index, lambda _: False, jitter_s=0)
+    assert_same_store(snapshot(folder, vault), clean)
+    # Sealed files only, one vector file, nothing left of interrupted saves.
+    names = {p.name for p in folder.iterdir()}
+    assert sealed_path(folder / DATABASE_NAME).name in names and DATABASE_NAME not in names
+    assert len([n for n in names if n.endswith(".faiss.sealed")]) == 1
+    assert not [n for n in names if n.endswith((".tmp", ".faiss", "-wal", "-journal"))]
+
+    target = corpus / "mutual-nda.pdf"
+    remove = ["-m", "rag", "remove", "-w", WORKSPACE, str(target)]
+    delay, removes = 0.5, 0
+    while target.name in snapshot(folder, vault)["documents"]:
+        if crasher.run(remove, lambda elapsed, d=delay: elapsed > d, jitter_s=0.05):
+            removes += 1
+            assert_consistent(folder, clean, capsys, vault)
+        delay += 0.5
+    assert_consistent(folder, clean, capsys, vault)
+    with capsys.disabled():
+        print(
+            f"\nencrypted index: {crasher.kills - removes} of {len(SEALED_KILLS)} runs killed; "
+            f"remove: {removes} kills before one completed"
+        )
