@@ -22,6 +22,18 @@ py="$venv/bin/python"
 dist="$here/dist"
 bundle="$dist/hushdoc"
 
+# Qt's X11 platform needs these; the bundle carries them only if this machine has them.
+missing=()
+for lib in libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-cursor.so.0 libxkbcommon-x11.so.0; do
+    ldconfig -p | grep -q "$lib" || missing+=("$lib")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "build.sh: this machine lacks ${missing[*]}, which the bundle's window needs. On" \
+        "Debian/Ubuntu: apt-get install libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0" \
+        "libxkbcommon-x11-0" >&2
+    exit 1
+fi
+
 if ! "$py" -c "import PyInstaller" 2>/dev/null; then
     echo "Installing PyInstaller into $venv..." >&2
     "$py" -m pip install --quiet "pyinstaller>=6.10"  # the same as pyproject's [bundle] extra
