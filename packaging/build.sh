@@ -24,8 +24,9 @@ bundle="$dist/hushdoc"
 
 # Qt's X11 platform needs these; the bundle carries them only if this machine has them.
 missing=()
+known="$(ldconfig -p)"
 for lib in libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-cursor.so.0 libxkbcommon-x11.so.0; do
-    ldconfig -p | grep -q "$lib" || missing+=("$lib")
+    [[ "$known" == *"$lib "* ]] || missing+=("$lib")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "build.sh: this machine lacks ${missing[*]}, which the bundle's window needs. On" \
