@@ -4,7 +4,8 @@ Everything else finds its files the same way in a source install and in the
 bundle: the bundled models and the sample documents are packages located by
 ``importlib`` (packaging/hushdoc.spec places them where that finds them). Only
 what has no such home is here: the embedding graph built when the bundle was
-made, and when this process started (for the time to window).
+made, the environment the bundle's loader changed, and when this process started
+(for the time to window).
 """
 
 from __future__ import annotations
@@ -27,6 +28,24 @@ def shipped_models_dir() -> Path | None:
     if not is_frozen():
         return None
     return Path(sys._MEIPASS) / SHIPPED_MODELS_FOLDER  # type: ignore[attr-defined]
+
+
+def restore_library_path() -> None:
+    """In the Linux bundle, give the programs Hushdoc starts (the system's PDF viewer, say)
+    the library path the user had, not the bundle's.
+
+    PyInstaller's bootloader sets ``LD_LIBRARY_PATH`` to the bundle's folder (keeping any
+    earlier value in ``LD_LIBRARY_PATH_ORIG``). This process no longer needs it: the
+    dynamic linker reads it once, at start. Another program given it would load the
+    bundle's libraries instead of its own.
+    """
+    if not is_frozen() or not sys.platform.startswith("linux"):
+        return
+    original = os.environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = original
 
 
 def seconds_since_process_start() -> float | None:

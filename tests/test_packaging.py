@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from types import ModuleType
 import pytest
 
 from app.assets import samples_dir
+from rag import runtime
 
 PACKAGING = Path(__file__).resolve().parent.parent / "packaging"
 
@@ -88,3 +90,51 @@ def test_starting_hushdoc_imports_nothing_the_bundle_leaves_out(contents):
     loaded = set(result.stdout.split())
     assert "PySide6.QtPdf" in loaded and "onnxruntime" not in loaded  # loaded with the models
     assert not loaded & set(contents.EXCLUDED_MODULES)
+
+
+def _frozen(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(folder), raising=False)
+
+
+@pytest.mark.parametrize("users_path", [None, "/opt/lib"])
+def test_programs_started_from_the_bundle_get_the_users_library_path(
+    monkeypatch, tmp_path, users_path
+):
+    _frozen(monkeypatch, tmp_path)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))  # as PyInstaller's loader sets it
+    if users_path is None:
+        monkeypatch.delenv("LD_LIBRARY_PATH_ORIG", raising=False)
+    else:
+        monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", users_path)
+    runtime.restore_library_path()
+    assert os.environ.get("LD_LIBRARY_PATH") == users_path
+    assert "LD_LIBRARY_PATH_ORIG" not in os.environ
+    assert runtime.shipped_models_dir() == tmp_path / "hushdoc_models"
+
+
+def test_outside_the_bundle_the_environment_is_left_alone(monkeypatch):
+    monkeypatch.delattr(sys, "frozen", raising=False)
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/lib")
+    runtime.restore_library_path()
+    assert os.environ["LD_LIBRARY_PATH"] == "/opt/lib"
+    assert runtime.shipped_models_dir() is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read from /proc on Linux")
+def test_the_process_age_is_measured(tmp_path):
+    first = runtime.seconds_since_process_start()
+    assert first is not None and first > 0
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from rag import runtime; print(runtime.seconds_since_process_start())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # A process just started is younger than this test session.
+    assert 0 <= float(result.stdout) < first
