@@ -64,7 +64,14 @@ PASSPHRASE_VARIABLE = "HUSHDOC_PASSPHRASE"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.selftest:
+        if args.command is not None:
+            parser.error("--selftest takes no command")
+        from app.selftest import run_selftest
+
+        return run_selftest()
     if args.command in (None, "app"):
         from app.main import run_app
 
@@ -93,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hushdoc",
         description="A private document assistant. With no command, opens the app.",
+    )
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="check this installation offline: index the sample documents, answer a question "
+        "with a citation, open and close the window; exit status 0 only if all of it works",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     workspace = argparse.ArgumentParser(add_help=False)

@@ -21,6 +21,7 @@ import numpy as np
 from rag.chunk import TokenSpans
 from rag.config import Config
 from rag.errors import ModelError
+from rag.runtime import shipped_models_dir
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def load_embedder(config: Config) -> Embedder:
         config.embedding_model,
         variant=config.embedding_backend,
         cache_dir=config.models_dir,
+        shipped_dir=shipped_models_dir(),
         threads=config.threads,
     )
 
@@ -94,8 +96,15 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, folder: Path | None = None, *, batch_size: int = 32) -> None:
         folder = checked_model_folder(folder)
-        import transformers
-        from sentence_transformers import SentenceTransformer
+        try:
+            import transformers
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # the app bundle leaves torch out
+            raise ModelError(
+                f"embedding_backend = \"torch\" needs the package '{exc.name}', which this "
+                "installation does not include (the app bundle runs the embedding model on "
+                'ONNX Runtime only). Set embedding_backend = "onnx-int8", the default.'
+            ) from exc
 
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()

@@ -37,6 +37,7 @@ class OnnxEmbedder:
         *,
         variant: str,
         cache_dir: Path,
+        shipped_dir: Path | None = None,
         threads: int = 0,
     ) -> None:
         import onnxruntime as ort
@@ -50,7 +51,7 @@ class OnnxEmbedder:
                 f"{folder} has no tokenizer.json, which the ONNX backend needs. Set "
                 'embedding_backend = "torch" to use this model.'
             )
-        model_file = ensure_onnx_model(folder, cache_dir, variant)
+        model_file = ensure_onnx_model(folder, cache_dir, variant, shipped_dir=shipped_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1

@@ -47,11 +47,23 @@ def cached_model_path(folder: Path, cache_dir: Path, variant: str) -> Path:
     )
 
 
-def ensure_onnx_model(folder: Path, cache_dir: Path, variant: str) -> Path:
-    """The cached ONNX file, verified; built first if it is missing or damaged."""
+def ensure_onnx_model(
+    folder: Path, cache_dir: Path, variant: str, *, shipped_dir: Path | None = None
+) -> Path:
+    """The ONNX file, verified: a prebuilt one in ``shipped_dir`` (the app bundle's, which
+    has no torch to build one) if it was made from these very model files, else the cached
+    one, built first if it is missing or damaged."""
     if variant not in QUANTIZED:
         raise ModelError(f"There is no ONNX variant '{variant}'; known: {', '.join(QUANTIZED)}.")
     target = cached_model_path(folder, cache_dir, variant)
+    if shipped_dir is not None:
+        # The name holds the source model's fingerprint, so a graph of other files never matches.
+        shipped = shipped_dir / target.name
+        problem = _cache_problem(shipped)
+        if problem is None:
+            return shipped
+        if problem != "missing":
+            log.warning("%s is %s; not using it", shipped, problem)
     problem = _cache_problem(target)
     if problem is None:
         return target
@@ -78,10 +90,7 @@ def build_onnx(folder: Path, *, quantize: bool) -> bytes:
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from onnxruntime.transformers import optimizer
     except ImportError as exc:
-        raise ModelError(
-            f"Building the ONNX embedding model needs the package '{exc.name}'. Run "
-            'packaging/install.sh, or set embedding_backend = "torch".'
-        ) from exc
+        raise _cannot_build(folder, exc) from exc
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="hushdoc-onnx-") as tmp:
         exported = Path(tmp) / "exported.onnx"
@@ -123,10 +132,7 @@ def _export(folder: Path, target: Path) -> None:
         import torch
         from transformers import AutoModel
     except ImportError as exc:
-        raise ModelError(
-            "Building the ONNX embedding model needs torch and transformers once. Run "
-            'packaging/install.sh, or set embedding_backend = "torch".'
-        ) from exc
+        raise _cannot_build(folder, exc) from exc
 
     class Pooled(torch.nn.Module):
         def __init__(self, model: torch.nn.Module) -> None:
@@ -172,6 +178,16 @@ def _export(folder: Path, target: Path) -> None:
             opset_version=_OPSET,
             dynamo=False,
         )
+
+
+def _cannot_build(folder: Path, exc: ImportError) -> ModelError:
+    return ModelError(
+        f"Building the ONNX embedding model from {folder} needs the package '{exc.name}', "
+        "which this installation does not include (the app bundle holds only the bundled "
+        'model\'s graph, prebuilt, for embedding_backend = "onnx-int8"). Use the bundled model '
+        'with embedding_backend = "onnx-int8", or install Hushdoc from source '
+        "(packaging/install.sh)."
+    )
 
 
 @contextmanager

@@ -128,9 +128,53 @@ def test_a_damaged_cached_graph_is_built_again(
     assert ensure_onnx_model(folder, cache, "onnx-int8") == target and builds == [1]
 
 
+def _as_app_bundle(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run as if frozen by PyInstaller with its files in ``bundle``; returns the shipped
+    models folder."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    shipped = bundle / "hushdoc_models"
+    shipped.mkdir(parents=True)
+    return shipped
+
+
+def test_the_app_bundle_uses_its_prebuilt_graph_and_builds_nothing(
+    embedder, models_home, tmp_path, monkeypatch
+):
+    good = cached_model_path(bundled_embedding_path(), models_home / "models", "onnx-int8")
+    shipped = _as_app_bundle(tmp_path / "bundle", monkeypatch)
+    for path in (good, good.with_name(good.name + ".json")):
+        shutil.copy(path, shipped / path.name)
+    monkeypatch.setitem(sys.modules, "torch", None)  # the bundle has no torch to build with
+    home = tmp_path / "home"
+    loaded = load_embedder(Config(data_dir=home))
+    assert loaded.embed(["target INR"]).tobytes() == embedder.embed(["target INR"]).tobytes()
+    assert not (home / "models").exists()
+
+
+def test_a_damaged_prebuilt_graph_is_passed_over(
+    embedder, models_home, tmp_path, monkeypatch, caplog
+):
+    folder = bundled_embedding_path()
+    cache = models_home / "models"
+    good = cached_model_path(folder, cache, "onnx-int8")
+    shipped = _as_app_bundle(tmp_path / "bundle", monkeypatch)
+    (shipped / good.name).write_bytes(good.read_bytes()[:1000])
+    shutil.copy(good.with_name(good.name + ".json"), shipped)
+    with caplog.at_level(logging.WARNING, logger="rag.onnx_export"):
+        assert ensure_onnx_model(folder, cache, "onnx-int8", shipped_dir=shipped) == good
+    assert "damaged" in caplog.text and "not using it" in caplog.text
+
+
+def test_the_torch_backend_without_torch_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "transformers", None)  # as in the app bundle
+    with pytest.raises(ModelError, match="needs the package 'transformers'.*\"onnx-int8\""):
+        load_embedder(Config(embedding_backend="torch"))
+
+
 def test_building_without_torch_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # as in a bundle that dropped torch
-    with pytest.raises(ModelError, match='torch.*embedding_backend = "torch"'):
+    with pytest.raises(ModelError, match="needs the package 'torch'.*\"onnx-int8\""):
         ensure_onnx_model(bundled_embedding_path(), tmp_path / "models", "onnx-int8")
     assert not (tmp_path / "models").exists()
 
