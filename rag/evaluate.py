@@ -288,6 +288,10 @@ class JudgedAnswer:
             "cited_precision": verdict.cited_precision,
             "answer_hit": verdict.answer_hit,
             "cited_answer": verdict.cited_answer,
+            "claims": [
+                {"text": c.text, "status": c.status, "reason": c.reason}
+                for c in (answer.claims if answer else ())
+            ],
         }
 
 

@@ -153,6 +153,9 @@ class Verdict:
     answer_hit: bool | None
     # Some cited passage contains a gold answer (answerable, with gold answers).
     cited_answer: bool | None
+    # Checked sentences of a generated answer, and how many no source supports.
+    claims: int = 0
+    unsupported: int = 0
 
     @property
     def cited_precision(self) -> float | None:
@@ -184,6 +187,8 @@ def judge(gold: Gold, answer: Answer | None, seconds: float) -> Verdict:
         cited_answer=(
             any(contains_answer(c, gold.answers) for c in cited) if applies_answer else None
         ),
+        claims=len(answer.claims) if answer else 0,
+        unsupported=len(answer.unsupported) if answer else 0,
     )
 
 
@@ -197,6 +202,8 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
     - answer_hit and cited_answer: answerable questions that have gold answers;
     - abstain_unanswerable: unanswerable questions;
     - false_abstain: answerable questions;
+    - unsupported_claims: all checked sentences of generated answers (None in extractive
+      mode, which quotes and claims nothing);
     - latency p50/p95 (seconds per question, linear interpolation): all questions.
     A question that failed with an error counts as answered wrongly: no sources,
     no citations, no hit, and not an abstention.
@@ -216,6 +223,11 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
         "cited_answer": _share(v.cited_answer for v in answerable),
         "abstain_unanswerable": _share(v.abstained for v in unanswerable),
         "false_abstain": _share(v.abstained for v in answerable),
+        "unsupported_claims": (
+            sum(v.unsupported for v in verdicts) / claims
+            if (claims := sum(v.claims for v in verdicts))
+            else None
+        ),
         "latency_p50_s": percentile(seconds, 50),
         "latency_p95_s": percentile(seconds, 95),
     }

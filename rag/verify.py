@@ -81,7 +81,8 @@ def check_claims(
     for i, (text, (start, end), cosines) in enumerate(zip(texts, spans, similarity, strict=True)):
         words = set(content_words(text))
         opens_item = _LIST_NUMBER.fullmatch(text) and i + 1 < len(texts)
-        if (len(words) < 2 and not _numbers(text)) or opens_item:
+        # A question (small models often repeat the user's) asserts nothing.
+        if (len(words) < 2 and not _numbers(text)) or opens_item or text.endswith("?"):
             claims.append(Claim(text, "uncited"))
             continue
         closest = _closest_sentences(words, cosines, sentence_words)

@@ -32,7 +32,7 @@ from rag.metrics import (
     reciprocal_rank_at,
     retrieval_metrics,
 )
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Claim
 
 EVAL_DATA = Path(__file__).parent / "eval-data"
 BEIR = EVAL_DATA / "beir-tiny"
@@ -117,11 +117,13 @@ def test_percentiles_interpolate_linearly():
     assert percentile([], 50) is None
 
 
-def _answer(text: str, *, cited: Sequence[str] = (), sources: Sequence[str] = (), abstained=False):
+def _answer(
+    text: str, *, cited: Sequence[str] = (), sources: Sequence[str] = (), abstained=False, claims=()
+):
     def records(texts):
         return tuple(Citation(n, "doc.txt", None, 0, len(t), t) for n, t in enumerate(texts, 1))
 
-    return Answer("q", text, abstained, records(cited), records(sources or cited))
+    return Answer("q", text, abstained, records(cited), records(sources or cited), claims=claims)
 
 
 def test_qa_metrics_and_their_denominators():
@@ -133,12 +135,24 @@ def test_qa_metrics_and_their_denominators():
             "The target is 2.0 to 3.0 [1].",
             cited=[evidence, "unrelated text about visiting hours"],
             sources=[evidence, "unrelated text about visiting hours", "more"],
+            claims=(
+                Claim("The target is 2.0 to 3.0.", "supported", (1,)),
+                Claim("It is checked daily.", "unsupported", (), "no source says this"),
+            ),
         ),
         1.0,
     )
     assert (right.evidence_covered, right.answer_hit, right.cited_answer) == (True, True, True)
     assert right.cited_precision == 0.5
-    wrong = judge(inr, _answer("It is 2.5.", cited=["nothing useful here at all"]), 2.0)
+    wrong = judge(
+        inr,
+        _answer(
+            "It is 2.5.",
+            cited=["nothing useful here at all"],
+            claims=(Claim("It is 2.5.", "unsupported", (), "2.5 appears in no source"),),
+        ),
+        2.0,
+    )
     assert (wrong.evidence_covered, wrong.answer_hit, wrong.cited_answer) == (False, False, False)
     shy = judge(inr, _answer("I could not find it.", abstained=True), 3.0)
     no_gold_answer = judge(Gold(True, (), (evidence,)), _answer("x", cited=[evidence]), 4.0)
@@ -164,6 +178,8 @@ def test_qa_metrics_and_their_denominators():
         "cited_answer": pytest.approx(1 / 4),
         "abstain_unanswerable": pytest.approx(1 / 2),
         "false_abstain": pytest.approx(1 / 5),
+        # of the 3 checked sentences (right's 2, wrong's 1), 2 unsupported
+        "unsupported_claims": pytest.approx(2 / 3),
         "latency_p50_s": pytest.approx(4.0),
         "latency_p95_s": pytest.approx(6.7),
     }
@@ -277,7 +293,7 @@ def test_eval_qa_end_to_end(tmp_path, hushdoc_home):
     assert set(metrics) == {
         "questions", "answerable", "unanswerable", "failed", "evidence_recall",
         "citation_precision", "answer_hit", "cited_answer", "abstain_unanswerable",
-        "false_abstain", "latency_p50_s", "latency_p95_s",
+        "false_abstain", "unsupported_claims", "latency_p50_s", "latency_p95_s",
     }  # fmt: skip
     assert (metrics["questions"], metrics["answerable"], metrics["unanswerable"]) == (3, 2, 1)
     assert metrics["failed"] == 0 and metrics["false_abstain"] == 0.0

@@ -95,6 +95,11 @@ def test_a_list_number_is_uncited_but_a_bare_number_answer_is_checked(embedder):
     assert [c.status for c in claims_for("7.", embedder)] == ["unsupported"]
 
 
+def test_a_repeated_question_is_uncited_not_supported(embedder):
+    claims = claims_for("What is the target INR for this patient [2]? It is 2.0 to 3.0.", embedder)
+    assert [c.status for c in claims] == ["uncited", "supported"]
+
+
 def test_markers_are_rewritten_and_strict_mode_drops_unsupported_sentences(embedder):
     text, dropped = clean_markers(
         "Warfarin is taken at 5 mg by mouth once daily. [2][7] It is 50 mg on Sundays.", 3
