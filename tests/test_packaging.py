@@ -138,3 +138,18 @@ def test_the_process_age_is_measured(tmp_path):
     )
     # A process just started is younger than this test session.
     assert 0 <= float(result.stdout) < first
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_native_threads_wait_passively_unless_the_user_chose(given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    shown = subprocess.run(
+        [sys.executable, "-c", "import os, rag; print(os.environ['OMP_WAIT_POLICY'])"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.strip() == expected
