@@ -18,6 +18,7 @@ import tomli_w
 
 from rag.atomic import write_atomic
 from rag.errors import ConfigError
+from rag.vectors import EXACT_SEARCH_MAX_VECTORS
 
 APP_NAME = "hushdoc"
 HOME_VARIABLE = "HUSHDOC_HOME"
@@ -64,6 +65,9 @@ class Config:
     answer_tokens: int = 256
     threads: int = 0
     temperature: float = 0.0
+    # Dense search compares the question with every passage up to this many passages; above,
+    # it searches the nearest k-means cells only (approximate, faster; see rag.vectors).
+    exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS
     # Cosine similarity below which the best passage is taken as "not relevant".
     min_relevance: float = 0.30
     # "generate": the model answers from the sources, each sentence checked against them.
@@ -99,6 +103,7 @@ class Config:
         _check_range("threads", self.threads, 0, 256)
         _check_range("temperature", self.temperature, 0.0, 2.0)
         _check_range("min_relevance", self.min_relevance, -1.0, 1.0)
+        _check_range("exact_search_max_vectors", self.exact_search_max_vectors, 0, 1_000_000_000)
         if self.answer_mode not in ANSWER_MODES:
             raise ConfigError(
                 f"Setting 'answer_mode' is {self.answer_mode!r}; it must be one of "
@@ -110,7 +115,13 @@ class Config:
         _check_range("max_pdf_pages", self.max_pdf_pages, 1, 1_000_000)
         _check_range("max_text_chars", self.max_text_chars, 10_000, 1_000_000_000)
         _check_range("max_stream_mb", self.max_stream_mb, 1, 4096)
-        for name in ("max_file_mb", "max_pdf_pages", "max_text_chars", "max_stream_mb"):
+        for name in (
+            "max_file_mb",
+            "max_pdf_pages",
+            "max_text_chars",
+            "max_stream_mb",
+            "exact_search_max_vectors",
+        ):
             if not isinstance(getattr(self, name), int):
                 raise ConfigError(f"Setting '{name}' must be a whole number.")
 
