@@ -202,6 +202,7 @@ def _ivf_index(sample: np.ndarray, *, cells: int) -> faiss.IndexIVFFlat:
         faiss.IndexFlatIP(dimension), dimension, cells, faiss.METRIC_INNER_PRODUCT
     )
     index.cp.max_points_per_centroid = TRAINING_PER_CELL
+    index.cp.min_points_per_centroid = 1  # a tiny index has one cell: nothing to warn about
     index.train(sample)
     index.nprobe = _cells_probed(cells)
     return index
