@@ -165,10 +165,15 @@ def run_bench(config: Config, options: BenchOptions) -> Generator[Progress, None
         embedding=EmbeddingFigures(embedder.backend, config.embed_batch, raw_rate, torch_rate),
         retrieval=RetrievalFigures(len(texts), hybrid, corpus_recall, dense),
         generation=generation,
-        index_vs_raw_embed=indexing.chunks_per_s / raw_rate,
-        speedup_vs_torch_fp32=indexing.chunks_per_s / torch_rate,
-        gen_vs_raw=generation.engine_tokens_per_s / generation.raw_tokens_per_s,
+        index_vs_raw_embed=_ratio(indexing.chunks_per_s, raw_rate),
+        speedup_vs_torch_fp32=_ratio(indexing.chunks_per_s, torch_rate),
+        gen_vs_raw=_ratio(generation.engine_tokens_per_s, generation.raw_tokens_per_s),
     )
+
+
+def _ratio(pipeline: float, raw: float) -> float:
+    """``pipeline / raw``; 0 when the raw figure is 0 (a model that wrote nothing)."""
+    return pipeline / raw if raw else 0.0
 
 
 def _throwaway_config(config: Config, data_dir: Path) -> Config:
@@ -237,7 +242,8 @@ def reset_peak_rss() -> bool:
 
 def _questions(texts: list[str], count: int) -> list[str]:
     """Phrases from passages spread over the corpus, as questions that have an answer."""
-    picked = [texts[i * len(texts) // count] for i in range(min(count, len(texts)))]
+    count = min(count, len(texts))
+    picked = [texts[i * len(texts) // count] for i in range(count)]
     return [" ".join(text.split()[:QUERY_WORDS]) for text in picked]
 
 

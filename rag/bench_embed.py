@@ -1,13 +1,15 @@
 """The same passages through the bare embedding libraries, for ``hushdoc bench``.
 
 The configured backend's own library, used as its documentation shows: ONNX
-Runtime with its default session options and the model's fast tokenizer padding
-each batch, or ``SentenceTransformer.encode``. Bare sentence-transformers on
+Runtime with the pipeline's thread count and its other options at their defaults,
+fed batches in corpus order that the model's fast tokenizer pads, or
+``SentenceTransformer.encode``. Bare sentence-transformers on
 torch fp32 is the reference every backend is compared with.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Generator, Sequence
 
@@ -35,7 +37,9 @@ def raw_embed(
 
     folder = checked_model_folder(config.embedding_model)
     model = ensure_onnx_model(folder, config.models_dir, config.embedding_backend)
-    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = config.threads or (os.cpu_count() or 1)  # as the pipeline's
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(max_tokens + 2)  # with [CLS] and [SEP], as the pipeline
     tokenizer.enable_padding()

@@ -50,7 +50,7 @@ def compare_generation(
     )
     retriever = Retriever(engine.store, engine.embedder)
     prompts = []
-    for question in questions[: runs + 1]:
+    for question in (questions[n % len(questions)] for n in range(runs + 1)):
         hits = retriever.search(question, k=config.top_k)
         prompts.append(fit_prompt(question, hits, generator, answer_tokens=config.answer_tokens)[0])
 

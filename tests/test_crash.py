@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 from conftest import DATA, run_index
@@ -30,12 +29,14 @@ from rag.cli import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
 from rag.store import DATABASE_NAME
+from rag.vectors import VectorIndex
 from rag.workspace import workspace_dir
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = "crash"
+DIMENSION = 384
 GENERATED = 52
 TIMEOUT_S = 300
 # Documents committed before each kill; None kills during start-up, "all" during the
@@ -155,10 +156,10 @@ def assert_consistent(folder: Path, clean: dict[str, object], capsys) -> None:
             generation, chunk_ids = None, set()
         finally:
             db.close()
-        current = folder / f"vectors.{int(generation[0]) if generation else 0}.faiss"
-        if current.exists():
-            index = faiss.read_index(str(current))
-            assert set(faiss.vector_to_array(index.id_map).tolist()) == chunk_ids
+        current = int(generation[0]) if generation else 0
+        if (folder / f"vectors.{current}.faiss").exists():
+            index = VectorIndex.load(folder, current, DIMENSION)
+            assert index is not None and set(index.ids().tolist()) == chunk_ids
     # hushdoc check: SQLite integrity, FTS, orphans, FAISS against SQLite.
     capsys.readouterr()
     assert hushdoc(["check", "-w", WORKSPACE, "--json"]) == 0
