@@ -93,6 +93,15 @@ def _search(ax, report: BenchReport) -> None:
             ha="center",
             fontsize=8,
         )
+    ax.plot(
+        sizes,
+        [s.default.p95_ms for s in dense],
+        "o",
+        markersize=11,
+        markerfacecolor="none",
+        color="black",
+        label="what a workspace uses",
+    )
     ax.plot([100_000, 1_000_000], [50, 100], "x", color="red", label="targets (p95)")
     r = report.retrieval
     ax.plot([r.chunks], [r.hybrid.p95_ms], "s", color=REFERENCE, label="hybrid on the corpus, p95")
@@ -118,5 +127,7 @@ def _generation(ax, report: BenchReport) -> None:
     )
     ax.set_ylabel("tokens per second")
     ax.set_ylim(0, max(g.engine_tokens_per_s, g.raw_tokens_per_s) * 1.35)
-    ax.set_xlabel(f"{g.model}, {g.prompt_tokens}-token prompts, median of {g.runs}")
+    ax.set_xlabel(
+        f"{g.prompt_tokens}-token prompts, up to {g.max_tokens} tokens, median of {g.runs}"
+    )
     ax.set_title(f"Generation: {report.gen_vs_raw:.2f}x bare llama-cpp-python", fontsize=10)
