@@ -21,6 +21,7 @@ from typing import Any, TextIO, TypeVar
 from rag import audit
 from rag.atomic import write_atomic
 from rag.batch import answer_questions, read_questions
+from rag.bench import SCALES, BenchOptions, default_corpus, format_report, run_bench
 from rag.config import Config, load_config
 from rag.embed import load_embedder
 from rag.engine import Engine
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     spaces.set_defaults(handler=run_workspaces)
 
     add_eval_commands(commands, as_json)
+    add_bench_command(commands, as_json)
     prepare = commands.add_parser(
         "prepare",
         help="build the embedding backend's model now (otherwise it is built at first use)",
@@ -502,6 +504,84 @@ def run_workspaces(args: argparse.Namespace, config: Config) -> int:
         if not names:
             print("No workspaces yet.")
     return 0
+
+
+# -- bench ----------------------------------------------------------------------------------
+
+
+def add_bench_command(commands: Any, as_json: argparse.ArgumentParser) -> None:
+    bench = commands.add_parser(
+        "bench",
+        parents=[as_json],
+        help="measure indexing, search and generation speed and memory against the raw libraries",
+    )
+    bench.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="DIR",
+        help="documents to index (default: the cuad-dev contracts beside the repository if "
+        "present, else the bundled samples)",
+    )
+    bench.add_argument("--plot", type=Path, metavar="OUT.png", help="draw the figures as a PNG")
+    bench.add_argument(
+        "--limit-docs", type=_positive, metavar="N", help="index only the first N documents"
+    )
+    bench.add_argument(
+        "--scale",
+        type=_sizes,
+        default=SCALES,
+        metavar="N,N,...",
+        help="passage counts for dense search on synthetic vectors (default: "
+        f"{','.join(map(str, SCALES))}; '' for none)",
+    )
+    bench.add_argument(
+        "--queries", type=_positive, default=50, metavar="N", help="hybrid searches to time"
+    )
+    bench.add_argument(
+        "--runs", type=_positive, default=3, metavar="N", help="answers to generate each way"
+    )
+    bench.set_defaults(handler=run_bench_command)
+
+
+def run_bench_command(args: argparse.Namespace, config: Config) -> int:
+    options = BenchOptions(
+        corpus=args.corpus or default_corpus(),
+        limit_docs=args.limit_docs,
+        scales=args.scale,
+        queries=args.queries,
+        generation_runs=args.runs,
+    )
+    bar = ProgressBar(enabled=sys.stderr.isatty())
+    stages: set[str] = set()
+
+    def show(progress: Progress) -> None:
+        # Each stage is named on its own line, so a log of a long run shows where it is.
+        if progress.stage not in stages:
+            stages.add(progress.stage)
+            bar.finish()
+            print(f"hushdoc bench: {progress.stage}", file=sys.stderr, flush=True)
+        bar.update(progress)
+
+    report = drive(run_bench(config, options), show)
+    bar.finish()
+    if args.plot:
+        from rag.bench_plot import plot_report
+
+        plot_report(report, args.plot)
+    print(json.dumps(report.to_dict()) if args.json else format_report(report))
+    return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(
+        _positive(part.strip().replace("_", "")) for part in text.split(",") if part.strip()
+    )
 
 
 # -- eval -----------------------------------------------------------------------------------

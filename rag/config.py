@@ -18,6 +18,7 @@ import tomli_w
 
 from rag.atomic import write_atomic
 from rag.errors import ConfigError
+from rag.vectors import EXACT_SEARCH_MAX_VECTORS
 
 APP_NAME = "hushdoc"
 HOME_VARIABLE = "HUSHDOC_HOME"
@@ -65,6 +66,9 @@ class Config:
     answer_tokens: int = 256
     threads: int = 0
     temperature: float = 0.0
+    # Dense search compares the question with every passage up to this many passages; above,
+    # it searches the nearest k-means cells only (approximate, faster; see rag.vectors).
+    exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS
     # Relevance score (rag.relevance) below which Hushdoc answers "not in your documents".
     # Chosen on covidqa-dev and cuad-dev; lower it to abstain less, raise it to abstain more.
     min_relevance: float = 0.39
@@ -103,6 +107,7 @@ class Config:
         _check_range("threads", self.threads, 0, 256)
         _check_range("temperature", self.temperature, 0.0, 2.0)
         _check_range("min_relevance", self.min_relevance, -2.0, 2.0)
+        _check_range("exact_search_max_vectors", self.exact_search_max_vectors, 0, 1_000_000_000)
         if self.answer_mode not in ANSWER_MODES:
             raise ConfigError(
                 f"Setting 'answer_mode' is {self.answer_mode!r}; it must be one of "
@@ -117,7 +122,13 @@ class Config:
         _check_range("max_pdf_pages", self.max_pdf_pages, 1, 1_000_000)
         _check_range("max_text_chars", self.max_text_chars, 10_000, 1_000_000_000)
         _check_range("max_stream_mb", self.max_stream_mb, 1, 4096)
-        for name in ("max_file_mb", "max_pdf_pages", "max_text_chars", "max_stream_mb"):
+        for name in (
+            "max_file_mb",
+            "max_pdf_pages",
+            "max_text_chars",
+            "max_stream_mb",
+            "exact_search_max_vectors",
+        ):
             if not isinstance(getattr(self, name), int):
                 raise ConfigError(f"Setting '{name}' must be a whole number.")
 

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -141,7 +142,7 @@ class Engine:
                     overlap_tokens=self.config.overlap_tokens,
                 )
                 if self._store is None:
-                    self._store = Store.open(self.folder, expected=expected, vault=self.vault)
+                    self._store = self._open_store(expected)
                 else:  # opened by _existing_store, for listing, before any model was chosen
                     check_manifest(self.folder, self._store.manifest, expected)
                 self._store_checked = True
@@ -153,10 +154,16 @@ class Engine:
             if self._store is None:
                 if not (self.folder / MANIFEST_NAME).exists():
                     return None
-                self._store = Store.open(
-                    self.folder, expected=read_manifest(self.folder), vault=self.vault
-                )
+                self._store = self._open_store(read_manifest(self.folder))
             return self._store
+
+    def _open_store(self, expected: Manifest) -> Store:
+        return Store.open(
+            self.folder,
+            expected=expected,
+            vault=self.vault,
+            exact_search_max_vectors=self.config.exact_search_max_vectors,
+        )
 
     def __enter__(self) -> Engine:
         return self
@@ -208,6 +215,8 @@ class Engine:
                 if item.unchanged:
                     report.unchanged += 1
                     continue
+                for phase, seconds in item.phase_seconds.items():
+                    report.add_seconds(phase, seconds)
                 try:
                     if item.error is not None:
                         raise item.error
@@ -215,7 +224,9 @@ class Engine:
                     vectors = yield from self._embed_chunks(
                         [c.text for c in item.chunks],
                         Progress("embed", done, len(files), str(path)),
+                        report,
                     )
+                    started = time.perf_counter()
                     report.chunks += store.replace_document(
                         item.record,
                         pages=item.document.page_count,
@@ -223,6 +234,7 @@ class Engine:
                         vectors=vectors,
                         warnings=item.document.warnings,
                     )
+                    report.add_seconds("store", time.perf_counter() - started)
                     report.indexed += 1
                     report.pages += item.document.page_count
                     report.warnings.extend(Failure(str(path), w) for w in item.document.warnings)
@@ -254,10 +266,12 @@ class Engine:
             return None
         record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
         try:
+            started = time.perf_counter()
             record = describe_file(path, limits=limits)
             if store.document_sha256(record.path) == (record.sha256, "indexed"):
                 return _Prepared(record, unchanged=True)
             document = load_document(path, limits=limits)
+            loaded = time.perf_counter()
             chunks = split_into_chunks(
                 document.pages,
                 self.embedder,
@@ -266,18 +280,21 @@ class Engine:
             )
             if not chunks:
                 raise DocumentError(path, "no text to index")
-            return _Prepared(record, document=document, chunks=chunks)
+            seconds = {"load": loaded - started, "chunk": time.perf_counter() - loaded}
+            return _Prepared(record, document=document, chunks=chunks, phase_seconds=seconds)
         except Exception as exc:  # reported by the indexing loop, in order
             return _Prepared(record, error=exc)
 
     def _embed_chunks(
-        self, texts: list[str], progress: Progress
+        self, texts: list[str], progress: Progress, report: IndexReport
     ) -> Generator[Progress, None, np.ndarray]:
         """Embed in batches, yielding between them so that Cancel takes effect quickly."""
         batch = self.config.embed_batch
         parts = []
         for start in range(0, len(texts), batch):
+            started = time.perf_counter()
             parts.append(self.embedder.embed(texts[start : start + batch]))
+            report.add_seconds("embed", time.perf_counter() - started)
             yield progress
         return np.vstack(parts)
 
@@ -424,6 +441,7 @@ class _Prepared:
     chunks: list[Chunk] = field(default_factory=list)
     unchanged: bool = False
     error: Exception | None = None
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def check_vault(folder: Path, vault: Vault | None) -> None:

@@ -52,7 +52,9 @@ class StoreFiles(Protocol):
 
     def save_vectors(self, index: VectorIndex, generation: int) -> None: ...
 
-    def load_vectors(self, generation: int, dimension: int) -> VectorIndex | None: ...
+    def load_vectors(
+        self, generation: int, dimension: int, *, exact_search_max_vectors: int
+    ) -> VectorIndex | None: ...
 
     def close(self) -> None: ...
 
@@ -79,8 +81,12 @@ class PlainFiles:
     def save_vectors(self, index: VectorIndex, generation: int) -> None:
         index.save(self.folder, generation)
 
-    def load_vectors(self, generation: int, dimension: int) -> VectorIndex | None:
-        return VectorIndex.load(self.folder, generation, dimension)
+    def load_vectors(
+        self, generation: int, dimension: int, *, exact_search_max_vectors: int
+    ) -> VectorIndex | None:
+        return VectorIndex.load(
+            self.folder, generation, dimension, exact_search_max_vectors=exact_search_max_vectors
+        )
 
     def close(self) -> None:
         pass
@@ -141,13 +147,19 @@ class SealedFiles:
             if path.name != current + SEALED_SUFFIX:
                 path.unlink(missing_ok=True)
 
-    def load_vectors(self, generation: int, dimension: int) -> VectorIndex | None:
+    def load_vectors(
+        self, generation: int, dimension: int, *, exact_search_max_vectors: int
+    ) -> VectorIndex | None:
         try:
             data = self._vault.read(self.folder / _vectors_name(generation))
         except StoreError as exc:
             log.warning("%s; the vector index will be rebuilt", exc)
             return None
-        return None if data is None else VectorIndex.from_bytes(data, dimension)
+        if data is None:
+            return None
+        return VectorIndex.from_bytes(
+            data, dimension, exact_search_max_vectors=exact_search_max_vectors
+        )
 
     def close(self) -> None:
         self._lock.close()

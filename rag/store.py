@@ -30,7 +30,7 @@ from rag.errors import StoreError
 from rag.storage import PlainFiles, SealedFiles, StoreFiles
 from rag.types import CheckReport, Chunk, DocumentInfo, Passage
 from rag.vault import Vault
-from rag.vectors import VectorIndex
+from rag.vectors import EXACT_SEARCH_MAX_VECTORS, VectorIndex
 from rag.words import content_words
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,17 @@ class DocumentRecord:
 class Store:
     """A workspace's index on disk. Thread-safe: one lock guards the connection."""
 
-    def __init__(self, folder: Path, manifest: Manifest, *, vault: Vault | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        manifest: Manifest,
+        *,
+        vault: Vault | None = None,
+        exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS,
+    ) -> None:
         self.folder = folder
         self.manifest = manifest
+        self.exact_search_max_vectors = exact_search_max_vectors
         self._lock = threading.RLock()
         self._files: StoreFiles = (
             PlainFiles(folder) if vault is None else SealedFiles(folder, vault)
@@ -122,9 +130,19 @@ class Store:
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: Path, *, expected: Manifest, vault: Vault | None = None) -> Store:
+    def open(
+        cls,
+        folder: Path,
+        *,
+        expected: Manifest,
+        vault: Vault | None = None,
+        exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS,
+    ) -> Store:
         """Open (or create) the store in ``folder``, refusing one built with another model.
-        An encrypted workspace's store needs its ``vault``."""
+
+        An encrypted workspace's store needs its ``vault``. Dense search is exact up to
+        ``exact_search_max_vectors`` vectors (see ``rag.vectors``).
+        """
         folder.mkdir(parents=True, exist_ok=True)
         manifest_path = folder / MANIFEST_NAME
         if manifest_path.exists():
@@ -133,7 +151,7 @@ class Store:
         else:
             manifest = expected
             write_atomic(manifest_path, json.dumps(asdict(manifest), indent=2).encode())
-        return cls(folder, manifest, vault=vault)
+        return cls(folder, manifest, vault=vault, exact_search_max_vectors=exact_search_max_vectors)
 
     def close(self) -> None:
         with self._lock:
@@ -145,7 +163,11 @@ class Store:
 
     def _load_vectors(self) -> VectorIndex:
         generation = self.generation()
-        index = self._files.load_vectors(generation, self.manifest.dimension)
+        index = self._files.load_vectors(
+            generation,
+            self.manifest.dimension,
+            exact_search_max_vectors=self.exact_search_max_vectors,
+        )
         if index is not None and index.count == self.vector_count():
             return index
         if index is not None:
@@ -155,7 +177,9 @@ class Store:
     def rebuild_vectors(self) -> VectorIndex:
         """Rebuild the FAISS index from the vectors in SQLite and save it."""
         with self._lock:
-            index = VectorIndex(self.manifest.dimension)
+            index = VectorIndex(
+                self.manifest.dimension, exact_search_max_vectors=self.exact_search_max_vectors
+            )
             cursor = self._db.execute("SELECT id, vector FROM chunks ORDER BY id")
             while rows := cursor.fetchmany(4096):
                 ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -248,6 +272,11 @@ class Store:
                 "SELECT sha256, status FROM documents WHERE path = ?", (path,)
             ).fetchone()
         return (row[0], row[1]) if row else None
+
+    def passage_texts(self) -> list[str]:
+        """Every passage's text, in the order stored (for measuring, see ``rag.bench``)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT text FROM chunks ORDER BY id")]
 
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
         if not chunk_ids:

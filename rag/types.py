@@ -202,6 +202,12 @@ class IndexReport:
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
+    # Seconds spent in each phase: "load" (hash and extract text) and "chunk" run in a
+    # background thread while "embed" and "store" run, so together they exceed the run's time.
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add_seconds(self, phase: str, seconds: float) -> None:
+        self.phase_seconds[phase] = self.phase_seconds.get(phase, 0.0) + seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 from conftest import DATA, run_index
@@ -35,12 +34,14 @@ from rag.config import Config
 from rag.engine import Engine
 from rag.storage import DATABASE_NAME
 from rag.vault import Vault, sealed_path
+from rag.vectors import VectorIndex
 from rag.workspace import create_encrypted_workspace, workspace_dir
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = "crash"
+DIMENSION = 384
 GENERATED = 52
 TIMEOUT_S = 300
 # Documents committed before each kill; None kills during start-up, "all" during the
@@ -90,12 +91,11 @@ def open_database(folder: Path, vault: Vault | None = None) -> sqlite3.Connectio
     return db
 
 
-def read_vectors(folder: Path, generation: int, vault: Vault | None) -> faiss.Index | None:
-    path = folder / f"vectors.{generation}.faiss"
+def read_vectors(folder: Path, generation: int, vault: Vault | None) -> VectorIndex | None:
     if vault is None:
-        return faiss.read_index(str(path)) if path.exists() else None
-    data = vault.read(path)
-    return None if data is None else faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        return VectorIndex.load(folder, generation, DIMENSION)
+    data = vault.read(folder / f"vectors.{generation}.faiss")
+    return None if data is None else VectorIndex.from_bytes(data, DIMENSION)
 
 
 def snapshot(folder: Path, vault: Vault | None = None) -> dict[str, object]:
@@ -190,7 +190,7 @@ def assert_consistent(
             db.close()
         index = read_vectors(folder, int(generation[0]) if generation else 0, vault)
         if index is not None:
-            assert set(faiss.vector_to_array(index.id_map).tolist()) == chunk_ids
+            assert set(index.ids().tolist()) == chunk_ids
     # hushdoc check: SQLite integrity, FTS, orphans, FAISS against SQLite.
     capsys.readouterr()
     assert hushdoc(["check", "-w", WORKSPACE, "--json"]) == 0
