@@ -15,7 +15,7 @@ from rag.bench_search import synthetic_vectors
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import ConfigError
-from rag.store import DATABASE_NAME
+from rag.storage import DATABASE_NAME
 from rag.vectors import VectorIndex
 
 DIMENSION = 384
