@@ -71,7 +71,7 @@ class Config:
     exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS
     # Relevance score (rag.relevance) below which Hushdoc answers "not in your documents".
     # Chosen on covidqa-dev and cuad-dev; lower it to abstain less, raise it to abstain more.
-    min_relevance: float = 0.39
+    min_relevance: float = 0.43
     # "generate": the model answers from the sources, each sentence checked against them.
     # "extractive": the key passages, quoted, are the answer; no model runs.
     answer_mode: str = "generate"

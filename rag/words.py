@@ -11,6 +11,12 @@ STOPWORDS = frozenset(
     there these they this those to was were what when where which while who whom whose why
     will with would you your about also any each other more most not no only over under""".split()  # noqa: SIM905
 )
+# Words that frame a question rather than name its subject ("how long", "what kind"):
+# a document that never uses them may still answer it.
+QUESTION_FRAMING = frozenset(
+    """long last many much often kind type types happens happen mean means called known
+    main difference describe explain role purpose example examples""".split()  # noqa: SIM905
+)
 _WORD = re.compile(r"\w+")
 
 

@@ -49,6 +49,11 @@ def test_a_clause_the_document_lacks_gets_a_plain_no_and_no_citation(engine, doc
         engine, "Which state's law governs this agreement?", path="mutual-nda.pdf"
     )
     assert not present.abstained and present.relevance > answer.relevance
+    # "long" and "last" are nowhere in the NDA, but they frame the question, not its subject.
+    framed = final_answer(
+        engine, "How long do the confidentiality obligations last?", path="mutual-nda.pdf"
+    )
+    assert not framed.abstained
 
 
 @pytest.mark.slow
