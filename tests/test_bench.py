@@ -36,7 +36,8 @@ def test_bench_measures_everything_on_the_samples(hushdoc_home, tmp_path):
     assert indexing["chunks_per_s"] == pytest.approx(indexing["chunks"] / indexing["seconds"])
     assert set(indexing["phase_seconds"]) == {"load", "chunk", "embed", "store"}
     assert indexing["phase_seconds"]["embed"] > 0
-    assert 50 < indexing["peak_rss_half_mb"] <= indexing["peak_rss_mb"] < 4096
+    # Measured in this test process, which holds every session model: only the order is sure.
+    assert 50 < indexing["peak_rss_half_mb"] <= indexing["peak_rss_mb"]
     embedding = figures["embedding"]
     assert embedding["backend"] == "onnx-int8" and embedding["batch"] == config.embed_batch
     assert embedding["raw_chunks_per_s"] > 0 and embedding["torch_fp32_chunks_per_s"] > 0
