@@ -39,7 +39,7 @@ def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None
     words = list(dict.fromkeys(content_words(question)))
     cosine = max((h.dense for h in hits if h.dense is not None), default=-1.0)
     if not words:
-        return Relevance(cosine, cosine, 0.0, (), {})
+        return Relevance(cosine, (), {})
     total, held = store.term_counts(words)
     weights = {w: math.log((total + 1) / (n + 0.5)) for w, n in zip(words, held, strict=True)}
     if path is not None:
@@ -48,4 +48,4 @@ def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None
     unknown = tuple(w for w, n in zip(words, held, strict=True) if n == 0 and w in subject)
     best = max((coverage(weights, h.passage.text) for h in hits), default=0.0)
     score = cosine + COVERAGE_WEIGHT * best - UNKNOWN_WEIGHT * len(unknown) / max(1, len(subject))
-    return Relevance(score, cosine, best, unknown, weights)
+    return Relevance(score, unknown, weights)

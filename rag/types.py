@@ -112,15 +112,14 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Relevance:
-    """How well the retrieved passages match a question; ``score`` combines the rest.
+    """How well the retrieved passages match a question (``rag.relevance``).
 
+    ``unknown`` are the question's subject words the searched documents never use;
     ``weights`` gives each content word of the question its rarity in the workspace
     (IDF): what a passage must hold to be about the question.
     """
 
     score: float
-    cosine: float
-    coverage: float
     unknown: tuple[str, ...]
     weights: Mapping[str, float]
 
