@@ -159,7 +159,7 @@ def run_bench(config: Config, options: BenchOptions) -> Generator[Progress, None
         dense.append(figures)
     return BenchReport(
         when=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine=_machine(load_before),
+        machine=_machine(load_before, config.generator_threads),
         corpus=str(options.corpus),
         indexing=indexing,
         embedding=EmbeddingFigures(embedder.backend, config.embed_batch, raw_rate, torch_rate),
@@ -259,9 +259,11 @@ def _hybrid_latency(engine: Engine, questions: list[str]) -> Generator[Progress,
     return Latency.of(seconds)
 
 
-def _machine(load_before: float | None) -> dict[str, Any]:
+def _machine(load_before: float | None, threads: int) -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
+        # What the embedding and language models were given (setting 'threads').
+        "threads": threads,
         "platform": platform.platform(),
         "python": platform.python_version(),
         # The 1-minute load average before and after: above the CPU count, the run shared
@@ -281,14 +283,15 @@ def format_report(report: BenchReport) -> str:
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in i.phase_seconds.items())
 
     def row(label: str, figures: str) -> str:
-        return f"  {label:<34}{figures}"
+        return f"  {label:<38}{figures}"
 
     def mb(value: float | None) -> str:
         return "n/a" if value is None else f"{value:,.0f} MB"
 
     lines = [
         f"Corpus: {report.corpus} ({i.documents} documents, {i.pages} pages, {i.chunks} passages)",
-        f"Machine: {machine['cpus']} CPUs; load average {describe_load(machine)}",
+        f"Machine: {machine['cpus']} CPUs, {machine['threads']} thread(s) used; load average "
+        f"{describe_load(machine)}",
         "",
         "Indexing",
         row("end to end", f"{i.chunks_per_s:7.2f} chunks/s  {i.pages_per_s:6.2f} pages/s"),
@@ -301,7 +304,7 @@ def format_report(report: BenchReport) -> str:
             "peak RSS (after half the documents)", f"{mb(i.peak_rss_mb)} ({mb(i.peak_rss_half_mb)})"
         ),
         "",
-        "Retrieval".ljust(36) + " p50 ms   p95 ms",
+        "Retrieval".ljust(40) + " p50 ms   p95 ms",
         row(f"hybrid, {r.chunks:,} passages", f"{r.hybrid.p50_ms:7.1f}  {r.hybrid.p95_ms:7.1f}"),
     ]
     for s in r.dense:
@@ -313,7 +316,7 @@ def format_report(report: BenchReport) -> str:
             label = f"dense {kind}, {s.vectors:,}{mark}"
             lines.append(row(label, f"{latency.p50_ms:7.1f}  {latency.p95_ms:7.1f}{recall}"))
     lines += [
-        row("* what a workspace of that size uses", ""),
+        "  * what a workspace of that size uses",
         row("approximate recall@10, corpus", f"{r.corpus_approximate_recall_at_10:.3f}"),
         "",
         f"Generation ({g.model}, {g.prompt_tokens}-token prompts, median of {g.runs})",

@@ -58,8 +58,11 @@ def torch_embed(
     config: Config, texts: list[str]
 ) -> Generator[Progress, None, tuple[float, np.ndarray]]:
     """Chunks/s of bare SentenceTransformer.encode (torch fp32), and its vectors."""
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    if config.threads:
+        torch.set_num_threads(config.threads)  # the thread count the pipeline was given
     model = SentenceTransformer(
         str(checked_model_folder(config.embedding_model)), device="cpu", local_files_only=True
     )

@@ -35,7 +35,8 @@ def plot_report(report: BenchReport, path: Path) -> None:
     _generation(axes[1][1], report)
     figure.suptitle(
         f"hushdoc bench, {report.when[:10]}: {report.indexing.documents} documents, "
-        f"{report.machine['cpus']} CPUs, load average {describe_load(report.machine)}",
+        f"{report.machine['cpus']} CPUs, {report.machine['threads']} thread(s) used, "
+        f"load average {describe_load(report.machine)}",
         fontsize=11,
     )
     figure.tight_layout()
@@ -110,7 +111,9 @@ def _search(ax, report: BenchReport) -> None:
     ax.set_xlabel("passages (vectors)")
     ax.set_ylabel("milliseconds per query")
     ax.set_title("Search latency (dense: synthetic clustered vectors)", fontsize=10)
-    ax.legend(fontsize=8)
+    tallest = max([r.hybrid.p95_ms, 100.0, *(s.exact.p95_ms for s in dense)])
+    ax.set_ylim(top=tallest * 30)  # room above the lines for the legend
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
 
 
 def _generation(ax, report: BenchReport) -> None:

@@ -31,6 +31,7 @@ def test_bench_measures_everything_on_the_samples(hushdoc_home, tmp_path):
 
     for name in RATIOS:
         assert 0 < figures[name] < 100, name
+    assert figures["machine"]["threads"] == config.generator_threads
     indexing = figures["indexing"]
     assert indexing["documents"] == 1 and indexing["chunks"] > 0 and indexing["pages"] > 0
     assert indexing["chunks_per_s"] == pytest.approx(indexing["chunks"] / indexing["seconds"])

@@ -70,6 +70,16 @@ def test_onnx_int8_stays_close_to_torch(embedder, passages, reference):
     assert ours.tolist() == theirs.tolist()
 
 
+def test_runs_side_by_side_give_each_text_its_own_vector(models_home, embedder, passages):
+    # The embedder runs sub-batches on several threads at once; the rows must not mix.
+    one, two = (
+        OnnxEmbedder(None, variant="onnx-int8", cache_dir=models_home / "models", threads=n)
+        for n in (1, 2)
+    )
+    shuffled = passages[::-1]
+    assert np.array_equal(two.embed(shuffled), one.embed(shuffled))
+
+
 def test_both_backends_agree_on_identity_and_token_spans(embedder, torch_embedder):
     assert embedder.identity == torch_embedder.identity
     assert (embedder.dimension, embedder.max_tokens) == (384, 254)
