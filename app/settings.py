@@ -107,7 +107,7 @@ class SettingsDialog(QDialog):
         self.threads = _spin(config.threads, 0, 256, "0 = all cores")
         self.context = _spin(config.context_tokens, 512, 131072, "tokens the model reads")
         self.answer = _spin(config.answer_tokens, 16, 65536, "tokens at most per answer")
-        self.sources = _spin(config.top_k, 1, 50, "passages given to the model")
+        self.sources = _spin(config.top_k, 1, 50, "passages retrieved for each question")
         self.embedding = PathField(config.embedding_model, folder=True)
         self.data_dir = PathField(config.data_dir, folder=True)
         self.data_dir.edit.setPlaceholderText(str(default_data_dir()))

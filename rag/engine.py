@@ -33,7 +33,7 @@ from rag.errors import (
     StoreError,
     WorkspaceError,
 )
-from rag.evidence import key_passages, quote_passages, split_sources
+from rag.evidence import excerpts, key_passages, quote_passages, split_sources
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.load import Limits, check_file, document_kind, find_documents, load_document, shown_path
@@ -337,15 +337,22 @@ class Engine:
                 relevance=relevance.score if relevance else None,
             )
             return
+        sentences = split_sources(hits, self.embedder)
         mode, notice = self.config.answer_mode, None
         if mode == "generate":
+            read = hits
+            if self.config.prompt_excerpts:
+                read = excerpts(
+                    query, hits, sentences, relevance.weights, limit=self.config.prompt_excerpts
+                )
             try:
-                prompt, hits = fit_prompt(
-                    question, hits, self.generator, answer_tokens=self.config.answer_tokens
+                prompt, read = fit_prompt(
+                    question, read, self.generator, answer_tokens=self.config.answer_tokens
                 )
             except ModelError as exc:
                 mode, notice = "extractive", f"Showing the key passages only: {exc}"
-        sentences = split_sources(hits, self.embedder)
+            else:  # the sources are what the model read
+                hits, sentences = read, split_sources(read, self.embedder)
         keys = key_passages(query, hits, sentences, relevance.weights)
         sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
         yield Evidence(tuple(keys), sources)

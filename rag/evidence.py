@@ -9,11 +9,12 @@ sentence is embedded once per question.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.chunk import sentence_spans
+from rag.cite import as_citation
 from rag.embed import Embedder
 from rag.types import Citation, Hit
 from rag.words import coverage
@@ -62,27 +63,75 @@ def key_passages(
 ) -> list[Citation]:
     """The best sentences for the question, as citations of their source's exact span.
 
-    A sentence scores its own cosine similarity to the question, plus its
-    passage's fused retrieval score, plus half the share of the question's
-    words it holds, weighted by rarity (``weights``): the sentence must answer,
-    in the question's terms, and the passage around it must be on topic. On
-    covidqa-dev (801 questions) the first key passage's source holds the gold
-    evidence for 0.64 of questions: 0.60 without the words, 0.57 for the top
-    retrieved passage.
+    On covidqa-dev (801 questions) the first key passage's source holds the gold
+    evidence for 0.64 of questions: 0.60 without the words (see ``_scores``), 0.57
+    for the top retrieved passage.
     """
     if not sentences.texts:
         return []
-    scores = (
-        sentences.vectors @ query
-        + np.array([sources[n - 1].score for n, _, _ in sentences.spans])
-        + WORDS_WEIGHT * np.array([coverage(weights, text) for text in sentences.texts])
-    )
+    scores = _scores(query, sources, sentences, weights)
     order = np.argsort(-scores)
     chosen = [int(order[0])]
     for i in order[1:limit]:
         if scores[i] >= scores[order[0]] - SECOND_PASSAGE_MARGIN:
             chosen.append(int(i))
-    return [_citation(sources, *sentences.spans[i]) for i in chosen]
+    spans = [sentences.spans[i] for i in chosen]
+    return [as_citation(n, _excerpt(sources[n - 1], start, end)) for n, start, end in spans]
+
+
+def excerpts(
+    query: np.ndarray,
+    sources: Sequence[Hit],
+    sentences: SourceSentences,
+    weights: Mapping[str, float],
+    *,
+    limit: int,
+) -> list[Hit]:
+    """The sources cut down to what a small model can read: the ``limit`` best sentences,
+    each with the sentence before and after it, best first.
+
+    Each excerpt is a hit whose passage is that exact span of its source, so that
+    what the model cites still names a real file, page and span. Windows that meet
+    in one passage are merged into one excerpt.
+    """
+    windows: list[list[int]] = []  # [source number, first sentence, last sentence]
+    for i in np.argsort(-_scores(query, sources, sentences, weights)).tolist():
+        if len(windows) == limit:
+            break
+        n = sentences.spans[i][0]
+        first = i - 1 if i > 0 and sentences.spans[i - 1][0] == n else i
+        last = i + 1 if i + 1 < len(sentences.spans) and sentences.spans[i + 1][0] == n else i
+        meeting = next(
+            (w for w in windows if w[0] == n and first <= w[2] + 1 and w[1] <= last + 1), None
+        )
+        if meeting is not None:
+            meeting[1], meeting[2] = min(meeting[1], first), max(meeting[2], last)
+        else:
+            windows.append([n, first, last])
+    return [
+        _excerpt(sources[n - 1], sentences.spans[first][1], sentences.spans[last][2])
+        for n, first, last in windows
+    ]
+
+
+def _scores(
+    query: np.ndarray,
+    sources: Sequence[Hit],
+    sentences: SourceSentences,
+    weights: Mapping[str, float],
+) -> np.ndarray:
+    """How well each sentence answers the question.
+
+    A sentence scores its own cosine similarity to the question, plus its
+    passage's fused retrieval score, plus half the share of the question's words
+    it holds, weighted by rarity (``weights``): the sentence must answer, in the
+    question's terms, and the passage around it must be on topic.
+    """
+    return (
+        sentences.vectors @ query
+        + np.array([sources[n - 1].score for n, _, _ in sentences.spans])
+        + WORDS_WEIGHT * np.array([coverage(weights, text) for text in sentences.texts])
+    )
 
 
 def quote_passages(passages: Sequence[Citation]) -> str:
@@ -90,16 +139,11 @@ def quote_passages(passages: Sequence[Citation]) -> str:
     return "\n".join(f'"{" ".join(p.text.split())}" [{p.n}]' for p in passages)
 
 
-def _citation(sources: Sequence[Hit], n: int, start: int, end: int) -> Citation:
-    passage = sources[n - 1].passage
-    return Citation(
-        n=n,
-        path=passage.path,
-        page=passage.page,
-        start=passage.start + start,
-        end=passage.start + end,
-        text=passage.text[start:end],
-    )
+def _excerpt(hit: Hit, start: int, end: int) -> Hit:
+    """``hit`` with its passage cut to ``[start, end)`` of the passage text."""
+    p = hit.passage
+    cut = replace(p, start=p.start + start, end=p.start + end, text=p.text[start:end])
+    return replace(hit, passage=cut)
 
 
 def _joined_sentences(text: str) -> list[tuple[int, int]]:

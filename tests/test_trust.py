@@ -11,7 +11,7 @@ from conftest import final_answer, run_index
 from rag.cite import citation_grammar, clean_markers, mark_claims
 from rag.config import Config
 from rag.engine import Engine
-from rag.evidence import key_passages, quote_passages, split_sources
+from rag.evidence import excerpts, key_passages, quote_passages, split_sources
 from rag.prompt import build_messages
 from rag.types import Answer, Evidence, Hit, Passage
 from rag.verify import check_claims
@@ -127,6 +127,33 @@ def test_key_passage_is_the_sentence_that_answers_with_its_exact_span(embedder):
     assert quote_passages([first]) == f'"{first.text}" [2]'
 
 
+def test_the_model_reads_excerpts_around_the_best_sentences_as_real_spans(embedder):
+    admission = (
+        "The patient was admitted on 3 March 2025 with atrial fibrillation. Echocardiography "
+        "showed a normal left ventricular ejection fraction. The target INR for this patient is "
+        "2.0 to 3.0, with a goal of 2.5. The INR must be checked weekly at the anticoagulation "
+        "clinic. Visiting hours on the ward are from 2 pm to 8 pm every day."
+    )
+    sources = hits(MEDS, admission, NDA)
+    query = embedder.embed(["What is the target INR?"])[0]
+    sentences = split_sources(sources, embedder)
+    weights = {"target": 2.0, "inr": 3.0}
+    [best] = excerpts(query, sources, sentences, weights, limit=1)
+    # The answering sentence with the one before and the one after it, nothing more.
+    assert best.passage.text.startswith("Echocardiography showed")
+    assert best.passage.text.endswith("at the anticoagulation clinic.")
+    assert admission[best.passage.start - 200 : best.passage.end - 200] == best.passage.text
+    assert (best.passage.path, best.score) == (sources[1].passage.path, sources[1].score)
+    # More excerpts never repeat a sentence: windows that meet in one passage are merged.
+    more = excerpts(query, sources, sentences, weights, limit=3)
+    assert more[0].passage.start <= best.passage.start and more[0].passage.end >= best.passage.end
+    spans = sorted((h.passage.path, h.passage.start, h.passage.end) for h in more)
+    assert all(
+        path != next_path or end < start
+        for (path, _, end), (next_path, start, _) in zip(spans, spans[1:], strict=False)
+    )
+
+
 @pytest.mark.slow
 def test_evidence_comes_before_the_generated_text(engine, docs):
     run_index(engine, [docs / "discharge-summary.pdf"])
@@ -137,6 +164,10 @@ def test_evidence_comes_before_the_generated_text(engine, docs):
     assert "target INR" in key.text and key.page == 1
     assert items[-1].key_passages == items[0].key_passages
     assert items[-1].claims, "a generated answer is checked sentence by sentence"
+    # The model read excerpts around the best sentences, and they are the answer's sources.
+    read = items[-1].sources
+    assert 0 < len(read) <= 3 and key.text in read[0].text
+    assert len(read[0].text.split()) < 100, "an excerpt of a few sentences, not a whole passage"
 
 
 def test_extractive_mode_and_missing_model_answer_with_the_quoted_passage(
