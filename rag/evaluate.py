@@ -280,6 +280,8 @@ class JudgedAnswer:
             "gold_answers": list(self.item.gold.answers),
             "answer": answer.text if answer else None,
             "abstained": verdict.abstained,
+            # The relevance score (rag.relevance): the trade-off curve of min_relevance.
+            "relevance": answer.relevance if answer else None,
             "citations": [asdict(c) for c in answer.citations] if answer else [],
             "sources": [asdict(s) for s in answer.sources] if answer else [],
             "error": self.result.error,

@@ -11,6 +11,7 @@ import pytest
 from conftest import run_index
 from test_cli import hushdoc
 
+from rag.config import Config
 from rag.errors import HushdocError
 from rag.evaluate import (
     corpus_file_names,
@@ -309,3 +310,5 @@ def test_eval_qa_end_to_end(tmp_path, hushdoc_home):
     assert inr["evidence_covered"] is True and inr["abstained"] is False
     assert {"answer", "citations", "answer_hit", "cited_precision", "cited_answer"} <= set(inr)
     assert lines["oos-0"]["abstained"] is True and lines["oos-0"]["citations"] == []
+    # Each line keeps the relevance score, so the abstention threshold can be tuned from it.
+    assert lines["oos-0"]["relevance"] < Config().min_relevance <= inr["relevance"]
