@@ -13,6 +13,7 @@ from rag.config import Config
 from rag.engine import Engine
 from rag.evidence import excerpts, key_passages, quote_passages, split_sources
 from rag.prompt import build_messages
+from rag.retrieve import Retriever
 from rag.types import Answer, Evidence, Hit, Passage
 from rag.verify import check_claims
 from rag.words import coverage
@@ -30,6 +31,7 @@ NDA = (
     "This Agreement is governed by the laws of the State of Oregon, without regard to its "
     "conflict of laws rules. Each Party submits to the courts of Multnomah County."
 )
+QUESTION_INR = "What is the target INR for this patient?"
 
 
 def hits(*texts: str) -> list[Hit]:
@@ -157,7 +159,7 @@ def test_the_model_reads_excerpts_around_the_best_sentences_as_real_spans(embedd
 @pytest.mark.slow
 def test_evidence_comes_before_the_generated_text(engine, docs):
     run_index(engine, [docs / "discharge-summary.pdf"])
-    items = list(engine.ask("What is the target INR for this patient?"))
+    items = list(engine.ask(QUESTION_INR))
     assert isinstance(items[0], Evidence) and isinstance(items[-1], Answer)
     assert all(isinstance(i, str) for i in items[1:-1])
     key = items[0].key_passages[0]
@@ -167,7 +169,16 @@ def test_evidence_comes_before_the_generated_text(engine, docs):
     # The model read excerpts around the best sentences, and they are the answer's sources.
     read = items[-1].sources
     assert 0 < len(read) <= 3 and key.text in read[0].text
-    assert len(read[0].text.split()) < 100, "an excerpt of a few sentences, not a whole passage"
+    retrieved = Retriever(engine.store, engine.embedder).search(QUESTION_INR, k=10)
+    around = [
+        h.passage.text
+        for h in retrieved
+        if h.passage.path == read[0].path
+        and h.passage.start <= read[0].start
+        and read[0].end <= h.passage.end
+    ]
+    assert len(retrieved) > 3, "more passages were found than the model read"
+    assert around and all(read[0].text in t for t in around)
 
 
 def test_extractive_mode_and_missing_model_answer_with_the_quoted_passage(
