@@ -2,8 +2,8 @@
 
 Every answer leads with its key passages, the real words of the documents, so
 the user sees the evidence even when the model's paraphrase is wrong. The same
-sentence vectors serve the claim check (``rag.verify``), so each source
-sentence is embedded once per question.
+ranking cuts the sources down to the excerpts a small model reads (``excerpts``),
+and the sentence vectors serve the claim check (``rag.verify``).
 """
 
 from __future__ import annotations
