@@ -352,7 +352,8 @@ class Engine:
             except ModelError as exc:
                 mode, notice = "extractive", f"Showing the key passages only: {exc}"
             else:  # the sources are what the model read
-                hits, sentences = read, split_sources(read, self.embedder)
+                if read != hits:
+                    hits, sentences = read, split_sources(read, self.embedder)
         keys = key_passages(query, hits, sentences, relevance.weights)
         sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
         yield Evidence(tuple(keys), sources)
