@@ -11,8 +11,6 @@ from pathlib import Path
 from rag.config import Config
 from rag.engine import Engine
 from rag.generate import bundled_generator_path
-from rag.prompt import fit_prompt
-from rag.retrieve import Retriever
 from rag.types import Progress
 
 
@@ -35,7 +33,7 @@ def compare_generation(
     engine: Engine, config: Config, questions: list[str], runs: int
 ) -> Generator[Progress, None, GenerationFigures]:
     """The engine's generator and a bare ``Llama`` with the same settings, taking turns on the
-    same prompts (real ones: the corpus's passages for a question), after one warm-up each."""
+    same prompts (the ones ``ask`` builds for real questions of the corpus), after one warm-up each."""
     from llama_cpp import Llama
 
     generator = engine.generator
@@ -48,11 +46,7 @@ def compare_generation(
         seed=0,
         verbose=False,
     )
-    retriever = Retriever(engine.store, engine.embedder)
-    prompts = []
-    for question in (questions[n % len(questions)] for n in range(runs + 1)):
-        hits = retriever.search(question, k=config.top_k)
-        prompts.append(fit_prompt(question, hits, generator, answer_tokens=config.answer_tokens)[0])
+    prompts = [engine.prompt_for(questions[n % len(questions)]) for n in range(runs + 1)]
 
     def through_engine(prompt: str, max_tokens: int) -> Iterator[str]:
         return generator.stream(prompt, max_tokens=max_tokens)

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,7 +33,13 @@ from rag.errors import (
     StoreError,
     WorkspaceError,
 )
-from rag.evidence import excerpts, key_passages, quote_passages, split_sources
+from rag.evidence import (
+    SourceSentences,
+    excerpts,
+    key_passages,
+    quote_passages,
+    split_sources,
+)
 from rag.generate import Generator as TextGenerator
 from rag.generate import LlamaGenerator
 from rag.load import Limits, check_file, document_kind, find_documents, load_document, shown_path
@@ -57,9 +63,11 @@ from rag.types import (
     DocumentInfo,
     Evidence,
     Failure,
+    Hit,
     IndexReport,
     LoadedDocument,
     Progress,
+    Relevance,
 )
 from rag.vault import HEADER_NAME, SEALED_SUFFIX, Vault, is_encrypted, read_header
 from rag.verify import check_claims
@@ -320,11 +328,7 @@ class Engine:
         if not question:
             raise HushdocError("The question is empty. Type a question about your documents.")
         document = self.resolve_document(path) if path is not None else None
-        query = self.embedder.embed([question])[0]
-        hits = Retriever(self.store, self.embedder).search(
-            question, query=query, k=top_k or self.config.top_k, path=document
-        )
-        relevance = assess(question, hits, self.store, path=document) if hits else None
+        query, hits, relevance = self._retrieve(question, document, top_k)
         if relevance is None or relevance.score < self.config.min_relevance:
             text = not_found(document, relevance.unknown if relevance else ())
             yield text
@@ -340,15 +344,8 @@ class Engine:
         sentences = split_sources(hits, self.embedder)
         mode, notice = self.config.answer_mode, None
         if mode == "generate":
-            read = hits
-            if self.config.prompt_excerpts:
-                read = excerpts(
-                    query, hits, sentences, relevance.weights, limit=self.config.prompt_excerpts
-                )
             try:
-                prompt, read = fit_prompt(
-                    question, read, self.generator, answer_tokens=self.config.answer_tokens
-                )
+                prompt, read = self._prompt(question, query, hits, sentences, relevance.weights)
             except ModelError as exc:
                 mode, notice = "extractive", f"Showing the key passages only: {exc}"
             else:  # the sources are what the model read
@@ -402,6 +399,41 @@ class Engine:
             dropped_markers=dropped,
             relevance=relevance.score,
         )
+
+    def prompt_for(self, question: str) -> str:
+        """The prompt ``ask`` gives the model for ``question``, asked of the whole workspace
+        (``hushdoc bench`` times generation on it)."""
+        query, hits, relevance = self._retrieve(question, None, None)
+        if relevance is None:
+            raise HushdocError(f"Nothing in workspace '{self.workspace}' matches: {question}")
+        sentences = split_sources(hits, self.embedder)
+        return self._prompt(question, query, hits, sentences, relevance.weights)[0]
+
+    def _retrieve(
+        self, question: str, document: str | None, top_k: int | None
+    ) -> tuple[np.ndarray, list[Hit], Relevance | None]:
+        """The question's vector, its passages, and how relevant they are (None: no passage)."""
+        query = self.embedder.embed([question])[0]
+        hits = Retriever(self.store, self.embedder).search(
+            question, query=query, k=top_k or self.config.top_k, path=document
+        )
+        relevance = assess(question, hits, self.store, path=document) if hits else None
+        return query, hits, relevance
+
+    def _prompt(
+        self,
+        question: str,
+        query: np.ndarray,
+        hits: Sequence[Hit],
+        sentences: SourceSentences,
+        weights: Mapping[str, float],
+    ) -> tuple[str, list[Hit]]:
+        """The prompt for the model and the sources it holds: with ``prompt_excerpts``, the
+        best excerpts of ``hits``, else ``hits`` whole, as many as fit the context."""
+        read = list(hits)
+        if self.config.prompt_excerpts:
+            read = excerpts(query, hits, sentences, weights, limit=self.config.prompt_excerpts)
+        return fit_prompt(question, read, self.generator, answer_tokens=self.config.answer_tokens)
 
     def resolve_document(self, path: str | Path) -> str:
         """The stored path of an indexed document, given as typed by the user."""

@@ -179,6 +179,9 @@ def test_evidence_comes_before_the_generated_text(engine, docs):
     ]
     assert len(retrieved) > 3, "more passages were found than the model read"
     assert around and all(read[0].text in t for t in around)
+    # The prompt that hushdoc bench times is the one the model read here.
+    prompt = engine.prompt_for(QUESTION_INR)
+    assert prompt.count("<source n=") == len(read) and all(s.text in prompt for s in read)
 
 
 def test_extractive_mode_and_missing_model_answer_with_the_quoted_passage(
