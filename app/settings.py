@@ -1,4 +1,5 @@
-"""The settings dialog: models, generation limits, folders. Validation is the Config's own."""
+"""The settings dialog: models, generation limits, how answers are made, folders. Validation
+is the Config's own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -33,8 +36,15 @@ LABELS = {
     "context_tokens": "Context size",
     "answer_tokens": "Answer length",
     "top_k": "Number of sources",
+    "answer_mode": "Answers",
+    "prompt_excerpts": "Excerpts the model reads",
     "embedding_model": "Embedding model folder",
     "data_dir": "Data folder",
+}
+# How an answer is made, as the dialog offers it (Config.answer_mode).
+ANSWER_MODES = {
+    "generate": "Written by the language model, each sentence checked",
+    "extractive": "Quoted from the documents only, no language model",
 }
 _QUANT = re.compile(r"(?i)(?<![a-z0-9])(i?q\d(?:_[a-z0-9]+)*|f16|f32|bf16)(?![a-z0-9])")
 
@@ -108,6 +118,21 @@ class SettingsDialog(QDialog):
         self.context = _spin(config.context_tokens, 512, 131072, "tokens the model reads")
         self.answer = _spin(config.answer_tokens, 16, 65536, "tokens at most per answer")
         self.sources = _spin(config.top_k, 1, 50, "passages retrieved for each question")
+        self.answer_mode = QComboBox()
+        for mode, label in ANSWER_MODES.items():
+            self.answer_mode.addItem(label, mode)
+        self.answer_mode.setCurrentIndex(self.answer_mode.findData(config.answer_mode))
+        self.excerpts = _spin(
+            config.prompt_excerpts,
+            0,
+            50,
+            "the best sentences of the sources, each with its neighbours; "
+            "0 = whole passages, for a 3B-8B model",
+        )
+        self.strict = QCheckBox("Leave out sentences the documents do not support")
+        self.strict.setChecked(config.strict)
+        self.answer_mode.currentIndexChanged.connect(self._show_generation_settings)
+        self._show_generation_settings()
         self.embedding = PathField(config.embedding_model, folder=True)
         self.data_dir = PathField(config.data_dir, folder=True)
         self.data_dir.edit.setPlaceholderText(str(default_data_dir()))
@@ -119,6 +144,9 @@ class SettingsDialog(QDialog):
         form.addRow("Context size:", self.context)
         form.addRow("Answer length:", self.answer)
         form.addRow("Number of sources:", self.sources)
+        form.addRow("Answers:", self.answer_mode)
+        form.addRow("Excerpts the model reads:", self.excerpts)
+        form.addRow("", self.strict)
         form.addRow("Embedding model folder:", self.embedding)
         form.addRow("Data folder:", self.data_dir)
         where = QLabel(f"Settings are saved in {config_path()}")
@@ -164,7 +192,16 @@ class SettingsDialog(QDialog):
             context_tokens=self.context.value(),
             answer_tokens=self.answer.value(),
             top_k=self.sources.value(),
+            answer_mode=self.answer_mode.currentData(),
+            prompt_excerpts=self.excerpts.value(),
+            strict=self.strict.isChecked(),
         )
+
+    def _show_generation_settings(self) -> None:
+        """The model's own settings apply only to answers it writes."""
+        generated = self.answer_mode.currentData() == "generate"
+        self.excerpts.setEnabled(generated)
+        self.strict.setEnabled(generated)
 
     def accept(self) -> None:
         try:

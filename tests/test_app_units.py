@@ -201,6 +201,22 @@ def test_settings_persist_and_invalid_ones_are_refused(qtbot) -> None:
         dialog.build_config()
 
 
+def test_how_answers_are_made_is_chosen_in_the_settings(qtbot) -> None:
+    dialog = SettingsDialog(Config())
+    qtbot.addWidget(dialog)
+    assert dialog.answer_mode.currentData() == "generate" and dialog.excerpts.isEnabled()
+    dialog.excerpts.setValue(0)
+    dialog.strict.setChecked(True)
+    config = dialog.build_config()
+    assert (config.answer_mode, config.prompt_excerpts, config.strict) == ("generate", 0, True)
+    dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("extractive"))
+    assert not dialog.excerpts.isEnabled() and not dialog.strict.isEnabled()
+    assert dialog.build_config().answer_mode == "extractive"
+    reopened = SettingsDialog(config.with_changes(answer_mode="extractive"))
+    qtbot.addWidget(reopened)
+    assert reopened.answer_mode.currentData() == "extractive" and reopened.strict.isChecked()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
