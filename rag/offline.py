@@ -17,6 +17,10 @@ What the dependencies could reach, and what stops it:
   only ever passes a local GGUF path.
 - Qt: the app imports QtCore, QtGui, QtWidgets and QtPdf, never QtNetwork or
   QtWebEngine (tests check it). PDFium renders documents without scripts.
+- ONNX Runtime (the default embedding backend): from 1.29 its Linux and macOS builds
+  queue a usage event (OS, process path, network type, a device id kept in
+  ``~/.cache/Microsoft/DeveloperTools``) for upload to Microsoft; off below, and then
+  it writes and sends nothing.
 - pypdf, python-docx, faiss, numpy, charset-normalizer: no network code.
 """
 
@@ -38,6 +42,8 @@ OFFLINE_ENVIRONMENT = {
     "HF_HUB_DISABLE_UPDATE_CHECK": "1",
     # The hf-xet download backend (installed with huggingface_hub).
     "HF_HUB_DISABLE_XET": "1",
+    # ONNX Runtime's usage telemetry: read once, when it creates its environment.
+    "ORT_DISABLE_TELEMETRY": "1",
     # The generic opt-outs that huggingface_hub and other libraries honour.
     "DISABLE_TELEMETRY": "1",
     "DO_NOT_TRACK": "1",

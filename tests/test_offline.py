@@ -150,6 +150,11 @@ def test_first_start_index_ask_and_app_inside_a_namespace_without_network(tmp_pa
     isolated = _network_namespace()
     env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
     env["HUSHDOC_HOME"] = str(tmp_path / "home")
+    # An empty home folder: nothing may be written outside the data folder, such as the
+    # device id and event queue of ONNX Runtime's telemetry (~/.cache/Microsoft).
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    env["HOME"] = str(user_home)
 
     def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -183,3 +188,4 @@ def test_first_start_index_ask_and_app_inside_a_namespace_without_network(tmp_pa
     )
     assert {Path(d["path"]).name for d in listed} == {"discharge-summary.pdf", "mutual-nda.pdf"}
     assert "ok:" in run("-m", "rag", "check", "-w", "Ward").stdout
+    assert sorted(user_home.rglob("*")) == []
