@@ -17,7 +17,6 @@ import pytest  # noqa: E402
 from PySide6.QtCore import (  # noqa: E402
     QElapsedTimer,
     QMimeData,
-    QPoint,
     QPointF,
     Qt,
     QThreadPool,
@@ -173,7 +172,7 @@ def drop_on(widget, paths: list[Path]) -> tuple[bool, bool]:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     enter = QDragEnterEvent(
-        QPoint(20, 20),
+        QPointF(20, 20),
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
