@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 from app import window as window_module  # noqa: E402
 from app.main import create_window  # noqa: E402
 from app.session import Models, load_models  # noqa: E402
+from app.settings import SettingsDialog  # noqa: E402
 from app.signals import emit  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
@@ -559,6 +560,20 @@ def test_asking_within_one_document_uses_only_that_document(qtbot, window) -> No
     cited = {Path(c.path).name for c in (*turn.answer.sources, *turn.answer.citations)}
     assert cited == {"mutual-nda.pdf"}
     assert "(in mutual-nda.pdf only)" in chat.transcript.toPlainText()
+
+
+def test_answers_quoted_only_when_chosen_in_the_settings(qtbot, window) -> None:
+    index(qtbot, window, [DATA / "discharge-summary.pdf"])
+    dialog = SettingsDialog(window.session.config, window)
+    qtbot.addWidget(dialog)
+    dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("extractive"))
+    dialog.accept()
+    assert dialog.result_config is not None
+    window.session.apply_config(dialog.result_config)
+    turn, _ = ask(qtbot, window, "What is the target INR for this patient?")
+    assert turn is not None and turn.answer.mode == "extractive" and not turn.answer.claims
+    assert "2.0 to 3.0" in turn.answer.text and turn.answer.citations[0].page == 1
+    assert "2.0 to 3.0" in window.chat.transcript.toPlainText()
 
 
 def test_an_abstention_is_shown_as_such(qtbot, window) -> None:
