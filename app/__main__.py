@@ -1,7 +1,7 @@
-"""``python -m app`` opens the desktop app."""
+"""``python -m app`` is the ``hushdoc`` command (the app bundle's entry too)."""
 
 import sys
 
-from app.main import run_app
+from app.launch import main
 
-sys.exit(run_app())
+sys.exit(main())

@@ -27,8 +27,8 @@ from app.transcript import (
     render_pending,
     render_transcript,
 )
-from rag.atomic import write_atomic
-from rag.history import Turn, to_markdown
+from rag.store.atomic import write_atomic
+from rag.store.history import Turn, to_markdown
 from rag.types import Citation, Evidence
 
 PATH_ROLE = Qt.ItemDataRole.UserRole

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rag.vault import MIN_PASSPHRASE_CHARS
+from rag.store.vault import MIN_PASSPHRASE_CHARS
 
 ENCRYPTION_NOTE = (
     "The workspace's index, chat history and audit log are then stored encrypted, and it "

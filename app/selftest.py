@@ -4,7 +4,7 @@ Made for the app bundle, on the machine it is installed on. In a fresh temporary
 data folder it opens the app's window (offscreen unless ``QT_QPA_PLATFORM`` says
 otherwise) and notes how long after the process started it appeared; waits until the
 window's session has loaded the models and indexed its sample workspace; runs the
-engine's checks (``rag.selftest``) on those models; shows the answer's citation in the
+engine's checks (``rag.eval.selftest``) on those models; shows the answer's citation in the
 window's source viewer (a PDF page rendered by QtPdf, the passage highlighted); and
 closes the window. Each check is one line on stderr; the verdict is one line on
 stdout; the exit code is 0 only if every check passed. On failure the data folder is
@@ -32,7 +32,7 @@ from app.session import Models
 from rag.config import Config
 from rag.logs import setup_logging
 from rag.runtime import seconds_since_process_start
-from rag.selftest import Check, check_engine
+from rag.eval.selftest import Check, check_engine
 
 log = logging.getLogger(__name__)
 

@@ -30,15 +30,16 @@ from app.assets import samples_dir
 from app.signals import emit
 from app.workers import GeneratorWorker, call
 from rag.config import Config, save_config
-from rag.embed import Embedder, load_embedder
+from rag.embed.protocol import Embedder
+from rag.embed.backends import load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError, ModelError, PassphraseError
-from rag.generate import Generator as TextGenerator
-from rag.generate import LlamaGenerator
-from rag.history import Turn, load_history, save_history
+from rag.answer.generate import Generator as TextGenerator
+from rag.answer.generate import LlamaGenerator
+from rag.store.history import Turn, load_history, save_history
 from rag.types import Answer, DocumentInfo, Evidence, Failure, IndexReport, Progress
-from rag.vault import Vault, is_encrypted, unlock_vault
-from rag.workspace import (
+from rag.store.vault import Vault, is_encrypted, unlock_vault
+from rag.store.workspace import (
     DEFAULT_WORKSPACE,
     create_encrypted_workspace,
     create_workspace,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 
-from rag.history import Turn
+from rag.store.history import Turn
 from rag.types import Citation, Claim
 
 CITE_SCHEME = "cite"

@@ -21,7 +21,7 @@ from app.new_workspace import ask_new_workspace, ask_passphrase
 from app.session import Session
 from app.settings import SettingsDialog
 from app.viewer import SourceViewer
-from rag.history import Turn
+from rag.store.history import Turn
 from rag.types import Citation, DocumentInfo, Failure, IndexReport
 
 log = logging.getLogger(__name__)

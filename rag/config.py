@@ -16,9 +16,9 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from rag.atomic import write_atomic
+from rag.store.atomic import write_atomic
 from rag.errors import ConfigError
-from rag.vectors import EXACT_SEARCH_MAX_VECTORS
+from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS
 
 APP_NAME = "hushdoc"
 HOME_VARIABLE = "HUSHDOC_HOME"
@@ -73,9 +73,9 @@ class Config:
     threads: int = 0
     temperature: float = 0.0
     # Dense search compares the question with every passage up to this many passages; above,
-    # it searches the nearest k-means cells only (approximate, faster; see rag.vectors).
+    # it searches the nearest k-means cells only (approximate, faster; see rag.store.vectors).
     exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS
-    # Relevance score (rag.relevance) below which Hushdoc answers "not in your documents".
+    # Relevance score (rag.retrieve.relevance) below which Hushdoc answers "not in your documents".
     # Chosen on covidqa-dev and cuad-dev; lower it to abstain less, raise it to abstain more.
     min_relevance: float = 0.43
     # "generate": the model answers from the sources, each sentence checked against them.

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.audit import audited
-from rag.chunk import split_into_chunks
-from rag.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
+from rag.store.audit import audited
+from rag.index.chunk import split_into_chunks
+from rag.answer.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
 from rag.config import Config
-from rag.embed import Embedder, load_embedder
+from rag.embed.protocol import Embedder
+from rag.embed.backends import load_embedder
 from rag.errors import (
     DocumentError,
     HushdocError,
@@ -33,21 +34,21 @@ from rag.errors import (
     StoreError,
     WorkspaceError,
 )
-from rag.evidence import (
+from rag.answer.evidence import (
     SourceSentences,
     excerpts,
     key_passages,
     quote_passages,
     split_sources,
 )
-from rag.generate import Generator as TextGenerator
-from rag.generate import LlamaGenerator
-from rag.load import Limits, check_file, document_kind, find_documents, load_document, shown_path
-from rag.prefetch import prefetch
-from rag.prompt import fit_prompt
-from rag.relevance import assess
-from rag.retrieve import Retriever
-from rag.store import (
+from rag.answer.generate import Generator as TextGenerator
+from rag.answer.generate import LlamaGenerator
+from rag.load.files import Limits, check_file, document_kind, find_documents, load_document, shown_path
+from rag.index.prefetch import prefetch
+from rag.answer.prompt import fit_prompt
+from rag.retrieve.relevance import assess
+from rag.retrieve.search import Retriever
+from rag.store.database import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
     DocumentRecord,
@@ -69,9 +70,9 @@ from rag.types import (
     Progress,
     Relevance,
 )
-from rag.vault import HEADER_NAME, SEALED_SUFFIX, Vault, is_encrypted, read_header
-from rag.verify import check_claims
-from rag.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
+from rag.store.vault import HEADER_NAME, SEALED_SUFFIX, Vault, is_encrypted, read_header
+from rag.answer.verify import check_claims
+from rag.store.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ _HASH_BLOCK = 1 << 20
 class Engine:
     """Index, ask, list, remove and check within one workspace.
 
-    An encrypted workspace opens only with its ``vault`` (``rag.vault.unlock_vault``),
+    An encrypted workspace opens only with its ``vault`` (``rag.store.vault.unlock_vault``),
     which the engine keeps, in memory only, until it is dropped.
     """
 

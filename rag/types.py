@@ -60,7 +60,7 @@ class Passage:
 class Hit:
     """A retrieved passage with its scores.
 
-    ``score`` is the fused score used for ordering (see ``rag.retrieve``); ``dense``
+    ``score`` is the fused score used for ordering (see ``rag.retrieve.search``); ``dense``
     is the cosine similarity to the question, ``keyword`` the BM25 score (higher
     is better). A retriever that did not find the passage leaves its score None.
     """
@@ -112,7 +112,7 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Relevance:
-    """How well the retrieved passages match a question (``rag.relevance``).
+    """How well the retrieved passages match a question (``rag.retrieve.relevance``).
 
     ``unknown`` are the question's subject words the searched documents never use;
     ``weights`` gives each content word of the question its rarity in the workspace
@@ -148,7 +148,7 @@ class Answer:
     mode: AnswerMode = "generate"
     notice: str | None = None
     dropped_markers: int = 0
-    # How well the retrieved passages match the question (``rag.relevance``); None if none.
+    # How well the retrieved passages match the question (``rag.retrieve.relevance``); None if none.
     relevance: float | None = None
 
     @property

@@ -16,9 +16,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from rag.config import Config  # noqa: E402
-from rag.embed import Embedder, SentenceTransformerEmbedder, load_embedder  # noqa: E402
+from rag.embed.backends import load_embedder  # noqa: E402
+from rag.embed.protocol import Embedder  # noqa: E402
+from rag.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
 from rag.engine import Engine  # noqa: E402
-from rag.generate import LlamaGenerator  # noqa: E402
+from rag.answer.generate import LlamaGenerator  # noqa: E402
 from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
 DATA = Path(__file__).parent / "data"

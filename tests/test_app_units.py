@@ -22,7 +22,7 @@ from app.transcript import parse_cite_url, render_transcript  # noqa: E402
 from app.workers import GeneratorWorker  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.errors import ConfigError, HushdocError  # noqa: E402
-from rag.history import Turn, load_history, save_history, to_markdown  # noqa: E402
+from rag.store.history import Turn, load_history, save_history, to_markdown  # noqa: E402
 from rag.types import Answer, Citation, Claim  # noqa: E402
 
 INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a><img src="file:///etc/passwd">'
@@ -270,7 +270,7 @@ DATA = Path(__file__).parent / "data"
 
 def test_viewer_highlights_a_pdf_passage_on_its_page_and_finds_text(qtbot) -> None:
     from app.viewer import SourceViewer
-    from rag.load import load_document
+    from rag.load.files import load_document
 
     pdf = DATA / "discharge-summary.pdf"
     page = load_document(pdf).pages[1]
@@ -340,7 +340,7 @@ def test_the_new_workspace_dialog_offers_encryption_with_a_confirmed_passphrase(
 
 def test_an_encrypted_workspace_opens_only_once_its_passphrase_is_given(qtbot, home) -> None:
     from app.session import Session
-    from rag.history import HISTORY_NAME
+    from rag.store.history import HISTORY_NAME
 
     session = Session(load_config())
     asked: list[tuple[str, str]] = []

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, final_answer, run_index
 
-from rag import audit
-from rag.cli import main as hushdoc
+from rag.store import audit
+from rag.cli.main import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import HushdocError

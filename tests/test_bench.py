@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.bench import BenchOptions, default_corpus, format_report, run_bench
-from rag.bench_plot import plot_report
-from rag.cli import drive
-from rag.cli import main as hushdoc
+from rag.eval.bench.run import BenchOptions, default_corpus, format_report, run_bench
+from rag.eval.bench.plot import plot_report
+from rag.progress import drive
+from rag.cli.main import main as hushdoc
 from rag.config import Config
 from rag.types import Progress
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from rag.chunk import sentence_spans, split_into_chunks
-from rag.load import load_document
+from rag.index.chunk import split_into_chunks
+from rag.text.sentences import sentence_spans
+from rag.load.files import load_document
 from rag.types import Page
 
 DATA = Path(__file__).parent / "data"
@@ -45,9 +46,9 @@ def test_an_overlong_sentence_is_split_at_word_boundaries(embedder):
 def test_sentences_respect_abbreviations_and_paragraphs():
     text = "Dr. Ortiz saw her, e.g. on day 2. She improved.\n\nNew paragraph here."
     spans = sentence_spans(text)
-    assert [text[s:e] for s, e, _ in spans] == [
+    assert [text[s.start : s.end] for s in spans] == [
         "Dr. Ortiz saw her, e.g. on day 2.",
         "She improved.",
         "New paragraph here.",
     ]
-    assert [opens for _, _, opens in spans] == [True, False, True]
+    assert [s.opens_paragraph for s in spans] == [True, False, True]

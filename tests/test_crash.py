@@ -29,13 +29,13 @@ import pytest
 from conftest import DATA, run_index
 
 from rag import logs
-from rag.cli import main as hushdoc
+from rag.cli.main import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
-from rag.storage import DATABASE_NAME
-from rag.vault import Vault, sealed_path
-from rag.vectors import VectorIndex
-from rag.workspace import create_encrypted_workspace, workspace_dir
+from rag.store.files import DATABASE_NAME
+from rag.store.vault import Vault, sealed_path
+from rag.store.vectors import VectorIndex
+from rag.store.workspace import create_encrypted_workspace, workspace_dir
 
 pytestmark = pytest.mark.slow
 

@@ -16,16 +16,17 @@ from pathlib import Path
 import pytest
 from conftest import final_answer, run_index
 
-from rag import audit, logs
-from rag.cli import main as hushdoc
+from rag import logs
+from rag.store import audit
+from rag.cli.main import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import PassphraseError, StoreError, WorkspaceError
-from rag.history import Turn, load_history, save_history
-from rag.storage import DATABASE_NAME
-from rag.store import Store, read_manifest
-from rag.vault import HEADER_NAME, SCRYPT_N, read_header, sealed_path, unlock_vault
-from rag.workspace import create_encrypted_workspace
+from rag.store.history import Turn, load_history, save_history
+from rag.store.files import DATABASE_NAME
+from rag.store.database import Store, read_manifest
+from rag.store.vault import HEADER_NAME, SCRYPT_N, read_header, sealed_path, unlock_vault
+from rag.store.workspace import create_encrypted_workspace
 
 PASSPHRASE = "Correct horse battery staple 7"
 NAME = "Harrowgate estate"
@@ -226,7 +227,7 @@ def test_a_snapshot_that_cannot_be_written_is_retried_then_reported(
     def disk_full(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("rag.vault.write_atomic", disk_full)
+    monkeypatch.setattr("rag.store.vault.write_atomic", disk_full)
     with pytest.raises(StoreError, match=r"could not be saved \(No space left on device\)"):
         run_index(engine, [Path(__file__).parent / "data" / "notes.md"])
     monkeypatch.undo()

@@ -11,7 +11,7 @@ from conftest import final_answer, run_index
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import StoreError, WorkspaceError
-from rag.storage import DATABASE_NAME
+from rag.store.files import DATABASE_NAME
 
 
 @pytest.mark.slow

@@ -13,14 +13,14 @@ from test_cli import hushdoc
 
 from rag.config import Config
 from rag.errors import HushdocError
-from rag.evaluate import (
+from rag.eval.qa import (
     corpus_file_names,
     index_beir,
     read_beir,
     read_qa_set,
     run_file_paths,
 )
-from rag.metrics import (
+from rag.eval.metrics import (
     Gold,
     contains_answer,
     covers,

@@ -26,9 +26,9 @@ from pdfs import serialize, text, write_pdf
 
 from rag.config import Config
 from rag.errors import DocumentError
-from rag.load import Limits, load_document
-from rag.store import Store, read_manifest
-from rag.workspace import workspace_dir
+from rag.load.files import Limits, load_document
+from rag.store.database import Store, read_manifest
+from rag.store.workspace import workspace_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "index_probe.py"

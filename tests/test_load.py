@@ -8,7 +8,7 @@ import pypdf
 import pytest
 
 from rag.errors import DocumentError, UnsupportedFormat
-from rag.load import drop_page_number, find_documents, load_document
+from rag.load.files import drop_page_number, find_documents, load_document
 
 DATA = Path(__file__).parent / "data"
 

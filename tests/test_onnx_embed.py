@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 from conftest import run_index
 
-from rag import onnx_export
-from rag.chunk import split_into_chunks
+from rag.embed import onnx_export
+from rag.index.chunk import split_into_chunks
 from rag.config import Config
-from rag.embed import bundled_embedding_path, load_embedder
+from rag.embed.folder import bundled_embedding_path
+from rag.embed.backends import load_embedder
 from rag.engine import Engine
 from rag.errors import ConfigError, ModelError, StoreError
-from rag.load import load_document
-from rag.onnx_embed import OnnxEmbedder
-from rag.onnx_export import cached_model_path, ensure_onnx_model
-from rag.store import MANIFEST_NAME, read_manifest
+from rag.load.files import load_document
+from rag.embed.onnx_runtime import OnnxEmbedder
+from rag.embed.onnx_export import cached_model_path, ensure_onnx_model
+from rag.store.database import MANIFEST_NAME, read_manifest
 
 DATA = Path(__file__).parent / "data"
 QUESTIONS = [
@@ -130,7 +131,7 @@ def test_a_damaged_cached_graph_is_built_again(
     monkeypatch.setattr(
         onnx_export, "build_onnx", lambda *_args, **_options: builds.append(1) or good.read_bytes()
     )
-    with caplog.at_level(logging.WARNING, logger="rag.onnx_export"):
+    with caplog.at_level(logging.WARNING, logger="rag.embed.onnx_export"):
         assert ensure_onnx_model(folder, cache, "onnx-int8") == target
     assert builds == [1]
     assert "building it again" in caplog.text
@@ -171,7 +172,7 @@ def test_a_damaged_prebuilt_graph_is_passed_over(
     shipped = _as_app_bundle(tmp_path / "bundle", monkeypatch)
     (shipped / good.name).write_bytes(good.read_bytes()[:1000])
     shutil.copy(good.with_name(good.name + ".json"), shipped)
-    with caplog.at_level(logging.WARNING, logger="rag.onnx_export"):
+    with caplog.at_level(logging.WARNING, logger="rag.embed.onnx_export"):
         assert ensure_onnx_model(folder, cache, "onnx-int8", shipped_dir=shipped) == good
     assert "damaged" in caplog.text and "not using it" in caplog.text
 

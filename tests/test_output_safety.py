@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from rag.prompt import build_messages
-from rag.terminal import plain
+from rag.answer.prompt import build_messages
+from rag.cli.terminal import plain
 from rag.types import Hit, Passage
 
 ROOT = Path(__file__).resolve().parent.parent

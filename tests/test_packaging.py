@@ -83,7 +83,7 @@ def test_only_the_qt_parts_the_app_uses_are_kept(contents, path, kept):
 def test_starting_hushdoc_imports_nothing_the_bundle_leaves_out(contents):
     """The bundle has no torch: any module it leaves out, imported when Hushdoc starts, would
     stop the app bundle at launch."""
-    probe = "import sys, rag.cli, app.main, app.selftest; print(' '.join(sys.modules))"
+    probe = "import sys, rag.cli.main, app.main, app.selftest; print(' '.join(sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )

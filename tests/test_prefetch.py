@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from rag.prefetch import prefetch
+from rag.index.prefetch import prefetch
 
 
 def test_results_come_in_order_with_their_errors():

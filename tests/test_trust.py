@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from conftest import final_answer, run_index
 
-from rag.cite import citation_grammar, clean_markers, mark_claims
+from rag.answer.cite import citation_grammar, clean_markers, mark_claims
 from rag.config import Config
 from rag.engine import Engine
-from rag.evidence import excerpts, key_passages, quote_passages, split_sources
-from rag.prompt import build_messages
-from rag.retrieve import Retriever
+from rag.answer.evidence import excerpts, key_passages, quote_passages, split_sources
+from rag.answer.prompt import build_messages
+from rag.retrieve.search import Retriever
 from rag.types import Answer, Evidence, Hit, Passage
-from rag.verify import check_claims
-from rag.words import coverage
+from rag.answer.verify import check_claims
+from rag.text.words import coverage
 
 MEDS = (
     "Discharge medications\nWarfarin 5 mg by mouth once daily in the evening; the dose will be "

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from conftest import run_index
 
-from rag.bench_search import synthetic_vectors
+from rag.eval.bench.search import synthetic_vectors
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import ConfigError
-from rag.storage import DATABASE_NAME
-from rag.vectors import VectorIndex
+from rag.store.files import DATABASE_NAME
+from rag.store.vectors import VectorIndex
 
 DIMENSION = 384
 

@@ -1,0 +1,117 @@
+"""The engine's half of ``hushdoc --selftest``: index the sample documents, answer a
+question they answer, and check that the citation points at a real file, page and span.
+
+The app's half (``app.selftest``) opens the window around it. Everything runs on the
+installed models with the default settings, in a data folder of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.progress import drive
+from rag.config import Config
+from rag.embed.protocol import Embedder
+from rag.engine import Engine
+from rag.errors import HushdocError
+from rag.answer.generate import Generator
+from rag.load.files import load_document
+from rag.types import Answer, Citation
+
+QUESTION = "What is the target INR for this patient?"
+# The discharge summary's anticoagulation plan says: "The target INR for this patient is
+# 2.0 to 3.0, with a goal of 2.5."
+EXPECTED_SOURCE = "discharge-summary.pdf"
+EXPECTED_NUMBERS = ("2.0", "3.0")
+WORKSPACE = "selftest"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One thing the self-test verified: what, whether it holds, and what was seen."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    checks: tuple[Check, ...]
+    citation: Citation | None  # the answer's citation of the expected source, if any
+
+
+def check_engine(
+    config: Config,
+    samples: Path,
+    *,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+) -> EngineResult:
+    """Index ``samples`` into a workspace of ``config``'s data folder, ask, check the answer."""
+    checks: list[Check] = []
+    with Engine(config, WORKSPACE, create=True, embedder=embedder, generator=generator) as engine:
+        expected = sorted(p.name for p in samples.glob("*.pdf"))
+        started = time.monotonic()
+        report = drive(engine.index([samples]), lambda _progress: None)
+        seconds = time.monotonic() - started
+        checks.append(
+            Check(
+                "index",
+                report.indexed == len(expected) > 0 and not report.failed,
+                f"{report.indexed} of {len(expected)} samples indexed in {seconds:.1f} s"
+                + "".join(f"; {f.path}: {f.error}" for f in report.failed),
+            )
+        )
+        started = time.monotonic()
+        answer = _final_answer(engine)
+        seconds = time.monotonic() - started
+    numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
+    generated = answer.mode == "generate" and not answer.abstained and answer.notice is None
+    checks.append(
+        Check(
+            "answer",
+            generated and not numbers,
+            f"answered in {seconds:.1f} s: {' '.join(answer.text.split())[:160]!r}"
+            + (f" (lacks {', '.join(numbers)})" if numbers else "")
+            + (f" ({answer.notice})" if answer.notice else ""),
+        )
+    )
+    citation = next((c for c in answer.citations if Path(c.path).name == EXPECTED_SOURCE), None)
+    if citation is None:
+        cited = ", ".join(Path(c.path).name for c in answer.citations) or "nothing"
+        checks.append(Check("citation", False, f"cites {cited}, not {EXPECTED_SOURCE}"))
+    else:
+        problem = citation_problem(citation)
+        where = f"{EXPECTED_SOURCE} p.{citation.page} [{citation.start}:{citation.end}]"
+        checks.append(Check("citation", problem is None, problem or f"{where} resolves"))
+    return EngineResult(tuple(checks), citation)
+
+
+def citation_problem(citation: Citation) -> str | None:
+    """Why ``citation`` does not point at its text in a real file and page; None if it does."""
+    path = Path(citation.path)
+    if not path.is_file():
+        return f"the cited file {path} does not exist"
+    try:
+        document = load_document(path)
+    except HushdocError as exc:
+        return f"the cited file cannot be read again: {exc}"
+    pages = [p for p in document.pages if p.number == citation.page]
+    if not pages:
+        return f"{path.name} has no page {citation.page}"
+    if pages[0].text[citation.start : citation.end] != citation.text:
+        return (
+            f"characters {citation.start}-{citation.end} of {path.name} p.{citation.page} "
+            "are not the cited text"
+        )
+    return None
+
+
+def _final_answer(engine: Engine) -> Answer:
+    items = list(engine.ask(QUESTION))
+    answer = items[-1]
+    assert isinstance(answer, Answer)  # ask always ends with its Answer
+    return answer

@@ -1,0 +1,51 @@
+"""Relevance: decide from the retrieval evidence whether the documents hold an answer at all.
+
+A small model answers whatever it is asked, so "this is not in your documents"
+is decided before it runs, from three signals of the passages retrieved:
+
+- meaning: the best passage's cosine similarity to the question;
+- words: the share of the question's content words, weighted by their rarity
+  in the workspace (IDF), that the best-covering passage holds;
+- unknown words: the share of the question's subject words (not its framing,
+  such as "how long") that no passage of the searched documents holds at all (a
+  question about "FIFA" put to virology papers, or about a "most favored nation"
+  clause put to a contract that has none).
+
+The score is ``cosine + COVERAGE_WEIGHT * coverage - UNKNOWN_WEIGHT * unknown``
+and the engine abstains below ``Config.min_relevance``. The weights and the
+default threshold were chosen on the dev sets (``hushdoc eval qa``; the
+trade-off curve is in the README): on covidqa-dev, 14 of 15 out-of-scope
+questions are abstained on and 3.1% of the 801 answerable ones; on cuad-dev,
+where each question is asked of one contract, 69% of the questions about an
+absent clause and 14% of the answerable ones (with ten passages retrieved).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rag.store.database import Store
+from rag.types import Hit, Relevance
+from rag.text.words import QUESTION_FRAMING, content_words, coverage
+
+COVERAGE_WEIGHT = 0.25
+UNKNOWN_WEIGHT = 0.75
+
+
+def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None) -> Relevance:
+    """The relevance of ``hits``, retrieved for ``question`` from the document ``path`` or
+    from the whole workspace."""
+    words = list(dict.fromkeys(content_words(question)))
+    cosine = max((h.dense for h in hits if h.dense is not None), default=-1.0)
+    if not words:
+        return Relevance(cosine, (), {})
+    total, held = store.term_counts(words)
+    weights = {w: math.log((total + 1) / (n + 0.5)) for w, n in zip(words, held, strict=True)}
+    if path is not None:
+        _, held = store.term_counts(words, path=path)
+    subject = [w for w in words if w not in QUESTION_FRAMING]
+    unknown = tuple(w for w, n in zip(words, held, strict=True) if n == 0 and w in subject)
+    best = max((coverage(weights, h.passage.text) for h in hits), default=0.0)
+    score = cosine + COVERAGE_WEIGHT * best - UNKNOWN_WEIGHT * len(unknown) / max(1, len(subject))
+    return Relevance(score, unknown, weights)
