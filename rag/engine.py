@@ -13,41 +13,40 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from rag.store.audit import audited
-from rag.index.chunk import split_into_chunks
-from rag.answer.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
+from rag.answer.evidence import split_sources
+from rag.answer.generate import Generator as TextGenerator
+from rag.answer.generate import LlamaGenerator
+from rag.answer.respond import Retrieved, read_sources, respond
 from rag.config import Config
-from rag.embed.protocol import Embedder
 from rag.embed.backends import load_embedder
+from rag.embed.protocol import Embedder
 from rag.errors import (
     DocumentError,
     HushdocError,
-    ModelError,
     PassphraseError,
     StoreError,
     WorkspaceError,
 )
-from rag.answer.evidence import (
-    SourceSentences,
-    excerpts,
-    key_passages,
-    quote_passages,
-    split_sources,
-)
-from rag.answer.generate import Generator as TextGenerator
-from rag.answer.generate import LlamaGenerator
-from rag.load.files import Limits, check_file, document_kind, find_documents, load_document, shown_path
+from rag.index.chunk import split_into_chunks
 from rag.index.prefetch import prefetch
-from rag.answer.prompt import fit_prompt
+from rag.load.files import (
+    Limits,
+    check_file,
+    document_kind,
+    find_documents,
+    load_document,
+    shown_path,
+)
 from rag.retrieve.relevance import assess
 from rag.retrieve.search import Retriever
+from rag.store.audit import audited
 from rag.store.database import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
@@ -57,6 +56,8 @@ from rag.store.database import (
     check_manifest,
     read_manifest,
 )
+from rag.store.vault import HEADER_NAME, SEALED_SUFFIX, Vault, is_encrypted, read_header
+from rag.store.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 from rag.types import (
     Answer,
     CheckReport,
@@ -64,15 +65,10 @@ from rag.types import (
     DocumentInfo,
     Evidence,
     Failure,
-    Hit,
     IndexReport,
     LoadedDocument,
     Progress,
-    Relevance,
 )
-from rag.store.vault import HEADER_NAME, SEALED_SUFFIX, Vault, is_encrypted, read_header
-from rag.answer.verify import check_claims
-from rag.store.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
 log = logging.getLogger(__name__)
 
@@ -329,112 +325,32 @@ class Engine:
         if not question:
             raise HushdocError("The question is empty. Type a question about your documents.")
         document = self.resolve_document(path) if path is not None else None
-        query, hits, relevance = self._retrieve(question, document, top_k)
-        if relevance is None or relevance.score < self.config.min_relevance:
-            text = not_found(document, relevance.unknown if relevance else ())
-            yield text
-            yield Answer(
-                question,
-                text,
-                abstained=True,
-                citations=(),
-                sources=(),
-                relevance=relevance.score if relevance else None,
-            )
-            return
-        sentences = split_sources(hits, self.embedder)
-        mode, notice = self.config.answer_mode, None
-        if mode == "generate":
-            try:
-                prompt, read = self._prompt(question, query, hits, sentences, relevance.weights)
-            except ModelError as exc:
-                mode, notice = "extractive", f"Showing the key passages only: {exc}"
-            else:  # the sources are what the model read
-                if read != hits:
-                    hits, sentences = read, split_sources(read, self.embedder)
-        keys = key_passages(query, hits, sentences, relevance.weights)
-        sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
-        yield Evidence(tuple(keys), sources)
-        if mode == "extractive":
-            text = quote_passages(keys)
-            yield text
-            yield Answer(
-                question,
-                text,
-                abstained=False,
-                citations=tuple(cited_sources((), keys, hits)),
-                sources=sources,
-                key_passages=tuple(keys),
-                mode="extractive",
-                notice=notice,
-                relevance=relevance.score,
-            )
-            return
-        pieces: list[str] = []
-        grammar = citation_grammar(len(hits)) if self.config.cite_grammar else None
-        for piece in self.generator.stream(
-            prompt,
-            max_tokens=self.config.answer_tokens,
-            grammar=grammar,
+        yield from respond(
+            self._retrieve(question, document, top_k),
+            document=document,
+            config=self.config,
+            embedder=self.embedder,
+            generator=lambda: self.generator,
             should_stop=should_stop,
-        ):
-            pieces.append(piece)
-            yield piece
-        text, dropped = clean_markers("".join(pieces), len(hits))
-        claims = check_claims(
-            text, question, [h.passage.text for h in hits], sentences, self.embedder
-        )
-        text = mark_claims(text, claims, strict=self.config.strict)
-        if not text:
-            text = quote_passages(keys)
-            notice = "No sentence of the model's answer is supported by the sources."
-        yield Answer(
-            question,
-            text,
-            abstained=False,
-            citations=tuple(cited_sources(claims, keys, hits)),
-            sources=sources,
-            key_passages=tuple(keys),
-            claims=tuple(claims),
-            notice=notice,
-            dropped_markers=dropped,
-            relevance=relevance.score,
         )
 
     def prompt_for(self, question: str) -> str:
         """The prompt ``ask`` gives the model for ``question``, asked of the whole workspace
         (``hushdoc bench`` times generation on it)."""
-        query, hits, relevance = self._retrieve(question, None, None)
-        if relevance is None:
+        found = self._retrieve(question, None, None)
+        if found.relevance is None:
             raise HushdocError(f"Nothing in workspace '{self.workspace}' matches: {question}")
-        sentences = split_sources(hits, self.embedder)
-        return self._prompt(question, query, hits, sentences, relevance.weights)[0]
+        sentences = split_sources(found.hits, self.embedder)
+        return read_sources(found, sentences, config=self.config, generator=self.generator).prompt
 
-    def _retrieve(
-        self, question: str, document: str | None, top_k: int | None
-    ) -> tuple[np.ndarray, list[Hit], Relevance | None]:
-        """The question's vector, its passages, and how relevant they are (None: no passage)."""
+    def _retrieve(self, question: str, document: str | None, top_k: int | None) -> Retrieved:
+        """The question's vector, its passages, and how relevant they are."""
         query = self.embedder.embed([question])[0]
         hits = Retriever(self.store, self.embedder).search(
             question, query=query, k=top_k or self.config.top_k, path=document
         )
         relevance = assess(question, hits, self.store, path=document) if hits else None
-        return query, hits, relevance
-
-    def _prompt(
-        self,
-        question: str,
-        query: np.ndarray,
-        hits: Sequence[Hit],
-        sentences: SourceSentences,
-        weights: Mapping[str, float],
-    ) -> tuple[str, list[Hit]]:
-        """The prompt for the model and the sources it holds: with ``prompt_excerpts``, the
-        best excerpts of ``hits``, else ``hits`` whole, as many as fit the context."""
-        read = list(hits)
-        if self.config.prompt_excerpts:
-            read = excerpts(query, hits, sentences, weights, limit=self.config.prompt_excerpts)
-        return fit_prompt(question, read, self.generator, answer_tokens=self.config.answer_tokens)
+        return Retrieved(question, query, hits, relevance)
 
     def resolve_document(self, path: str | Path) -> str:
         """The stored path of an indexed document, given as typed by the user."""
@@ -520,15 +436,3 @@ def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:
         str(path), document_kind(path) or "", digest.hexdigest(), stat.st_size, stat.st_mtime
     )
 
-
-def not_found(document: str | None, unknown: Sequence[str]) -> str:
-    """The abstention: what was searched, and the question's words it never uses."""
-    if document is None:
-        text = "I could not find the answer to this in your documents."
-    else:
-        text = f"{Path(document).name} does not appear to contain this: no passage of it "
-        text += "answers the question."
-    if unknown:
-        quoted = ", ".join(f'"{w}"' for w in unknown)
-        text += f" {'It' if document else 'They'} never mention{'s' if document else ''} {quoted}."
-    return text

@@ -101,13 +101,16 @@ class Claim:
     ``supported``: a source holds it. ``unsupported``: no source does, or it names
     a number, dose, date or term found in no source (``reason`` says which).
     ``uncited``: it states nothing to check, such as a lead-in. ``citations`` are
-    the numbers of the sources that support it.
+    the numbers of the sources that support it. ``[start, end)`` is the sentence's
+    span in the answer text that was checked, markers included.
     """
 
     text: str
     status: ClaimStatus
     citations: tuple[int, ...] = ()
     reason: str | None = None
+    start: int = 0
+    end: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,8 @@ class Relevance:
     """How well the retrieved passages match a question (``rag.retrieve.relevance``).
 
     ``unknown`` are the question's subject words the searched documents never use;
-    ``weights`` gives each content word of the question its rarity in the workspace
-    (IDF): what a passage must hold to be about the question.
+    ``weights`` gives each term of the question (``rag.text.words.terms``) its rarity
+    in the workspace (IDF): what a passage must hold to be about the question.
     """
 
     score: float

@@ -16,7 +16,7 @@ from rag.answer.prompt import build_messages
 from rag.retrieve.search import Retriever
 from rag.types import Answer, Evidence, Hit, Passage
 from rag.answer.verify import check_claims
-from rag.text.words import coverage
+from rag.text.words import coverage, stem, terms
 
 MEDS = (
     "Discharge medications\nWarfarin 5 mg by mouth once daily in the evening; the dose will be "
@@ -43,8 +43,7 @@ def hits(*texts: str) -> list[Hit]:
 
 def claims_for(answer: str, embedder, question: str = "What is the plan?"):
     sources = hits(MEDS, PLAN, NDA)
-    sentences = split_sources(sources, embedder)
-    return check_claims(answer, question, [h.passage.text for h in sources], sentences, embedder)
+    return check_claims(answer, question, split_sources(sources, embedder), embedder)
 
 
 def test_a_claim_a_source_holds_is_supported_and_cites_it(embedder):
@@ -121,7 +120,7 @@ def test_markers_are_rewritten_and_strict_mode_drops_unsupported_sentences(embed
 def test_key_passage_is_the_sentence_that_answers_with_its_exact_span(embedder):
     sources = hits(MEDS, PLAN, NDA)
     query = embedder.embed(["What is the target INR?"])[0]
-    weights = {"target": 2.0, "inr": 3.0}
+    weights = {stem("target"): 2.0, stem("inr"): 3.0}
     [first, *_] = key_passages(query, sources, split_sources(sources, embedder), weights)
     assert first.n == 2
     assert first.text == "The target INR for this patient is 2.0 to 3.0, with a goal of 2.5."
@@ -139,15 +138,20 @@ def test_the_model_reads_excerpts_around_the_best_sentences_as_real_spans(embedd
     sources = hits(MEDS, admission, NDA)
     query = embedder.embed(["What is the target INR?"])[0]
     sentences = split_sources(sources, embedder)
-    weights = {"target": 2.0, "inr": 3.0}
-    [best] = excerpts(query, sources, sentences, weights, limit=1)
+    weights = {stem("target"): 2.0, stem("inr"): 3.0}
+    [best], read = excerpts(query, sources, sentences, weights, limit=1)
     # The answering sentence with the one before and the one after it, nothing more.
     assert best.passage.text.startswith("Echocardiography showed")
     assert best.passage.text.endswith("at the anticoagulation clinic.")
     assert admission[best.passage.start - 200 : best.passage.end - 200] == best.passage.text
     assert (best.passage.path, best.score) == (sources[1].passage.path, sources[1].score)
     # More excerpts never repeat a sentence: windows that meet in one passage are merged.
-    more = excerpts(query, sources, sentences, weights, limit=3)
+    # The excerpt's sentences are slices of the one split, renumbered and re-based.
+    assert [s.text for s in read.sentences] == [
+        best.passage.text[s.start : s.end] for s in read.sentences
+    ]
+    assert {s.source for s in read.sentences} == {1} and len(read) == 3
+    more, _ = excerpts(query, sources, sentences, weights, limit=3)
     assert more[0].passage.start <= best.passage.start and more[0].passage.end >= best.passage.end
     spans = sorted((h.passage.path, h.passage.start, h.passage.end) for h in more)
     assert all(
@@ -222,6 +226,6 @@ def test_the_question_s_rare_words_decide_between_equally_close_sentences(embedd
     query = embedder.embed(["Which antidote reverses dabigatran?"])[0]
     sentences = split_sources(sources, embedder)
     assert key_passages(query, sources, sentences, {}, limit=1)[0].n == 1
-    weights = {"antidote": 5.0, "dabigatran": 1.0}
+    weights = {stem("antidote"): 5.0, stem("dabigatran"): 1.0}
     assert key_passages(query, sources, sentences, weights, limit=1)[0].n == 2
-    assert coverage(weights, sources[1].passage.text) == 5.0 / 6.0
+    assert coverage(weights, terms(sources[1].passage.text)) == 5.0 / 6.0

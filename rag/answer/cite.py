@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text.sentences import sentence_spans
 from rag.types import Citation, Claim, Hit
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -69,12 +68,12 @@ def mark_claims(text: str, claims: Sequence[Claim], *, strict: bool = False) -> 
     """``text`` with each sentence's markers replaced by its claim's citations.
 
     ``claims`` come from ``rag.answer.verify.check_claims`` on the same text, one per
-    sentence. With ``strict``, unsupported sentences are left out.
+    sentence, each with its span. With ``strict``, unsupported sentences are left out.
     """
     pieces: list[str] = []
     cursor = 0
-    for span, claim in zip(sentence_spans(text), claims, strict=True):
-        start, end = span.start, span.end
+    for claim in claims:
+        start, end = claim.start, claim.end
         if strict and claim.status == "unsupported":
             pieces.append(text[cursor:start])
         else:

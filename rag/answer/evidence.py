@@ -1,9 +1,11 @@
 """Evidence: the exact source sentences that best answer the question.
 
 Every answer leads with its key passages, the real words of the documents, so
-the user sees the evidence even when the model's paraphrase is wrong. The same
-ranking cuts the sources down to the excerpts a small model reads (``excerpts``),
-and the sentence vectors serve the claim check (``rag.answer.verify``).
+the user sees the evidence even when the model's paraphrase is wrong. The
+sources are split into sentences and embedded once (``split_sources``); the
+same ranking picks the key passages and cuts the sources down to the excerpts a
+small model reads (``excerpts``), whose sentences are slices of that one split,
+and the claim check (``rag.answer.verify``) compares against them too.
 """
 
 from __future__ import annotations
@@ -13,44 +15,91 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.text.sentences import sentence_spans
 from rag.answer.cite import as_citation
 from rag.embed.protocol import Embedder
+from rag.text.sentences import SentenceSpan, sentence_spans
+from rag.text.words import coverage, terms
 from rag.types import Citation, Hit
-from rag.text.words import coverage
 
 # A sentence shorter than this many words is joined to the next one: a heading or
 # a fragment such as "Results." is no evidence on its own.
 _MIN_WORDS = 6
 # A second key passage is shown only when it scores almost as well as the first.
 SECOND_PASSAGE_MARGIN = 0.05
-# Weight of a sentence's share of the question's words, against its cosine similarity.
+# Weight of a sentence's share of the question's terms, against its cosine similarity.
 WORDS_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSentence:
+    """One sentence of source ``source`` (numbered from 1): ``[start, end)`` of its passage
+    text, and its terms (``rag.text.words.terms``)."""
+
+    source: int
+    start: int
+    end: int
+    text: str
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSentences:
-    """The sentences of the numbered sources, with their vectors.
+    """The sentences of the numbered sources, in order, with one vector per sentence."""
 
-    ``spans[i]`` is (source number, start, end) within that source's passage text.
-    """
-
-    spans: tuple[tuple[int, int, int], ...]
-    texts: tuple[str, ...]
+    sentences: tuple[SourceSentence, ...]
     vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.sentences]
+
+    def of_first(self, count: int) -> SourceSentences:
+        """The sentences of sources 1 to ``count`` (the prompt dropped the others)."""
+        keep = [i for i, s in enumerate(self.sentences) if s.source <= count]
+        return self._take(keep)
+
+    def within(self, windows: Sequence[Window]) -> SourceSentences:
+        """The sentences of each window, renumbered as the excerpts cut from them."""
+        keep: list[int] = []
+        moved: list[SourceSentence] = []
+        for n, window in enumerate(windows, 1):
+            offset = self.sentences[window.first].start
+            for i in range(window.first, window.last + 1):
+                s = self.sentences[i]
+                keep.append(i)
+                moved.append(replace(s, source=n, start=s.start - offset, end=s.end - offset))
+        return SourceSentences(tuple(moved), self.vectors[keep])
+
+    def _take(self, keep: list[int]) -> SourceSentences:
+        return SourceSentences(tuple(self.sentences[i] for i in keep), self.vectors[keep])
+
+
+@dataclass(slots=True)
+class Window:
+    """An excerpt: sentences ``first`` to ``last`` (indices into ``SourceSentences``) of
+    one source."""
+
+    source: int
+    first: int
+    last: int
 
 
 def split_sources(sources: Sequence[Hit], embedder: Embedder) -> SourceSentences:
     """Cut each source passage into sentences and embed them all in one batch."""
-    spans: list[tuple[int, int, int]] = []
-    texts: list[str] = []
+    found: list[SourceSentence] = []
     for n, hit in enumerate(sources, 1):
         text = hit.passage.text
-        for start, end in _joined_sentences(text):
-            spans.append((n, start, end))
-            texts.append(text[start:end])
+        for span in _joined_sentences(text):
+            sentence = text[span.start : span.end]
+            found.append(
+                SourceSentence(n, span.start, span.end, sentence, frozenset(terms(sentence)))
+            )
+    texts = [s.text for s in found]
     vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
-    return SourceSentences(tuple(spans), tuple(texts), vectors)
+    return SourceSentences(tuple(found), vectors)
 
 
 def key_passages(
@@ -67,7 +116,7 @@ def key_passages(
     evidence for 0.64 of questions: 0.60 without the words (see ``_scores``), 0.57
     for the top retrieved passage.
     """
-    if not sentences.texts:
+    if not len(sentences):
         return []
     scores = _scores(query, sources, sentences, weights)
     order = np.argsort(-scores)
@@ -75,8 +124,8 @@ def key_passages(
     for i in order[1:limit]:
         if scores[i] >= scores[order[0]] - SECOND_PASSAGE_MARGIN:
             chosen.append(int(i))
-    spans = [sentences.spans[i] for i in chosen]
-    return [as_citation(n, _excerpt(sources[n - 1], start, end)) for n, start, end in spans]
+    picked = [sentences.sentences[i] for i in chosen]
+    return [as_citation(s.source, _excerpt(sources[s.source - 1], s.start, s.end)) for s in picked]
 
 
 def excerpts(
@@ -86,32 +135,34 @@ def excerpts(
     weights: Mapping[str, float],
     *,
     limit: int,
-) -> list[Hit]:
+) -> tuple[list[Hit], SourceSentences]:
     """The sources cut down to what a small model can read: the ``limit`` best sentences,
-    each with the sentence before and after it, best first.
+    each with the sentence before and after it, best first; and their sentences.
 
     Each excerpt is a hit whose passage is that exact span of its source, so that
     what the model cites still names a real file, page and span. Windows that meet
     in one passage are merged into one excerpt.
     """
-    windows: list[list[int]] = []  # [source number, first sentence, last sentence]
+    spans = sentences.sentences
+    windows: list[Window] = []
     for i in np.argsort(-_scores(query, sources, sentences, weights)).tolist():
         if len(windows) == limit:
             break
-        n = sentences.spans[i][0]
-        first = i - 1 if i > 0 and sentences.spans[i - 1][0] == n else i
-        last = i + 1 if i + 1 < len(sentences.spans) and sentences.spans[i + 1][0] == n else i
+        n = spans[i].source
+        first = i - 1 if i > 0 and spans[i - 1].source == n else i
+        last = i + 1 if i + 1 < len(spans) and spans[i + 1].source == n else i
         meeting = next(
-            (w for w in windows if w[0] == n and first <= w[2] + 1 and w[1] <= last + 1), None
+            (w for w in windows if w.source == n and first <= w.last + 1 and w.first <= last + 1),
+            None,
         )
         if meeting is not None:
-            meeting[1], meeting[2] = min(meeting[1], first), max(meeting[2], last)
+            meeting.first, meeting.last = min(meeting.first, first), max(meeting.last, last)
         else:
-            windows.append([n, first, last])
-    return [
-        _excerpt(sources[n - 1], sentences.spans[first][1], sentences.spans[last][2])
-        for n, first, last in windows
+            windows.append(Window(n, first, last))
+    cut = [
+        _excerpt(sources[w.source - 1], spans[w.first].start, spans[w.last].end) for w in windows
     ]
+    return cut, sentences.within(windows)
 
 
 def _scores(
@@ -123,14 +174,14 @@ def _scores(
     """How well each sentence answers the question.
 
     A sentence scores its own cosine similarity to the question, plus its
-    passage's fused retrieval score, plus half the share of the question's words
+    passage's fused retrieval score, plus half the share of the question's terms
     it holds, weighted by rarity (``weights``): the sentence must answer, in the
     question's terms, and the passage around it must be on topic.
     """
     return (
         sentences.vectors @ query
-        + np.array([sources[n - 1].score for n, _, _ in sentences.spans])
-        + WORDS_WEIGHT * np.array([coverage(weights, text) for text in sentences.texts])
+        + np.array([sources[s.source - 1].score for s in sentences.sentences])
+        + WORDS_WEIGHT * np.array([coverage(weights, s.terms) for s in sentences.sentences])
     )
 
 
@@ -146,18 +197,19 @@ def _excerpt(hit: Hit, start: int, end: int) -> Hit:
     return replace(hit, passage=cut)
 
 
-def _joined_sentences(text: str) -> list[tuple[int, int]]:
+def _joined_sentences(text: str) -> list[SentenceSpan]:
     """Sentence spans, each short one merged with the sentence after it."""
-    joined: list[tuple[int, int]] = []
+    joined: list[SentenceSpan] = []
     pending: int | None = None
+    end = 0
     for span in sentence_spans(text):
-        start, end = span.start, span.end
-        begin = start if pending is None else pending
+        begin = span.start if pending is None else pending
+        end = span.end
         if len(text[begin:end].split()) < _MIN_WORDS:
             pending = begin
             continue
-        joined.append((begin, end))
+        joined.append(SentenceSpan(begin, end))
         pending = None
     if pending is not None:
-        joined.append((pending, end))
+        joined.append(SentenceSpan(pending, end))
     return joined

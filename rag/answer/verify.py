@@ -11,24 +11,24 @@ that matter in a prescription or a contract, and small models make them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
-from rag.text.sentences import sentence_spans
 from rag.answer.cite import MARKER, marker_numbers
-from rag.embed.protocol import Embedder
 from rag.answer.evidence import SourceSentences
+from rag.embed.protocol import Embedder
+from rag.text.sentences import sentence_spans
+from rag.text.words import stem, terms, words
 from rag.types import Claim
-from rag.text.words import content_words
 
 # Share of a sentence's content words that one source must contain to hold it.
 MIN_WORD_SUPPORT = 0.5
 # Cosine similarity to one source sentence that counts as holding it.
 MIN_MEANING_SUPPORT = 0.75
-# Words are compared by their first letters, so that "discharged" matches "discharge".
-_STEM = 5
-_WORD = re.compile(r"[^\W\d_]+")
+# A claim's terms (names, long words) are found in its letters; each is then compared
+# by its stem (``rag.text.words``), so that "discharged" matches "discharge".
+_LETTERS = re.compile(r"[^\W\d_]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A list item's number ("1.", "2)") split off the item it opens: it states nothing.
 _LIST_NUMBER = re.compile(r"\(?\d{1,2}[.)]")
@@ -61,71 +61,72 @@ _FRAMING = frozenset(
 
 
 def check_claims(
-    answer: str,
-    question: str,
-    sources: Sequence[str],
-    sentences: SourceSentences,
-    embedder: Embedder,
+    answer: str, question: str, sentences: SourceSentences, embedder: Embedder
 ) -> list[Claim]:
-    """One checked claim per sentence of ``answer``, whose ``[n]`` markers name sources."""
-    spans = [(s.start, s.end) for s in sentence_spans(answer)]
-    texts = [MARKER.sub("", answer[s:e]).strip() for s, e in spans]
+    """One checked claim per sentence of ``answer``, with its span there; the sentence's
+    ``[n]`` markers name sources, whose sentences are ``sentences``."""
+    spans = sentence_spans(answer)
+    texts = [MARKER.sub("", answer[s.start : s.end]).strip() for s in spans]
     if not texts:
         return []
     similarity = embedder.embed(texts) @ sentences.vectors.T
-    known_numbers = {v for s in sources for v in _numbers(s)}
-    known_stems = {_stem(w) for text in [*sources, question] for w in _WORD.findall(text.lower())}
-    source_words = [set(content_words(s)) for s in sources]
-    sentence_words = [set(content_words(t)) for t in sentences.texts]
+    source_texts = [s.text for s in sentences.sentences]
+    known_numbers = {v for s in source_texts for v in _numbers(s)}
+    known_stems = {stem(w) for text in [*source_texts, question] for w in words(text)}
+    source_terms: dict[int, set[str]] = {}
+    for s in sentences.sentences:
+        source_terms.setdefault(s.source, set()).update(s.terms)
     claims = []
-    for i, (text, (start, end), cosines) in enumerate(zip(texts, spans, similarity, strict=True)):
-        words = set(content_words(text))
+    for i, (text, span, cosines) in enumerate(zip(texts, spans, similarity, strict=True)):
+        claim_terms = set(terms(text))
         opens_item = _LIST_NUMBER.fullmatch(text) and i + 1 < len(texts)
+        where = {"start": span.start, "end": span.end}
         # A question (small models often repeat the user's) asserts nothing.
-        if (len(words) < 2 and not _numbers(text)) or opens_item or text.endswith("?"):
-            claims.append(Claim(text, "uncited"))
+        if (len(claim_terms) < 2 and not _numbers(text)) or opens_item or text.endswith("?"):
+            claims.append(Claim(text, "uncited", **where))
             continue
-        closest = _closest_sentences(words, cosines, sentence_words)
-        local_numbers = {v for j in closest for v in _numbers(sentences.texts[j])}
+        closest = _closest_sentences(claim_terms, cosines, sentences)
+        local_numbers = {v for j in closest for v in _numbers(sentences.sentences[j].text)}
         reason = _unknown_detail(text, known_numbers, local_numbers, known_stems)
-        holding = _holding_sources(words, cosines, source_words, sentences)
+        holding = _holding_sources(claim_terms, cosines, source_terms, sentences)
         if reason is None and not holding:
             reason = "no source says this"
         if reason is not None:
-            claims.append(Claim(text, "unsupported", (), reason))
+            claims.append(Claim(text, "unsupported", (), reason, **where))
             continue
         # Keep the model's own citations that hold the claim; else name the source that does.
-        cited = [n for m in MARKER.finditer(answer[start:end]) for n in marker_numbers(m.group(1))]
+        marked = answer[span.start : span.end]
+        cited = [n for m in MARKER.finditer(marked) for n in marker_numbers(m.group(1))]
         kept = tuple(n for n in cited if n in holding) or (holding[0],)
-        claims.append(Claim(text, "supported", kept))
+        claims.append(Claim(text, "supported", kept, **where))
     return claims
 
 
 def _closest_sentences(
-    words: set[str], cosines: np.ndarray, sentence_words: Sequence[set[str]]
+    claim_terms: set[str], cosines: np.ndarray, sentences: SourceSentences
 ) -> set[int]:
     """The source sentences a claim restates: the closest in meaning and in words."""
     if not len(cosines):
         return set()
-    overlap = [len(words & have) for have in sentence_words]
+    overlap = [len(claim_terms & s.terms) for s in sentences.sentences]
     return {int(cosines.argmax()), max(range(len(overlap)), key=overlap.__getitem__)}
 
 
 def _holding_sources(
-    words: set[str],
+    claim_terms: set[str],
     cosines: np.ndarray,
-    source_words: Sequence[set[str]],
+    source_terms: Mapping[int, set[str]],
     sentences: SourceSentences,
 ) -> list[int]:
     """Source numbers that hold a claim, best first."""
     scores: dict[int, float] = {}
-    for n, have in enumerate(source_words, 1):
-        share = len(words & have) / len(words) if words else 0.0
+    for n, have in sorted(source_terms.items()):
+        share = len(claim_terms & have) / len(claim_terms) if claim_terms else 0.0
         if share >= MIN_WORD_SUPPORT:
             scores[n] = share
-    for (n, _, _), cosine in zip(sentences.spans, cosines.tolist(), strict=True):
+    for s, cosine in zip(sentences.sentences, cosines.tolist(), strict=True):
         if cosine >= MIN_MEANING_SUPPORT:
-            scores[n] = max(scores.get(n, 0.0), cosine)
+            scores[s.source] = max(scores.get(s.source, 0.0), cosine)
     return sorted(scores, key=scores.__getitem__, reverse=True)
 
 
@@ -138,9 +139,10 @@ def _unknown_detail(
             return f"{token} appears in no source"
         if _number(token) not in local_numbers:
             return f"{token} is not in the source sentence this restates"
-    for position, word in enumerate(_WORD.findall(text)):
+    for position, word in enumerate(_LETTERS.findall(text)):
         is_term = len(word) >= _LONG_WORD or (position > 0 and word[0].isupper())
-        if is_term and word.lower() not in _FRAMING and _stem(word.lower()) not in stems:
+        known = all(stem(w) in stems for w in words(word))
+        if is_term and word.lower() not in _FRAMING and not known:
             return f'"{word}" appears in no source'
     return None
 
@@ -157,7 +159,3 @@ def _number(token: str) -> str:
         return repr(float(token.replace(",", ".")))
     except ValueError:
         return token
-
-
-def _stem(word: str) -> str:
-    return word[:_STEM]

@@ -4,8 +4,9 @@ A small model answers whatever it is asked, so "this is not in your documents"
 is decided before it runs, from three signals of the passages retrieved:
 
 - meaning: the best passage's cosine similarity to the question;
-- words: the share of the question's content words, weighted by their rarity
-  in the workspace (IDF), that the best-covering passage holds;
+- words: the share of the question's terms (stemmed content words, as the
+  keyword index reads them), weighted by their rarity in the workspace (IDF),
+  that the best-covering passage holds;
 - unknown words: the share of the question's subject words (not its framing,
   such as "how long") that no passage of the searched documents holds at all (a
   question about "FIFA" put to virology papers, or about a "most favored nation"
@@ -26,8 +27,8 @@ import math
 from collections.abc import Sequence
 
 from rag.store.database import Store
+from rag.text.words import content_words, coverage, is_framing, stem, terms
 from rag.types import Hit, Relevance
-from rag.text.words import QUESTION_FRAMING, content_words, coverage
 
 COVERAGE_WEIGHT = 0.25
 UNKNOWN_WEIGHT = 0.75
@@ -36,16 +37,22 @@ UNKNOWN_WEIGHT = 0.75
 def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None) -> Relevance:
     """The relevance of ``hits``, retrieved for ``question`` from the document ``path`` or
     from the whole workspace."""
-    words = list(dict.fromkeys(content_words(question)))
     cosine = max((h.dense for h in hits if h.dense is not None), default=-1.0)
-    if not words:
+    # Each of the question's terms, with the first word that gave it: the index is
+    # searched for that word (it stems it alike) and the user is told of the word.
+    spelled: dict[str, str] = {}
+    for word in content_words(question):
+        spelled.setdefault(stem(word), word)
+    if not spelled:
         return Relevance(cosine, (), {})
-    total, held = store.term_counts(words)
-    weights = {w: math.log((total + 1) / (n + 0.5)) for w, n in zip(words, held, strict=True)}
+    total, held = store.term_counts(list(spelled.values()))
+    weights = {t: math.log((total + 1) / (n + 0.5)) for t, n in zip(spelled, held, strict=True)}
     if path is not None:
-        _, held = store.term_counts(words, path=path)
-    subject = [w for w in words if w not in QUESTION_FRAMING]
-    unknown = tuple(w for w, n in zip(words, held, strict=True) if n == 0 and w in subject)
-    best = max((coverage(weights, h.passage.text) for h in hits), default=0.0)
+        _, held = store.term_counts(list(spelled.values()), path=path)
+    subject = [t for t in spelled if not is_framing(t)]
+    unknown = tuple(
+        spelled[t] for t, n in zip(spelled, held, strict=True) if n == 0 and t in subject
+    )
+    best = max((coverage(weights, terms(h.passage.text)) for h in hits), default=0.0)
     score = cosine + COVERAGE_WEIGHT * best - UNKNOWN_WEIGHT * len(unknown) / max(1, len(subject))
     return Relevance(score, unknown, weights)

@@ -120,7 +120,14 @@ def _turn_from_dict(item: dict[str, Any]) -> Turn:
         sources=tuple(Citation(**c) for c in item["sources"]),
         key_passages=tuple(Citation(**c) for c in item.get("key_passages", ())),
         claims=tuple(
-            Claim(c["text"], c["status"], tuple(c["citations"]), c.get("reason"))
+            Claim(
+                c["text"],
+                c["status"],
+                tuple(c["citations"]),
+                c.get("reason"),
+                c.get("start", 0),
+                c.get("end", 0),
+            )
             for c in item.get("claims", ())
         ),
         mode=item.get("mode", "generate"),

@@ -1,9 +1,23 @@
-"""Word-level text analysis shared by keyword search and citation support."""
+"""Words: the one analysis of text into terms, for keyword search, relevance, evidence and
+the claim check alike.
+
+It reads words as the keyword index does (SQLite FTS5 with ``porter unicode61
+remove_diacritics 2``): runs of letters and digits, case-folded, accents removed,
+then reduced by Martin Porter's stemmer, the algorithm of FTS5's ``porter``
+tokenizer (here from PyStemmer). So "diabetic" meets "diabetes" and "terminate"
+meets "termination" in every signal, and the rarity weights that the index counts
+(``Store.term_counts``) weigh the same terms that coverage compares.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import Stemmer
 
 STOPWORDS = frozenset(
     """a an and are as at be been by can could did do does for from had has have how i if in
@@ -17,18 +31,59 @@ QUESTION_FRAMING = frozenset(
     """long last many much often kind type types happens happen mean means called known
     main difference describe explain role purpose example examples""".split()  # noqa: SIM905
 )
-_WORD = re.compile(r"\w+")
+# FTS5's unicode61 tokenizer: letters and digits make words; everything else, "_" too, parts them.
+_WORD = re.compile(r"[^\W_]+")
+# FTS5's porter tokenizer passes shorter and longer words through unstemmed.
+_STEMMED_LENGTHS = (3, 64)
+# PyStemmer's stemmers are not safe to share between threads; each thread gets its own.
+_local = threading.local()
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as the keyword index reads them: case-folded, without accents."""
+    return _WORD.findall(_fold(text))
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-cased words of ``text`` without stop words, in order, repeats kept."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    """The words of ``text`` without stop words, in order, repeats kept."""
+    return [w for w in words(text) if w not in STOPWORDS]
 
 
-def coverage(weights: Mapping[str, float], text: str) -> float:
-    """The weighted share of the words in ``weights`` that ``text`` holds, from 0 to 1."""
+def terms(text: str) -> list[str]:
+    """The stemmed content words of ``text``: what every word signal compares."""
+    return [stem(w) for w in content_words(text)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Porter's stem of one folded word ("renewal" and "renew" give "renew")."""
+    if not _STEMMED_LENGTHS[0] <= len(word) <= _STEMMED_LENGTHS[1]:
+        return word
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
+    return str(stemmer.stemWord(word))
+
+
+def is_framing(term: str) -> bool:
+    """True for the stem of a word that frames a question rather than naming its subject."""
+    return term in _FRAMING_TERMS
+
+
+def coverage(weights: Mapping[str, float], held: Iterable[str]) -> float:
+    """The weighted share of the terms in ``weights`` that ``held`` (a text's terms) holds,
+    from 0 to 1."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    held = set(content_words(text))
-    return sum(weight for word, weight in weights.items() if word in held) / total
+    present = held if isinstance(held, set | frozenset) else set(held)
+    return sum(weight for term, weight in weights.items() if term in present) / total
+
+
+def _fold(text: str) -> str:
+    """Case-folded, with combining accents removed ("Café" -> "cafe")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_FRAMING_TERMS = frozenset(stem(w) for w in QUESTION_FRAMING)

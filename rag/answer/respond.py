@@ -1,0 +1,159 @@
+"""Respond: how retrieved passages become an answer, in one direction.
+
+1. Relevance decides whether the documents hold an answer at all; if not, say so.
+2. The sources are split into sentences and embedded, once (``split_sources``).
+3. In generate mode the model reads excerpts of them (slices of that split), as many
+   as fit its context.
+4. The key passages, the sentences that best answer, are shown before any
+   generated text.
+5. The model writes; each of its sentences is checked against the sentences it
+   read, and marked with the sources that hold it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
+from rag.answer.evidence import (
+    SourceSentences,
+    excerpts,
+    key_passages,
+    quote_passages,
+    split_sources,
+)
+from rag.answer.generate import Generator
+from rag.answer.prompt import fit_prompt
+from rag.answer.verify import check_claims
+from rag.config import Config
+from rag.embed.protocol import Embedder
+from rag.errors import ModelError
+from rag.types import Answer, Evidence, Hit, Relevance
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """A question, its vector, the passages retrieved for it, best first, and how relevant
+    they are (None when no passage was found)."""
+
+    question: str
+    query: np.ndarray
+    hits: list[Hit]
+    relevance: Relevance | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the model reads: the prompt, its sources numbered as in the prompt, and their
+    sentences."""
+
+    prompt: str
+    sources: list[Hit]
+    sentences: SourceSentences
+
+
+def respond(
+    found: Retrieved,
+    *,
+    document: str | None,
+    config: Config,
+    embedder: Embedder,
+    generator: Callable[[], Generator],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Iterator[Evidence | str | Answer]:
+    """Yield the evidence, then the answer's text as it is written, then the ``Answer``.
+
+    ``generator`` loads the language model when first called; in extractive mode,
+    or when it cannot be loaded, the key passages are the answer.
+    """
+    question, relevance = found.question, found.relevance
+    if relevance is None or relevance.score < config.min_relevance:
+        text = not_found(document, relevance.unknown if relevance else ())
+        yield text
+        score = relevance.score if relevance else None
+        yield Answer(question, text, abstained=True, citations=(), sources=(), relevance=score)
+        return
+    hits, sentences = found.hits, split_sources(found.hits, embedder)
+    reading, notice = None, None
+    if config.answer_mode == "generate":
+        try:
+            reading = read_sources(found, sentences, config=config, generator=generator())
+        except ModelError as exc:
+            notice = f"Showing the key passages only: {exc}"
+        else:
+            hits, sentences = reading.sources, reading.sentences
+    keys = tuple(key_passages(found.query, hits, sentences, relevance.weights))
+    sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
+    yield Evidence(keys, sources)
+    if reading is None:
+        text = quote_passages(keys)
+        yield text
+        yield Answer(
+            question,
+            text,
+            abstained=False,
+            citations=tuple(cited_sources((), keys, hits)),
+            sources=sources,
+            key_passages=keys,
+            mode="extractive",
+            notice=notice,
+            relevance=relevance.score,
+        )
+        return
+    pieces: list[str] = []
+    grammar = citation_grammar(len(hits)) if config.cite_grammar else None
+    for piece in generator().stream(
+        reading.prompt, max_tokens=config.answer_tokens, grammar=grammar, should_stop=should_stop
+    ):
+        pieces.append(piece)
+        yield piece
+    text, dropped = clean_markers("".join(pieces), len(hits))
+    claims = check_claims(text, question, sentences, embedder)
+    text = mark_claims(text, claims, strict=config.strict)
+    if not text:
+        text = quote_passages(keys)
+        notice = "No sentence of the model's answer is supported by the sources."
+    yield Answer(
+        question,
+        text,
+        abstained=False,
+        citations=tuple(cited_sources(claims, keys, hits)),
+        sources=sources,
+        key_passages=keys,
+        claims=tuple(claims),
+        notice=notice,
+        dropped_markers=dropped,
+        relevance=relevance.score,
+    )
+
+
+def read_sources(
+    found: Retrieved, sentences: SourceSentences, *, config: Config, generator: Generator
+) -> Reading:
+    """The prompt for the model and what it holds: with ``prompt_excerpts``, the best
+    excerpts of the sources, else the sources whole; as many as fit the context."""
+    weights = found.relevance.weights if found.relevance else {}
+    hits = found.hits
+    if config.prompt_excerpts:
+        hits, sentences = excerpts(
+            found.query, hits, sentences, weights, limit=config.prompt_excerpts
+        )
+    prompt, read = fit_prompt(found.question, hits, generator, answer_tokens=config.answer_tokens)
+    return Reading(prompt, read, sentences.of_first(len(read)))
+
+
+def not_found(document: str | None, unknown: Sequence[str]) -> str:
+    """The abstention: what was searched, and the question's words it never uses."""
+    if document is None:
+        text = "I could not find the answer to this in your documents."
+    else:
+        text = f"{Path(document).name} does not appear to contain this: no passage of it "
+        text += "answers the question."
+    if unknown:
+        quoted = ", ".join(f'"{w}"' for w in unknown)
+        text += f" {'It' if document else 'They'} never mention{'s' if document else ''} {quoted}."
+    return text
