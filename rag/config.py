@@ -11,25 +11,27 @@ import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import platformdirs
 import tomli_w
 
-from rag.store.atomic import write_atomic
 from rag.errors import ConfigError
+from rag.store.atomic import write_atomic
 from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS
+from rag.types import AnswerMode
 
 APP_NAME = "hushdoc"
 HOME_VARIABLE = "HUSHDOC_HOME"
 
-ANSWER_MODES = ("generate", "extractive")
+ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
 
 # all-MiniLM-L6-v2 reads at most 256 word pieces, two of them [CLS] and [SEP].
 EMBEDDING_TOKEN_LIMIT = 254
 # What runs the embedding model: sentence-transformers on torch (fp32), or ONNX Runtime
 # with the graph in fp32 or int8. The int8 one is the default: see README, "Embedding backends".
-EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
+EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
+EMBEDDING_BACKENDS: tuple[EmbeddingBackend, ...] = get_args(EmbeddingBackend)
 
 
 def default_data_dir() -> Path:
@@ -54,7 +56,7 @@ class Config:
     data_dir: Path = field(default_factory=default_data_dir)
     # None means the bundled model shipped as a Python package.
     embedding_model: Path | None = None
-    embedding_backend: str = "onnx-int8"
+    embedding_backend: EmbeddingBackend = "onnx-int8"
     generator_model: Path | None = None
     chunk_tokens: int = 192
     overlap_tokens: int = 32
@@ -78,9 +80,7 @@ class Config:
     # Relevance score (rag.retrieve.relevance) below which Hushdoc answers "not in your documents".
     # Chosen on covidqa-dev and cuad-dev; lower it to abstain less, raise it to abstain more.
     min_relevance: float = 0.43
-    # "generate": the model answers from the sources, each sentence checked against them.
-    # "extractive": the key passages, quoted, are the answer; no model runs.
-    answer_mode: str = "generate"
+    answer_mode: AnswerMode = "generate"
     # Leave out generated sentences that no source supports.
     strict: bool = False
     # Constrain generation with a grammar: every sentence ends with a real source's marker.

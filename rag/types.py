@@ -9,6 +9,8 @@ from typing import Literal
 
 DocumentKind = Literal["pdf", "docx", "text", "html"]
 DocumentStatus = Literal["indexed", "failed"]
+# "generate": the model answers from the sources, each sentence checked against them.
+# "extractive": the key passages, quoted, are the answer; no model runs.
 AnswerMode = Literal["generate", "extractive"]
 
 

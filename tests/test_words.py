@@ -9,7 +9,41 @@ from rag.text.words import content_words, coverage, is_framing, stem, terms, wor
 
 DATA = Path(__file__).parent / "data"
 
-WORDS = ["diabetic", "diabetes", "Terminate", "termination", "terminated", "renewal", "renews", "discharged", "discharge", "anticoagulation", "anticoagulants", "arbitration", "indemnify", "indemnification", "governing", "Governed", "hypertension", "hypertensive", "Café", "naïve", "HbA1c", "INR", "metformin", "2.5mg", "warfarin's", "recipients", "confidentiality", "confidential", "obligations", "obliged", "generalization", "running", "ran"]
+WORDS = [
+    "diabetic",
+    "diabetes",
+    "Terminate",
+    "termination",
+    "terminated",
+    "renewal",
+    "renews",
+    "discharged",
+    "discharge",
+    "anticoagulation",
+    "anticoagulants",
+    "arbitration",
+    "indemnify",
+    "indemnification",
+    "governing",
+    "Governed",
+    "hypertension",
+    "hypertensive",
+    "Café",
+    "naïve",
+    "HbA1c",
+    "INR",
+    "metformin",
+    "2.5mg",
+    "warfarin's",
+    "recipients",
+    "confidentiality",
+    "confidential",
+    "obligations",
+    "obliged",
+    "generalization",
+    "running",
+    "ran",
+]
 
 
 def fts5_terms(text: str) -> list[str]:

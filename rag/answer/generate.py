@@ -102,17 +102,22 @@ class LlamaGenerator:
         template = self._llm.metadata.get("tokenizer.chat_template")
         self._formatter = None
         if template:
-            model = self._llm._model
             self._formatter = Jinja2ChatFormatter(
                 template=template,
-                eos_token=model.token_get_text(self._llm.token_eos()),
-                bos_token=model.token_get_text(self._llm.token_bos()),
+                eos_token=self._token_text(self._llm.token_eos()),
+                bos_token=self._token_text(self._llm.token_bos()),
                 stop_token_ids=[self._llm.token_eos()],
             )
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    def _token_text(self, token: int) -> str:
+        """A special token's text ("<|im_end|>"), as the chat template names it; "" for none."""
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
     def render(self, messages: Sequence[Message]) -> str:
         if self._formatter is None:

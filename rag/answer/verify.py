@@ -80,10 +80,9 @@ def check_claims(
     for i, (text, span, cosines) in enumerate(zip(texts, spans, similarity, strict=True)):
         claim_terms = set(terms(text))
         opens_item = _LIST_NUMBER.fullmatch(text) and i + 1 < len(texts)
-        where = {"start": span.start, "end": span.end}
         # A question (small models often repeat the user's) asserts nothing.
         if (len(claim_terms) < 2 and not _numbers(text)) or opens_item or text.endswith("?"):
-            claims.append(Claim(text, "uncited", **where))
+            claims.append(Claim(text, "uncited", start=span.start, end=span.end))
             continue
         closest = _closest_sentences(claim_terms, cosines, sentences)
         local_numbers = {v for j in closest for v in _numbers(sentences.sentences[j].text)}
@@ -92,13 +91,13 @@ def check_claims(
         if reason is None and not holding:
             reason = "no source says this"
         if reason is not None:
-            claims.append(Claim(text, "unsupported", (), reason, **where))
+            claims.append(Claim(text, "unsupported", (), reason, span.start, span.end))
             continue
         # Keep the model's own citations that hold the claim; else name the source that does.
         marked = answer[span.start : span.end]
         cited = [n for m in MARKER.finditer(marked) for n in marker_numbers(m.group(1))]
         kept = tuple(n for n in cited if n in holding) or (holding[0],)
-        claims.append(Claim(text, "supported", kept, **where))
+        claims.append(Claim(text, "supported", kept, start=span.start, end=span.end))
     return claims
 
 

@@ -74,6 +74,7 @@ _ABBREVIATIONS = {
     "dec",
 }
 
+
 def sentence_spans(text: str) -> list[SentenceSpan]:
     """Each sentence of ``text``, in order, with surrounding white space trimmed."""
     spans: list[SentenceSpan] = []
