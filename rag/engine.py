@@ -8,7 +8,6 @@ lazily, on first use.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -43,7 +42,10 @@ from rag.answer.evidence import (
 )
 from rag.answer.generate import Generator as TextGenerator
 from rag.answer.generate import LlamaGenerator
-from rag.load.files import Limits, check_file, document_kind, find_documents, load_document, shown_path
+from rag.load.describe import describe_file
+from rag.load.discover import document_kind, find_documents, shown_path
+from rag.load.document import load_document
+from rag.load.limits import Limits
 from rag.index.prefetch import prefetch
 from rag.answer.prompt import fit_prompt
 from rag.retrieve.relevance import assess
@@ -75,8 +77,6 @@ from rag.answer.verify import check_claims
 from rag.store.workspace import DEFAULT_WORKSPACE, check_name, workspace_dir
 
 log = logging.getLogger(__name__)
-
-_HASH_BLOCK = 1 << 20
 
 
 class Engine:
@@ -502,23 +502,6 @@ def check_vault(folder: Path, vault: Vault | None) -> None:
         )
     elif read_header(folder).workspace_id != vault.workspace_id:
         raise PassphraseError(f"The key given for workspace '{name}' is another workspace's.")
-
-
-def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:
-    """Path, kind, content hash, size and mtime of a file (checked first: see ``check_file``)."""
-    stat = check_file(path, limits=limits)
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while block := handle.read(_HASH_BLOCK):
-                digest.update(block)
-    except PermissionError as exc:
-        raise DocumentError(path, "permission denied; check the file's permissions") from exc
-    except OSError as exc:
-        raise DocumentError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    return DocumentRecord(
-        str(path), document_kind(path) or "", digest.hexdigest(), stat.st_size, stat.st_mtime
-    )
 
 
 def not_found(document: str | None, unknown: Sequence[str]) -> str:
