@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.look import warning_text
 from app.signals import emit
-from rag.load.files import SUPPORTED_SUFFIXES
+from rag.load.discover import SUPPORTED_SUFFIXES
 from rag.types import DocumentInfo, Failure, IndexReport, Progress
 
 PATH_ROLE = Qt.ItemDataRole.UserRole

@@ -2,7 +2,7 @@
 
 PDFs are rendered with QtPdf one page at a time and the passage's rectangles
 are painted over the page. Other formats show the text the engine indexed
-(``rag.load.files.load_document``), since a citation's span is an offset into exactly
+(``rag.load.document.load_document``), since a citation's span is an offset into exactly
 that text, with the span highlighted and scrolled into view.
 """
 
@@ -31,7 +31,7 @@ from app.look import PAGE_HIGHLIGHT, text_highlight
 from app.passage import passage_rects, span_rects
 from app.signals import emit
 from app.workers import GeneratorWorker, call
-from rag.load.files import load_document
+from rag.load.document import load_document
 from rag.types import Citation, LoadedDocument
 
 

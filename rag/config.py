@@ -17,6 +17,7 @@ import platformdirs
 import tomli_w
 
 from rag.errors import ConfigError
+from rag.load.limits import MAX_FILE_MB, MAX_PDF_PAGES, MAX_STREAM_MB, MAX_TEXT_CHARS
 from rag.store.atomic import write_atomic
 from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS
 from rag.types import AnswerMode
@@ -88,14 +89,12 @@ class Config:
     # citation precision 0.506 -> 0.510, answer_hit 0.065 -> 0.065, unsupported sentences
     # 0.673 -> 0.688), since the claim check sets each sentence's markers anyway.
     cite_grammar: bool = False
-    # Per-file limits: a file over one is reported, not indexed. 100 MB holds some 50,000
-    # pages of text; bigger files are nearly always data dumps, archives or image-only
-    # scans, which a laptop CPU would take hours to embed. 10 million characters (about
-    # 5,000 dense pages) embed in minutes. No real page's text decompresses to 32 MB.
-    max_file_mb: int = 100
-    max_pdf_pages: int = 5000
-    max_text_chars: int = 10_000_000
-    max_stream_mb: int = 32
+    # Per-file limits: a file over one is reported, not indexed (why these defaults:
+    # rag.load.limits).
+    max_file_mb: int = MAX_FILE_MB
+    max_pdf_pages: int = MAX_PDF_PAGES
+    max_text_chars: int = MAX_TEXT_CHARS
+    max_stream_mb: int = MAX_STREAM_MB
 
     def __post_init__(self) -> None:
         for name in ("data_dir", "embedding_model", "generator_model"):

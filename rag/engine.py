@@ -8,7 +8,6 @@ lazily, on first use.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -36,14 +35,10 @@ from rag.errors import (
 )
 from rag.index.chunk import split_into_chunks
 from rag.index.prefetch import prefetch
-from rag.load.files import (
-    Limits,
-    check_file,
-    document_kind,
-    find_documents,
-    load_document,
-    shown_path,
-)
+from rag.load.describe import describe_file
+from rag.load.discover import document_kind, find_documents, shown_path
+from rag.load.document import load_document
+from rag.load.limits import Limits
 from rag.retrieve.relevance import assess
 from rag.retrieve.search import Retriever
 from rag.store.audit import audited
@@ -71,8 +66,6 @@ from rag.types import (
 )
 
 log = logging.getLogger(__name__)
-
-_HASH_BLOCK = 1 << 20
 
 
 class Engine:
@@ -418,21 +411,3 @@ def check_vault(folder: Path, vault: Vault | None) -> None:
         )
     elif read_header(folder).workspace_id != vault.workspace_id:
         raise PassphraseError(f"The key given for workspace '{name}' is another workspace's.")
-
-
-def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:
-    """Path, kind, content hash, size and mtime of a file (checked first: see ``check_file``)."""
-    stat = check_file(path, limits=limits)
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while block := handle.read(_HASH_BLOCK):
-                digest.update(block)
-    except PermissionError as exc:
-        raise DocumentError(path, "permission denied; check the file's permissions") from exc
-    except OSError as exc:
-        raise DocumentError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    return DocumentRecord(
-        str(path), document_kind(path) or "", digest.hexdigest(), stat.st_size, stat.st_mtime
-    )
-

@@ -270,7 +270,7 @@ DATA = Path(__file__).parent / "data"
 
 def test_viewer_highlights_a_pdf_passage_on_its_page_and_finds_text(qtbot) -> None:
     from app.viewer import SourceViewer
-    from rag.load.files import load_document
+    from rag.load.document import load_document
 
     pdf = DATA / "discharge-summary.pdf"
     page = load_document(pdf).pages[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.index.chunk import split_into_chunks
 from rag.text.sentences import sentence_spans
-from rag.load.files import load_document
+from rag.load.document import load_document
 from rag.types import Page
 
 DATA = Path(__file__).parent / "data"

@@ -26,7 +26,8 @@ from pdfs import serialize, text, write_pdf
 
 from rag.config import Config
 from rag.errors import DocumentError
-from rag.load.files import Limits, load_document
+from rag.load.document import load_document
+from rag.load.limits import Limits
 from rag.store.database import Store, read_manifest
 from rag.store.workspace import workspace_dir
 

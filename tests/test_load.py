@@ -8,7 +8,9 @@ import pypdf
 import pytest
 
 from rag.errors import DocumentError, UnsupportedFormat
-from rag.load.files import drop_page_number, find_documents, load_document
+from rag.load.discover import find_documents
+from rag.load.document import load_document
+from rag.load.text import drop_page_number
 
 DATA = Path(__file__).parent / "data"
 

@@ -19,7 +19,7 @@ from rag.embed.folder import bundled_embedding_path
 from rag.embed.backends import load_embedder
 from rag.engine import Engine
 from rag.errors import ConfigError, ModelError, StoreError
-from rag.load.files import load_document
+from rag.load.document import load_document
 from rag.embed.onnx_runtime import OnnxEmbedder
 from rag.embed.onnx_export import cached_model_path, ensure_onnx_model
 from rag.store.database import MANIFEST_NAME, read_manifest

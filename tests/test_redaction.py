@@ -16,8 +16,9 @@ import pytest
 from conftest import DATA, HARD_CASES, run_index
 from pdfs import box, text, write_pdf
 
-from rag.load.files import clean_text, drop_page_number, load_document
+from rag.load.document import load_document
 from rag.load.redaction import drop_covered_text
+from rag.load.text import clean_text, drop_page_number
 
 HIDDEN = ("Quentin Marlowe", "hypertension", "Xylo Varga", "Bramble Court")
 VISIBLE = (

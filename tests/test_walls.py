@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import DATA, final_answer, run_index
 
-from rag.store import audit
 from rag.config import Config
 from rag.engine import Engine
 from rag.retrieve.search import Retriever
+from rag.store import audit
 from rag.store.workspace import delete_workspace, list_workspaces
 
 SECRET = "The Harrowgate settlement was agreed at four million two hundred thousand dollars."

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from rag.errors import ModelError
+from rag.hashing import files_sha256
 
 
 def bundled_embedding_path() -> Path:
@@ -39,14 +39,6 @@ def model_identity(folder: Path, dimension: int) -> str:
 
 def _fingerprint(folder: Path) -> str:
     """A short hash of the model's configuration, so two different models never look alike."""
-    digest = hashlib.sha256()
-    for name in (
-        "config.json",
-        "modules.json",
-        "tokenizer.json",
-        "config_sentence_transformers.json",
-    ):
-        path = folder / name
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    names = ("config.json", "modules.json", "tokenizer.json", "config_sentence_transformers.json")
+    paths = (folder / name for name in names)
+    return files_sha256(path for path in paths if path.is_file())[:12]

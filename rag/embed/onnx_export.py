@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.store.atomic import write_atomic
 from rag.errors import ModelError
+from rag.hashing import file_sha256
+from rag.store.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -209,8 +210,7 @@ def source_fingerprint(folder: Path) -> str:
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in {".json", ".txt", ".safetensors", ".bin"}:
             digest.update(path.name.encode())
-            with open(path, "rb") as handle:
-                digest.update(hashlib.file_digest(handle, "sha256").digest())
+            digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()[:12]
 
 
@@ -229,8 +229,7 @@ def _cache_problem(target: Path) -> str | None:
         return "missing"
     try:
         expected = json.loads(_sidecar(target).read_text(encoding="utf-8"))["sha256"]
-        with open(target, "rb") as handle:
-            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+        actual = file_sha256(target)
     except (OSError, ValueError, KeyError, TypeError):
         return "unverifiable (its checksum file is missing or unreadable)"
     return None if actual == expected else "damaged (its checksum does not match)"

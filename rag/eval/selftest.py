@@ -17,7 +17,7 @@ from rag.embed.protocol import Embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.answer.generate import Generator
-from rag.load.files import load_document
+from rag.load.document import load_document
 from rag.types import Answer, Citation
 
 QUESTION = "What is the target INR for this patient?"

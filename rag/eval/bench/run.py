@@ -38,7 +38,7 @@ from rag.config import Config
 from rag.embed.backends import load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
-from rag.load.files import find_documents
+from rag.load.discover import find_documents
 from rag.retrieve.search import Retriever
 from rag.types import IndexReport, Progress
 

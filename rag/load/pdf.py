@@ -1,0 +1,241 @@
+"""PDF: the text of each page, and what went wrong on which pages.
+
+pypdf reads the file under limits on decompressed data, so that a compression
+bomb stops early. Text hidden under black boxes (a failed redaction) is dropped
+before extraction (see ``rag.load.redaction``). A page that cannot be read is
+skipped and named in the document's warnings; a PDF with no usable text at all
+(a scan) is an error that says to run OCR. pypdf is imported only when a PDF
+is read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.errors import DocumentError
+from rag.load.limits import Limits, check_text_chars
+from rag.load.reasons import short_reason
+from rag.load.text import clean_text, drop_page_number
+from rag.types import LoadedDocument, Page
+
+if TYPE_CHECKING:
+    from pypdf import PageObject, PdfReader
+
+log = logging.getLogger(__name__)
+# pypdf reports every quirk of a damaged file as a warning; the reasons that matter
+# reach the user through DocumentError and the document's warnings instead.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+# The pypdf logger whose warnings mean that the file's structure is damaged.
+_PDF_STRUCTURE_LOGGER = "pypdf._reader"
+
+# Below this many visible characters a PDF page has no usable text layer.
+MIN_PDF_TEXT_CHARS = 20
+# A page that shows an image and has fewer characters than this is a scan: its text is at
+# most a stamp or a header line (court filings get one from the e-filing system).
+MIN_SCANNED_PAGE_CHARS = 100
+
+
+@dataclass(slots=True)
+class _PdfPages:
+    """Page texts and what went wrong on which pages (lists of page numbers)."""
+
+    pages: list[Page] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+    images: list[int] = field(default_factory=list)
+    unreadable: list[int] = field(default_factory=list)
+    oversized: list[int] = field(default_factory=list)
+    redacted: list[int] = field(default_factory=list)
+
+
+def load_pdf(path: Path, *, limits: Limits) -> LoadedDocument:
+    import pypdf
+
+    with (
+        pypdf.apply_configuration(**_pdf_stream_limits(limits.stream_bytes)),
+        _structure_problems() as problems,
+    ):
+        reader = _open_pdf(path, limits)
+        pages = _read_pages(path, reader, limits)
+    return _checked_pdf(path, pages, problems, limits)
+
+
+def _open_pdf(path: Path, limits: Limits) -> PdfReader:
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = pypdf.PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(
+                path, "the PDF is password-protected; save an unprotected copy and add that"
+            )
+        page_count = len(reader.pages)
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise DocumentError(
+            path, f"not a readable PDF: the file is damaged or incomplete ({short_reason(exc)})"
+        ) from exc
+    if page_count == 0:
+        raise DocumentError(path, "the PDF has no pages")
+    if page_count > limits.pdf_pages:
+        raise DocumentError(
+            path,
+            f"the PDF has {page_count} pages, over the limit of {limits.pdf_pages}; raise "
+            "max_pdf_pages in the settings to index it",
+        )
+    return reader
+
+
+def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
+    from pypdf.errors import LimitReachedError
+
+    from rag.load.redaction import drop_covered_text
+
+    result = _PdfPages()
+    characters = 0
+    for number in range(1, len(reader.pages) + 1):
+        text = ""
+        try:
+            page = reader.pages[number - 1]
+            if "/Contents" not in page:
+                result.empty.append(number)
+            elif drop_covered_text(page):
+                result.redacted.append(number)
+            text = drop_page_number(clean_text(page.extract_text() or ""), number)
+            if _shows_image(page):
+                result.images.append(number)
+        except LimitReachedError as exc:
+            log.info("%s: page %d over a limit: %s", path, number, exc)
+            result.oversized.append(number)
+        except Exception as exc:  # pypdf raises many kinds on damaged content streams
+            log.info("%s: page %d unreadable: %s", path, number, exc)
+            result.unreadable.append(number)
+        characters += len(text)
+        check_text_chars(path, characters, limits=limits)
+        result.pages.append(Page(number, text))
+    return result
+
+
+def _checked_pdf(
+    path: Path, read: _PdfPages, problems: list[str], limits: Limits
+) -> LoadedDocument:
+    pages = read.pages
+    visible = sum(len(p.text.strip()) for p in pages)
+    scanned = set(read.images)
+    textless = [
+        p.number
+        for p in pages
+        if len(p.text.strip()) < MIN_PDF_TEXT_CHARS
+        or (p.number in scanned and len(p.text.strip()) < MIN_SCANNED_PAGE_CHARS)
+    ]
+    if len(textless) == len(pages):
+        if read.oversized:
+            raise DocumentError(path, _oversized(read.oversized, limits))
+        if len(read.empty) == len(pages):
+            raise DocumentError(path, f"all {len(pages)} pages of the PDF are empty")
+        amount = "no text layer" if visible == 0 else f"almost no text ({visible} characters)"
+        raise DocumentError(
+            path,
+            f"the PDF has {amount}; it looks like a scanned image. Run OCR on it, "
+            "then add the OCR'd copy",
+        )
+    warnings = []
+    if read.redacted:
+        warnings.append(
+            f"{_pages(read.redacted)} text under black boxes (a failed redaction?); that "
+            "text was not indexed"
+        )
+    if textless:
+        warnings.append(
+            f"{len(textless)} of {len(pages)} pages have little or no extractable text (blank "
+            f"or scanned): pages {_ranges(textless)}"
+        )
+    if read.unreadable:
+        warnings.append(f"pages {_ranges(read.unreadable)} could not be read")
+    if read.oversized:
+        warnings.append(_oversized(read.oversized, limits))
+    if problems:
+        warnings.append(f"the file is damaged; Hushdoc read what it could ({problems[0]})")
+    return LoadedDocument(path, "pdf", tuple(pages), tuple(warnings))
+
+
+def _shows_image(page: PageObject) -> bool:
+    """Whether the page's resources hold an image (a scan, or a figure)."""
+    try:
+        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except (KeyError, AttributeError, TypeError):
+        return False
+
+
+def _pdf_stream_limits(stream_bytes: int) -> dict[str, int]:
+    """pypdf's limits on decompressed data, so that a compression bomb stops early."""
+    return {
+        "zlib_maximum_output_length": stream_bytes,
+        "lzw_maximum_output_length": stream_bytes,
+        "run_length_maximum_output_length": stream_bytes,
+        "brotli_maximum_output_length": stream_bytes,
+        "jbig2_maximum_output_length": stream_bytes,
+        "array_based_stream_maximum_output_length": stream_bytes,
+        "maximum_declared_stream_length": stream_bytes,
+        "stream_decoding_work_maximum_length": 4 * stream_bytes,
+    }
+
+
+@contextmanager
+def _structure_problems() -> Iterator[list[str]]:
+    """Collect pypdf's warnings about a damaged file structure (it repairs what it can)."""
+    problems: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            problems.append(short_reason(Exception(record.getMessage())))
+
+    logger = logging.getLogger(_PDF_STRUCTURE_LOGGER)
+    handler = Collect(logging.WARNING)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
+        yield problems
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _oversized(pages: list[int], limits: Limits) -> str:
+    return (
+        f"{_pages(pages)} data that decompresses to more than {limits.stream_bytes >> 20} MB "
+        "(a damaged or hostile file?) and was not read; raise max_stream_mb in the settings "
+        "to read it"
+    )
+
+
+def _pages(numbers: list[int]) -> str:
+    """'page 3 has' or 'pages 1-2, 5 have'."""
+    if len(numbers) == 1:
+        return f"page {numbers[0]} has"
+    return f"pages {_ranges(numbers)} have"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1,2,3,5 -> '1-3, 5'."""
+    spans: list[str] = []
+    start = prev = numbers[0]
+    for n in numbers[1:]:
+        if n != prev + 1:
+            spans.append(_span(start, prev))
+            start = n
+        prev = n
+    spans.append(_span(start, prev))
+    return ", ".join(spans)
+
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
