@@ -1,4 +1,9 @@
-"""Driving long work: every slow step of the engine is a generator of ``Progress``."""
+"""Driving long work: every slow step of the engine is a generator of ``Progress``.
+
+``drive`` runs one to its end for a front end that shows each event; ``relay``
+passes one's events on from inside another such generator, rewritten, and hands
+back its result.
+"""
 
 from __future__ import annotations
 
@@ -20,3 +25,22 @@ def drive(work: Generator[Progress, None, T], on_progress: Callable[[Progress], 
         except BaseException:
             work.close()
             raise
+
+
+def relay(
+    work: Generator[Progress, None, T], rewrite: Callable[[Progress], Progress]
+) -> Generator[Progress, None, T]:
+    """Yield each of ``work``'s events as ``rewrite`` makes it, and return ``work``'s result.
+
+    ``rewrite`` sees every event first, so it may also take note of it. When the
+    relay is closed early, ``work`` is closed too, so its ``finally`` blocks run.
+    """
+    try:
+        while True:
+            try:
+                progress = next(work)
+            except StopIteration as done:
+                return done.value
+            yield rewrite(progress)
+    finally:
+        work.close()

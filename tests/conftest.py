@@ -15,12 +15,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+from rag.answer.generate import LlamaGenerator  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.embed.backends import load_embedder  # noqa: E402
 from rag.embed.protocol import Embedder  # noqa: E402
 from rag.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
 from rag.engine import Engine  # noqa: E402
-from rag.answer.generate import LlamaGenerator  # noqa: E402
+from rag.progress import drive  # noqa: E402
 from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -84,12 +85,8 @@ def engine(hushdoc_home: Path, embedder, generator) -> Iterator[Engine]:
 def run_index(engine: Engine, paths, **options) -> tuple[IndexReport, list[Progress]]:
     """Index to the end; returns the report and every progress event."""
     events: list[Progress] = []
-    work = engine.index(paths, **options)
-    while True:
-        try:
-            events.append(next(work))
-        except StopIteration as done:
-            return done.value, events
+    report = drive(engine.index(paths, **options), events.append)
+    return report, events
 
 
 def final_answer(engine: Engine, question: str, **options) -> Answer:

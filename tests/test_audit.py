@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import DATA, final_answer, run_index
 
-from rag.store import audit
 from rag.cli.main import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import HushdocError
+from rag.store import audit
 
 QUESTION = "What is the target INR for this patient?"
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval.bench.run import BenchOptions, default_corpus, format_report, run_bench
-from rag.eval.bench.plot import plot_report
-from rag.progress import drive
 from rag.cli.main import main as hushdoc
 from rag.config import Config
+from rag.eval.bench.plot import plot_report
+from rag.eval.bench.run import BenchOptions, default_corpus, run_bench
+from rag.eval.bench.table import format_report
+from rag.progress import drive
 from rag.types import Progress
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"

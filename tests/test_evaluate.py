@@ -13,13 +13,6 @@ from test_cli import hushdoc
 
 from rag.config import Config
 from rag.errors import HushdocError
-from rag.eval.qa import (
-    corpus_file_names,
-    index_beir,
-    read_beir,
-    read_qa_set,
-    run_file_paths,
-)
 from rag.eval.metrics import (
     Gold,
     contains_answer,
@@ -33,6 +26,9 @@ from rag.eval.metrics import (
     reciprocal_rank_at,
     retrieval_metrics,
 )
+from rag.eval.qa import read_qa_set
+from rag.eval.retrieval import corpus_file_names, index_beir, read_beir, run_file_paths
+from rag.progress import drive
 from rag.types import Answer, Citation, Claim
 
 EVAL_DATA = Path(__file__).parent / "eval-data"
@@ -226,11 +222,7 @@ def test_run_file_names():
 
 
 def _drive(work):
-    while True:
-        try:
-            next(work)
-        except StopIteration as done:
-            return done.value
+    return drive(work, lambda _progress: None)
 
 
 @pytest.mark.slow

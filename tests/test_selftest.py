@@ -12,8 +12,8 @@ from app.assets import samples_dir
 from app.selftest import run_selftest
 from rag.cli.main import main
 from rag.config import Config
-from rag.load.document import load_document
 from rag.eval.selftest import check_engine, citation_problem
+from rag.load.document import load_document
 from rag.types import Citation
 
 DISCHARGE = samples_dir() / "discharge-summary.pdf"

@@ -1,7 +1,9 @@
 """Batch: answer many questions with the models loaded once.
 
 ``hushdoc ask --batch`` and ``hushdoc eval qa`` both answer through
-``answer_questions``, so what is measured is exactly what users run.
+``answer_questions``, so what is measured is exactly what users run. The
+questions come as JSON lines (``read_jsonl``, which the evaluation's data files
+share), and each answer is ``Engine.ask``'s last item (``final_answer``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from rag.engine import Engine
 from rag.errors import HushdocError
-from rag.types import Answer
+from rag.types import Answer, Evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,16 @@ class BatchResult:
     seconds: float
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line, read as it goes (the file may be large)."""
+@dataclass(frozen=True, slots=True)
+class JsonLine:
+    """One object of a JSON-lines file, and its line number (1-based) for error messages."""
+
+    number: int
+    data: dict[str, Any]
+
+
+def read_jsonl(path: Path) -> Iterator[JsonLine]:
+    """Each non-blank line's object, read as it goes (the file may be large)."""
     try:
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
@@ -50,7 +60,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     item = None
                 if not isinstance(item, dict):
                     raise HushdocError(f"{path}, line {number}: expected one JSON object per line.")
-                yield number, item
+                yield JsonLine(number, item)
     except OSError as exc:
         raise HushdocError(f"Cannot read {path} ({exc.strerror or exc}).") from exc
     except UnicodeDecodeError as exc:
@@ -60,11 +70,13 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def read_questions(path: Path) -> list[Question]:
     """The ``{"id"?, "question", "doc"?}`` lines of a questions file; the id defaults to the line."""
     questions = []
-    for number, item in read_jsonl(path):
-        text = item.get("question")
+    for line in read_jsonl(path):
+        text = line.data.get("question")
         if not isinstance(text, str):
-            raise HushdocError(f'{path}, line {number}: expected a JSON object with a "question".')
-        questions.append(Question(item.get("id", number), text, item.get("doc")))
+            raise HushdocError(
+                f'{path}, line {line.number}: expected a JSON object with a "question".'
+            )
+        questions.append(Question(line.data.get("id", line.number), text, line.data.get("doc")))
     return questions
 
 
@@ -74,11 +86,21 @@ def answer_questions(
     """Answer each question in turn. A question that fails is reported, and the batch goes on."""
     for question in questions:
         started = time.perf_counter()
-        answer = error = None
+        answer: Answer | None = None
+        error: str | None = None
         try:
-            for item in engine.ask(question.text, path=question.doc, top_k=top_k):
-                if isinstance(item, Answer):
-                    answer = item
+            answer = final_answer(engine.ask(question.text, path=question.doc, top_k=top_k))
         except HushdocError as exc:
             error = str(exc)
         yield BatchResult(question, answer, error, time.perf_counter() - started)
+
+
+def final_answer(items: Iterable[Evidence | str | Answer]) -> Answer:
+    """Run ``Engine.ask``'s items to their end and return the ``Answer`` they end with."""
+    answer = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise RuntimeError("Engine.ask ended without its Answer.")
+    return answer

@@ -1,9 +1,9 @@
 """Metrics: retrieval and answer quality, as pure functions of rankings and texts.
 
-Nothing here reads files or runs models (``evaluate.py`` does), so every
-number can be checked by hand in a test. Retrieval metrics follow BEIR and
-trec_eval; answer metrics use SQuAD-style text normalization, so they do not
-depend on page numbers or character offsets.
+Nothing here reads files or runs models (``rag.eval.retrieval`` and
+``rag.eval.qa`` do), so every number can be checked by hand in a test.
+Retrieval metrics follow BEIR and trec_eval; answer metrics use SQuAD-style text
+normalization, so they do not depend on page numbers or character offsets.
 """
 
 from __future__ import annotations

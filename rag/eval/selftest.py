@@ -11,14 +11,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.progress import drive
+from rag.answer.batch import final_answer
+from rag.answer.generate import Generator
 from rag.config import Config
 from rag.embed.protocol import Embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
-from rag.answer.generate import Generator
 from rag.load.document import load_document
-from rag.types import Answer, Citation
+from rag.progress import drive
+from rag.types import Citation
 
 QUESTION = "What is the target INR for this patient?"
 # The discharge summary's anticoagulation plan says: "The target INR for this patient is
@@ -66,7 +67,7 @@ def check_engine(
             )
         )
         started = time.monotonic()
-        answer = _final_answer(engine)
+        answer = final_answer(engine.ask(QUESTION))
         seconds = time.monotonic() - started
     numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
     generated = answer.mode == "generate" and not answer.abstained and answer.notice is None
@@ -108,10 +109,3 @@ def citation_problem(citation: Citation) -> str | None:
             "are not the cited text"
         )
     return None
-
-
-def _final_answer(engine: Engine) -> Answer:
-    items = list(engine.ask(QUESTION))
-    answer = items[-1]
-    assert isinstance(answer, Answer)  # ask always ends with its Answer
-    return answer

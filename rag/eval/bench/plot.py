@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.store.atomic import write_atomic
-from rag.eval.bench.run import BenchReport, describe_load
 from rag.errors import HushdocError
+from rag.eval.bench.run import BenchReport
+from rag.eval.bench.table import describe_load
+from rag.store.atomic import write_atomic
 
 PIPELINE, RAW, REFERENCE = "#2b6cb0", "#a0aec0", "#e07b39"
 
@@ -35,7 +36,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
     _generation(axes[1][1], report)
     figure.suptitle(
         f"hushdoc bench, {report.when[:10]}: {report.indexing.documents} documents, "
-        f"{report.machine['cpus']} CPUs, {report.machine['threads']} thread(s) used, "
+        f"{report.machine.cpus} CPUs, {report.machine.threads} thread(s) used, "
         f"load average {describe_load(report.machine)}",
         fontsize=11,
     )

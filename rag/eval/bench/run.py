@@ -5,16 +5,16 @@ in the same process and minutes apart, and the pair is reported as a ratio: on a
 busy machine a ratio from one run says more than two figures from different runs.
 
 - Indexing: a corpus is indexed into a throwaway workspace (pages/s, chunks/s,
-  the time of each phase, peak memory); then the same passages are embedded by
-  the backend's bare library and by bare sentence-transformers on torch fp32, the
-  reference (``rag.eval.bench.embed``).
+  the time of each phase, peak memory: ``rag.eval.bench.indexing``); then the same
+  passages are embedded by the backend's bare library and by bare
+  sentence-transformers on torch fp32, the reference (``rag.eval.bench.embed``).
 - Retrieval: hybrid search on that corpus; dense search at larger scales, exact and
   approximate (``rag.eval.bench.search``).
 - Generation: first-token time and tokens/s through the engine's generator and
   through bare llama-cpp-python, on the same prompts with the same settings
   (``rag.eval.bench.generate``).
 
-The table is ``format_report``; the picture, ``rag.eval.bench.plot``.
+The table is ``rag.eval.bench.table``; the picture, ``rag.eval.bench.plot``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
-import re
 import tempfile
 import time
 from collections.abc import Generator
@@ -31,18 +30,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.eval.bench.embed import raw_embed, torch_embed
-from rag.eval.bench.generate import GenerationFigures, compare_generation
-from rag.eval.bench.search import Latency, ScaleFigures, measure_scale, recall_at
 from rag.config import Config
 from rag.embed.backends import load_embedder
 from rag.engine import Engine
 from rag.errors import HushdocError
+from rag.eval.bench.embed import raw_embed, torch_embed
+from rag.eval.bench.generate import GenerationFigures, compare_generation
+from rag.eval.bench.indexing import IndexingFigures, measure_indexing
+from rag.eval.bench.search import Latency, ScaleFigures, measure_scale, recall_at
 from rag.load.discover import find_documents
 from rag.retrieve.search import Retriever
-from rag.types import IndexReport, Progress
+from rag.types import Progress
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[3]  # rag/eval/bench/run.py
 CUAD_DOCS = REPOSITORY.parent / "shared" / "data" / "qa" / "cuad-dev" / "docs"
 SCALES = (10_000, 100_000, 1_000_000)
 QUERY_WORDS = 10
@@ -58,19 +58,16 @@ class BenchOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class IndexingFigures:
-    documents: int
-    pages: int
-    chunks: int
-    seconds: float
-    pages_per_s: float
-    chunks_per_s: float
-    # Busy time of each phase; load and chunk overlap embed (see IndexReport.phase_seconds).
-    phase_seconds: dict[str, float]
-    # Peak RSS of the process while indexing (None where the OS cannot say), and the
-    # same after the first half of the documents: close to it, memory does not grow.
-    peak_rss_mb: float | None
-    peak_rss_half_mb: float | None
+class Machine:
+    cpus: int | None
+    # What the embedding and language models were given (setting 'threads').
+    threads: int
+    platform: str
+    python: str
+    # The 1-minute load average before and after: above the CPU count, the run shared
+    # the machine, and absolute figures are low (the ratios much less affected).
+    load_before: float | None
+    load_after: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +92,7 @@ class RetrievalFigures:
 @dataclass(frozen=True, slots=True)
 class BenchReport:
     when: str
-    machine: dict[str, Any]
+    machine: Machine
     corpus: str
     indexing: IndexingFigures
     embedding: EmbeddingFigures
@@ -129,13 +126,13 @@ def run_bench(config: Config, options: BenchOptions) -> Generator[Progress, None
             "PDF, Word, text or HTML files."
         )
     config = config.with_changes(temperature=0.0)
-    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    load_before = _load_average()
     with tempfile.TemporaryDirectory(prefix="hushdoc-bench-") as tmp:
         throwaway = _throwaway_config(config, Path(tmp))
         yield Progress("loading the embedding model", 0, 0)
         embedder = load_embedder(throwaway)  # builds the ONNX graph first if it must
         with Engine(throwaway, "bench", create=True, embedder=embedder) as engine:
-            indexing = yield from _index(engine, files)
+            indexing = yield from measure_indexing(engine, files)
             texts = engine.store.passage_texts()
             raw_rate, vectors = yield from raw_embed(
                 throwaway, texts, max_tokens=embedder.max_tokens
@@ -184,60 +181,7 @@ def _throwaway_config(config: Config, data_dir: Path) -> Config:
     return config.with_changes(data_dir=data_dir)
 
 
-# -- indexing --------------------------------------------------------------------------------
-
-
-def _index(engine: Engine, files: list[Path]) -> Generator[Progress, None, IndexingFigures]:
-    measured = reset_peak_rss()
-    half = None
-    started = time.perf_counter()
-    work = engine.index(files)
-    while True:
-        try:
-            progress = next(work)
-        except StopIteration as done:
-            report: IndexReport = done.value
-            break
-        if progress.stage == "load" and progress.done == len(files) // 2 and half is None:
-            half = peak_rss_mb()
-        yield Progress("indexing", progress.done, progress.total, progress.path)
-    seconds = time.perf_counter() - started
-    if report.failed or not report.chunks:
-        failures = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no text"
-        raise HushdocError(f"The bench corpus could not be indexed whole ({failures}).")
-    return IndexingFigures(
-        documents=report.indexed,
-        pages=report.pages,
-        chunks=report.chunks,
-        seconds=seconds,
-        pages_per_s=report.pages / seconds,
-        chunks_per_s=report.chunks / seconds,
-        phase_seconds=dict(report.phase_seconds),
-        peak_rss_mb=peak_rss_mb() if measured else None,
-        peak_rss_half_mb=half if measured else None,
-    )
-
-
-def peak_rss_mb() -> float | None:
-    """This process's peak resident memory (Linux's VmHWM), in MB; None elsewhere."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-    return int(found.group(1)) / 1024 if found else None
-
-
-def reset_peak_rss() -> bool:
-    """Start the peak over from the current RSS (Linux 4.0+); False if it cannot be."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return peak_rss_mb() is not None
-
-
-# -- retrieval and generation --------------------------------------------------------------
+# -- search latency on the corpus ----------------------------------------------------------
 
 
 def _questions(texts: list[str], count: int) -> list[str]:
@@ -259,81 +203,20 @@ def _hybrid_latency(engine: Engine, questions: list[str]) -> Generator[Progress,
     return Latency.of(seconds)
 
 
-def _machine(load_before: float | None, threads: int) -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        # What the embedding and language models were given (setting 'threads').
-        "threads": threads,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        # The 1-minute load average before and after: above the CPU count, the run shared
-        # the machine, and absolute figures are low (the ratios much less affected).
-        "load_before": load_before,
-        "load_after": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-    }
+# -- the machine ------------------------------------------------------------------------------
 
 
-# -- the table -------------------------------------------------------------------------------
+def _machine(load_before: float | None, threads: int) -> Machine:
+    return Machine(
+        cpus=os.cpu_count(),
+        threads=threads,
+        platform=platform.platform(),
+        python=platform.python_version(),
+        load_before=load_before,
+        load_after=_load_average(),
+    )
 
 
-def format_report(report: BenchReport) -> str:
-    """A short table of the figures, for people; --json has them all."""
-    i, e, r, g = report.indexing, report.embedding, report.retrieval, report.generation
-    machine = report.machine
-    phases = ", ".join(f"{k} {v:.1f} s" for k, v in i.phase_seconds.items())
-
-    def row(label: str, figures: str) -> str:
-        return f"  {label:<38}{figures}"
-
-    def mb(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:,.0f} MB"
-
-    lines = [
-        f"Corpus: {report.corpus} ({i.documents} documents, {i.pages} pages, {i.chunks} passages)",
-        f"Machine: {machine['cpus']} CPUs, {machine['threads']} thread(s) used; load average "
-        f"{describe_load(machine)}",
-        "",
-        "Indexing",
-        row("end to end", f"{i.chunks_per_s:7.2f} chunks/s  {i.pages_per_s:6.2f} pages/s"),
-        row("phases (busy seconds)", phases),
-        row(f"bare {e.backend} (batch {e.batch})", f"{e.raw_chunks_per_s:7.2f} chunks/s"),
-        row("bare torch fp32", f"{e.torch_fp32_chunks_per_s:7.2f} chunks/s"),
-        row("index_vs_raw_embed", f"{report.index_vs_raw_embed:7.2f}"),
-        row("speedup_vs_torch_fp32", f"{report.speedup_vs_torch_fp32:7.2f}"),
-        row(
-            "peak RSS (after half the documents)", f"{mb(i.peak_rss_mb)} ({mb(i.peak_rss_half_mb)})"
-        ),
-        "",
-        "Retrieval".ljust(40) + " p50 ms   p95 ms",
-        row(f"hybrid, {r.chunks:,} passages", f"{r.hybrid.p50_ms:7.1f}  {r.hybrid.p95_ms:7.1f}"),
-    ]
-    for s in r.dense:
-        for kind, latency in (("exact", s.exact), ("approximate", s.approximate)):
-            mark = " *" if kind == s.default_index else ""
-            recall = (
-                f"   recall@10 {s.approximate_recall_at_10:.3f}" if kind == "approximate" else ""
-            )
-            label = f"dense {kind}, {s.vectors:,}{mark}"
-            lines.append(row(label, f"{latency.p50_ms:7.1f}  {latency.p95_ms:7.1f}{recall}"))
-    lines += [
-        "  * what a workspace of that size uses",
-        row("approximate recall@10, corpus", f"{r.corpus_approximate_recall_at_10:.3f}"),
-        "",
-        f"Generation ({g.model}, {g.prompt_tokens}-token prompts, median of {g.runs})",
-        row(
-            "engine",
-            f"{g.engine_tokens_per_s:7.1f} tokens/s  first token {g.engine_first_token_s:.2f} s",
-        ),
-        row(
-            "bare llama-cpp-python",
-            f"{g.raw_tokens_per_s:7.1f} tokens/s  first token {g.raw_first_token_s:.2f} s",
-        ),
-        row("gen_vs_raw", f"{report.gen_vs_raw:7.2f}")
-        + ("" if g.same_text else "  (the two wrote different text)"),
-    ]
-    return "\n".join(lines)
-
-
-def describe_load(machine: dict[str, Any]) -> str:
-    before, after = machine["load_before"], machine["load_after"]
-    return "n/a" if before is None or after is None else f"{before:.1f} before, {after:.1f} after"
+def _load_average() -> float | None:
+    """The 1-minute load average; None where the OS has none (Windows)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None

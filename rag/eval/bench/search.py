@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.eval.metrics import percentile
-from rag.types import Progress
 from rag.store.vectors import VectorIndex
+from rag.types import Progress
 
 DIMENSION = 384
 PASSAGES_PER_TOPIC = 1000

@@ -1,0 +1,132 @@
+"""``hushdoc ask``: one question, its answer streamed to a terminal; or ``--batch``, a JSON
+line per question of a file, with the models loaded once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.answer.batch import answer_questions, final_answer, read_questions
+from rag.cli.command import Commands, CommonOptions
+from rag.cli.workspace import open_engine
+from rag.config import Config
+from rag.engine import Engine
+from rag.errors import HushdocError
+from rag.types import Answer, Citation, Evidence
+
+
+def add_ask_command(commands: Commands, options: CommonOptions) -> None:
+    ask = commands.add_parser(
+        "ask",
+        parents=[options.workspace, options.as_json],
+        help="answer a question from the indexed documents",
+    )
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument(
+        "--batch",
+        type=Path,
+        metavar="QUESTIONS.jsonl",
+        help='answer every {"id", "question", "doc"?} line; one JSON line each',
+    )
+    ask.add_argument("--doc", metavar="PATH", help="ask within this one indexed document")
+    ask.add_argument("--top-k", type=int, metavar="N", help="number of sources to use")
+    ask.add_argument("--model", type=Path, metavar="GGUF", help="a GGUF model file to use")
+    ask.add_argument(
+        "--extractive",
+        action="store_true",
+        help="answer with the key passages, quoted; no language model runs",
+    )
+    ask.add_argument(
+        "--strict", action="store_true", help="leave out sentences the sources do not support"
+    )
+    ask.set_defaults(handler=run_ask)
+
+
+def run_ask(args: argparse.Namespace, config: Config) -> int:
+    if args.model:
+        config = config.with_changes(generator_model=args.model)
+    if args.extractive:
+        config = config.with_changes(answer_mode="extractive")
+    if args.strict:
+        config = config.with_changes(strict=True)
+    if bool(args.question) == bool(args.batch):
+        raise HushdocError("Give either a QUESTION or --batch QUESTIONS.jsonl (not both).")
+    with open_engine(config, args.workspace) as engine:
+        if args.batch:
+            return run_batch(engine, args.batch, top_k=args.top_k)
+        stream = not args.json and sys.stdout.isatty()
+        items = engine.ask(args.question, path=args.doc, top_k=args.top_k)
+        answer = final_answer(print_as_they_come(items) if stream else items)
+    if args.json:
+        print(json.dumps(answer.to_dict()))
+    else:
+        print_answer(answer, streamed=stream)
+    return 0
+
+
+def run_batch(engine: Engine, path: Path, *, top_k: int | None) -> int:
+    """Answer a JSONL file of questions with the models loaded once; one JSON line each."""
+    for result in answer_questions(engine, read_questions(path), top_k=top_k):
+        line: dict[str, Any] = {"id": result.question.id}
+        if result.answer is not None:
+            line |= result.answer.to_dict()
+        else:
+            line["error"] = result.error
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+def print_as_they_come(
+    items: Iterable[Evidence | str | Answer],
+) -> Iterator[Evidence | str | Answer]:
+    """Pass ``Engine.ask``'s items on, printing the key passages, then the answer's text."""
+    for item in items:
+        if isinstance(item, Evidence):
+            print_key_passages(item.key_passages)
+            print("\nAnswer:")
+        elif isinstance(item, str):
+            print(item, end="", flush=True)
+        yield item
+
+
+def print_key_passages(passages: Sequence[Citation]) -> None:
+    if passages:
+        print("Key passages (the documents' own words):")
+        for passage in passages:
+            print(f"  {format_citation(passage)}")
+
+
+def print_answer(answer: Answer, *, streamed: bool) -> None:
+    if streamed:
+        print()
+        if answer.claims:
+            print(f"\nChecked against the sources: {answer.text}")
+    else:
+        if not answer.abstained:
+            print_key_passages(answer.key_passages)
+            print("\nAnswer:")
+        print(answer.text)
+    if answer.notice:
+        print(f"({answer.notice})")
+    for claim in answer.unsupported:
+        print(f'  NOT SUPPORTED by the sources: "{claim.text}" ({claim.reason})')
+    if answer.citations:
+        print("\nSources:")
+        for citation in answer.citations:
+            print(f"  {format_citation(citation)}")
+    if answer.dropped_markers:
+        print(
+            f"({answer.dropped_markers} citation marker(s) pointed at no source and were removed)"
+        )
+
+
+def format_citation(citation: Citation, *, width: int = 160) -> str:
+    where = Path(citation.path).name + (f" p.{citation.page}" if citation.page else "")
+    snippet = " ".join(citation.text.split())
+    if len(snippet) > width:
+        snippet = snippet[: width - 1] + "…"
+    return f'[{citation.n}] {where}: "{snippet}"'

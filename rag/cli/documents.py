@@ -1,0 +1,134 @@
+"""The commands on a workspace's documents: ``index``, ``list``, ``remove``, ``check``; and
+``prepare``, which builds the embedding model that indexing needs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from rag.cli.command import EXIT_ERROR, Commands, CommonOptions
+from rag.cli.progress_bar import ProgressBar
+from rag.cli.workspace import open_engine
+from rag.config import Config
+from rag.embed.backends import load_embedder
+from rag.progress import drive
+from rag.types import IndexReport
+
+
+def add_index_command(commands: Commands, options: CommonOptions) -> None:
+    index = commands.add_parser(
+        "index",
+        parents=[options.workspace, options.as_json],
+        help="index files and folders (recursively)",
+    )
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument(
+        "--prune", action="store_true", help="forget indexed files that no longer exist"
+    )
+    index.set_defaults(handler=run_index)
+
+
+def add_document_commands(commands: Commands, options: CommonOptions) -> None:
+    """``list``, ``remove`` and ``check``."""
+    parents = [options.workspace, options.as_json]
+    listing = commands.add_parser("list", parents=parents, help="list the workspace's documents")
+    listing.set_defaults(handler=run_list)
+    remove = commands.add_parser(
+        "remove", parents=parents, help="remove a document from the workspace"
+    )
+    remove.add_argument("path", metavar="PATH")
+    remove.set_defaults(handler=run_remove)
+    check = commands.add_parser(
+        "check", parents=parents, help="verify that the workspace's index is consistent"
+    )
+    check.set_defaults(handler=run_check)
+
+
+def add_prepare_command(commands: Commands) -> None:
+    prepare = commands.add_parser(
+        "prepare",
+        help="build the embedding backend's model now (otherwise it is built at first use)",
+    )
+    prepare.set_defaults(handler=run_prepare)
+
+
+def run_index(args: argparse.Namespace, config: Config) -> int:
+    with open_engine(config, args.workspace, create=True) as engine:
+        bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
+        report = drive(engine.index(args.paths, prune=args.prune), bar.update)
+        bar.finish()
+    if args.json:
+        print(json.dumps(asdict(report)))
+    else:
+        print_index_report(report)
+    return 0
+
+
+def print_index_report(report: IndexReport) -> None:
+    print(
+        f"Indexed {report.indexed} document(s) ({report.pages} pages, {report.chunks} "
+        f"passages); {report.unchanged} unchanged; {report.removed} removed; "
+        f"{len(report.failed)} failed; {len(report.skipped)} skipped."
+    )
+    for title, items in (
+        ("Failed", report.failed),
+        ("Skipped (not a supported type)", report.skipped),
+        ("Warnings", report.warnings),
+    ):
+        if items:
+            print(f"{title}:")
+            for item in items:
+                print(f"  {item.path}: {item.error}")
+
+
+def run_list(args: argparse.Namespace, config: Config) -> int:
+    with open_engine(config, args.workspace) as engine:
+        documents = engine.documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in documents]))
+        return 0
+    if not documents:
+        print(f"Workspace '{args.workspace}' has no documents.")
+    for d in documents:
+        status = (
+            f"{d.pages} pages, {d.chunks} passages"
+            if d.status == "indexed"
+            else f"FAILED: {d.error}"
+        )
+        print(f"{d.path}  [{status}]")
+        for warning in d.warnings:
+            print(f"    warning: {warning}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace, config: Config) -> int:
+    with open_engine(config, args.workspace) as engine:
+        removed = engine.remove(args.path)
+    print(json.dumps({"removed": removed}) if args.json else f"Removed {removed}.")
+    return 0
+
+
+def run_check(args: argparse.Namespace, config: Config) -> int:
+    with open_engine(config, args.workspace) as engine:
+        report = engine.check()
+    if args.json:
+        print(json.dumps(asdict(report)))
+    else:
+        verdict = "ok" if report.ok else "NOT OK"
+        print(
+            f"{verdict}: {report.documents} documents, {report.chunks} passages, "
+            f"{report.vectors} vectors, {report.faiss} in FAISS."
+        )
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+    return 0 if report.ok else EXIT_ERROR
+
+
+def run_prepare(args: argparse.Namespace, config: Config) -> int:
+    print(f"Preparing the embedding model ({config.embedding_backend} backend)...", file=sys.stderr)
+    embedder = load_embedder(config)
+    print(f"Ready: {embedder.identity} on {embedder.backend}.")
+    return 0

@@ -1,0 +1,111 @@
+"""``hushdoc workspaces`` (list, create, rename, delete) and ``hushdoc audit`` (a workspace's
+audit log: on, off, status, export)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.cli.command import Commands, CommonOptions
+from rag.cli.workspace import PASSPHRASE_VARIABLE, open_engine, read_passphrase
+from rag.config import Config
+from rag.errors import HushdocError
+from rag.store import audit
+from rag.store.atomic import write_atomic
+from rag.store.vault import is_encrypted
+from rag.store.workspace import (
+    create_encrypted_workspace,
+    create_workspace,
+    delete_workspace,
+    list_workspaces,
+    read_settings,
+    rename_workspace,
+    workspace_dir,
+)
+
+# The names each action of ``hushdoc workspaces`` takes.
+NAMES_TAKEN = {"list": 0, "create": 1, "rename": 2, "delete": 1}
+
+
+def add_workspace_commands(commands: Commands, options: CommonOptions) -> None:
+    """``audit`` and ``workspaces``."""
+    audit_log = commands.add_parser(
+        "audit",
+        parents=[options.workspace],
+        help="switch on, off or export the workspace's audit log",
+    )
+    audit_log.add_argument("action", choices=["on", "off", "status", "export"])
+    audit_log.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="export format (default: csv)"
+    )
+    audit_log.add_argument("--out", type=Path, metavar="FILE", help="export to FILE, not stdout")
+    audit_log.set_defaults(handler=run_audit)
+
+    spaces = commands.add_parser(
+        "workspaces", parents=[options.as_json], help="list, create, rename or delete workspaces"
+    )
+    spaces.add_argument("action", nargs="?", default="list", choices=list(NAMES_TAKEN))
+    spaces.add_argument("names", nargs="*", metavar="NAME")
+    spaces.add_argument(
+        "--encrypted",
+        action="store_true",
+        help=f"with create: seal the workspace's files with a passphrase (asked for, or "
+        f"taken from {PASSPHRASE_VARIABLE})",
+    )
+    spaces.set_defaults(handler=run_workspaces)
+
+
+def run_audit(args: argparse.Namespace, config: Config) -> int:
+    with open_engine(config, args.workspace) as engine:
+        folder, vault = engine.folder, engine.vault
+    if args.action in ("on", "off"):
+        changed = audit.set_audit_log(folder, args.workspace, on=args.action == "on", vault=vault)
+        state = "was already" if not changed else "is now"
+        print(f"The audit log of workspace '{args.workspace}' {state} {args.action}.")
+        return 0
+    entries, skipped = audit.read_entries(folder, vault=vault)
+    if skipped:
+        print(f"hushdoc: skipped {skipped} unreadable line(s) of the audit log.", file=sys.stderr)
+    if args.action == "status":
+        state = "on" if read_settings(folder).audit_log else "off"
+        answers = sum(1 for e in entries if e.get("event") == "answer")
+        path = audit.audit_path(folder, vault=vault)
+        print(f"The audit log is {state}; it holds {answers} answer(s): {path}")
+        return 0
+    text = audit.export(entries, fmt=args.format)
+    if args.out:
+        write_atomic(args.out, text.encode("utf-8"))
+        print(f"Exported {len(entries)} entries to {args.out}.")
+        if vault is not None:
+            print(f"hushdoc: note that {args.out} is not encrypted.", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def run_workspaces(args: argparse.Namespace, config: Config) -> int:
+    expected = NAMES_TAKEN[args.action]
+    if len(args.names) != expected:
+        raise HushdocError(f"'hushdoc workspaces {args.action}' takes {expected} name(s).")
+    if args.encrypted and args.action != "create":
+        raise HushdocError("--encrypted goes with 'hushdoc workspaces create' only.")
+    if args.action == "create" and args.encrypted:
+        passphrase = read_passphrase(args.names[0], confirm=True)
+        create_encrypted_workspace(config, args.names[0], passphrase.text)
+    elif args.action == "create":
+        create_workspace(config, args.names[0])
+    elif args.action == "delete":
+        delete_workspace(config, args.names[0])
+    elif args.action == "rename":
+        rename_workspace(config, *args.names)
+    names = list_workspaces(config)
+    if args.json:
+        print(json.dumps(names))
+    elif args.action == "list":
+        for name in names:
+            print(f"{name} (encrypted)" if is_encrypted(workspace_dir(config, name)) else name)
+        if not names:
+            print("No workspaces yet.")
+    return 0
