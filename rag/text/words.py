@@ -82,6 +82,8 @@ def coverage(weights: Mapping[str, float], held: Iterable[str]) -> float:
 
 def _fold(text: str) -> str:
     """Case-folded, with combining accents removed ("Café" -> "cafe")."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
