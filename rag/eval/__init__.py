@@ -1,0 +1,3 @@
+"""Evaluation: ``hushdoc eval`` measures retrieval (``retrieval``, BEIR sets) and answers
+(``qa``) on labelled data, scored by the pure functions of ``metrics``; ``selftest``
+checks an installation end to end; ``bench`` measures speed against the bare libraries."""

@@ -1,0 +1,2 @@
+"""Text analysis shared by every stage: sentences (``sentences``) and words, stemmed as the
+keyword index stems them (``words``)."""
