@@ -24,7 +24,7 @@ from rag.embed.protocol import TokenSpans
 # before cutting words into pieces.
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")
-# A streamed piece: one token and the white space after it, so the pieces join to the text.
+# A streamed piece: a word with the white space around it, so the pieces join to the text.
 _PIECE = re.compile(r"\s*\S+\s*|\s+")
 # Words too common to say what a text is about; without them, two texts are close only
 # when they share words that matter.
@@ -40,7 +40,9 @@ _EMPTY_TEXT = "\x00"
 class HashEmbedder:
     """An ``Embedder``: each content word adds a signed 1 to one of ``dimension`` buckets
     (chosen by CRC-32, the same in every process), counts are damped (1 + log n), and the
-    vector is normalized. Cosine similarity is then the words' overlap."""
+    vector is normalized. Cosine similarity is then the words' overlap.
+
+    ``embedded_texts`` counts the texts embedded, so that a test can tell what was."""
 
     backend = "hash"
 
@@ -59,10 +61,11 @@ class HashEmbedder:
                 sign = 1.0 if code & 1 else -1.0
                 vectors[row, (code >> 1) % self.dimension] += sign * (1.0 + math.log(count))
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        # Colliding words of opposite sign may cancel out; such a rare text takes bucket 0.
+        cancelled = (norms == 0).ravel()
+        vectors[cancelled, 0], norms[cancelled] = 1.0, 1.0
         self.embedded_texts += len(texts)
-        # Colliding words of opposite sign may cancel out; such a rare text keeps bucket 0.
-        vectors[(norms == 0).ravel(), 0] = 1.0
-        return vectors / np.maximum(norms, 1.0e-12) if len(texts) else vectors
+        return vectors / norms
 
     def token_spans(self, texts: Sequence[str]) -> list[TokenSpans]:
         return [[m.span() for m in _TOKEN.finditer(text)] for text in texts]

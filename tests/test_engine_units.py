@@ -29,13 +29,12 @@ def open_engine(home: Path, generator: ScriptedGenerator, **settings: object) ->
     return Engine(config, "w", create=True, embedder=HashEmbedder(), generator=generator)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Library:
     """The test documents indexed once for the module, and how the run went. Tests that
     change a workspace index their own."""
 
     home: Path
-    docs: Path
     report: IndexReport
     events: list[Progress]
     stored: dict[str, tuple[str, int]]
@@ -48,7 +47,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
     with open_engine(base / "home", ScriptedGenerator("unused")) as engine:
         report, events = run_index(engine, [docs])
         assert engine.check().ok
-        return Library(base / "home", docs, report, events, stored(engine))
+        return Library(base / "home", report, events, stored(engine))
 
 
 @pytest.fixture

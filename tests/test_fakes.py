@@ -28,6 +28,8 @@ def test_vectors_are_unit_length_float32_rows_even_for_empty_text():
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
     assert embedder.embed([]).shape == (0, 64)
     assert embedder.embedded_texts == len(TEXTS)
+    cancelled = HashEmbedder(dimension=2).embed(["w0 w4"])  # one bucket, opposite signs
+    assert np.allclose(np.linalg.norm(cancelled, axis=1), 1.0)
 
 
 def test_texts_sharing_words_are_closer_than_unrelated_ones():
