@@ -2,13 +2,21 @@
 
 Each test has its own data dir, but their ``models`` folders are one shared folder, so the
 ONNX embedding graph is built once per test session (it takes 15-40 s), not once per test.
+
+Two tiers: ``pytest -m "not slow"`` runs without any model (``fakes.py`` stands in for
+them), ``pytest -m slow`` runs what needs the real ones. A test not marked slow that
+reaches a real model fails, so the fast tier cannot grow slow unnoticed: it may not
+request the real-model fixtures, constructing a real model in the test process raises
+once it has loaded, and a subprocess it starts finds stand-ins for the bundled model
+packages (``tests/no_models``), so loading a model there fails.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -18,6 +26,7 @@ import pytest  # noqa: E402
 from rag.answer.generate import LlamaGenerator  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.embed.backends import load_embedder  # noqa: E402
+from rag.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
 from rag.embed.protocol import Embedder  # noqa: E402
 from rag.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
 from rag.engine import Engine  # noqa: E402
@@ -26,6 +35,67 @@ from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 HARD_CASES = DATA / "hard-cases"
+# Fixtures that load a real model: only tests marked slow may request them.
+REAL_MODEL_FIXTURES = frozenset({"embedder", "torch_embedder", "generator", "engine"})
+# The classes that load the real models, whoever constructs them.
+REAL_MODEL_CLASSES = (OnnxEmbedder, SentenceTransformerEmbedder, LlamaGenerator)
+# Stand-ins for the bundled model packages, first on the path of a fast test's subprocesses.
+NO_MODELS = Path(__file__).parent / "no_models"
+
+
+# The guard against real models that a fast test holds while it runs, fixtures included.
+_GUARD = pytest.StashKey[pytest.MonkeyPatch]()
+
+
+def is_slow(item: pytest.Item) -> bool:
+    return item.get_closest_marker("slow") is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a fast test that requests a real model, before the model loads; guard a fast
+    test (and any fixture set up for it) against reaching one in any other way."""
+    if is_slow(item):
+        return
+    used = sorted(REAL_MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+    if used:
+        pytest.fail(
+            f"{item.nodeid} uses the real model fixture(s) {', '.join(used)} but is not "
+            "marked slow: mark it @pytest.mark.slow, or use the fakes in tests/fakes.py.",
+            pytrace=False,
+        )
+    guard = item.stash[_GUARD] = pytest.MonkeyPatch()
+    for cls in REAL_MODEL_CLASSES:
+        guard.setattr(cls, "__init__", refuse_after_loading(cls.__init__))
+    path = os.environ.get("PYTHONPATH")
+    guard.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(NO_MODELS), path])))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Lift a fast test's guard once its fixtures are torn down."""
+    guard = item.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.undo()
+
+
+class RealModelInFastTest(Exception):
+    """A test not marked slow loaded a real model."""
+
+
+def refuse_after_loading(init: Callable[..., None]) -> Callable[..., None]:
+    """``init``, then a failure: constructing the model (and any error it raises on a bad
+    file, which fast tests check) runs as usual, but a model that loads fails the test."""
+
+    @functools.wraps(init)
+    def refuse(self: object, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)
+        raise RealModelInFastTest(
+            f"a test not marked slow loaded a real model ({type(self).__name__}): mark it "
+            "@pytest.mark.slow, or use the fakes in tests/fakes.py"
+        )
+
+    return refuse
 
 
 @pytest.fixture(scope="session")

@@ -34,11 +34,13 @@ def entries(engine: Engine) -> list[dict]:
     return found
 
 
+@pytest.mark.slow
 def test_off_by_default(ward):
     final_answer(ward, "Who won the 2018 FIFA World Cup?")
     assert not audit.audit_path(ward.folder).exists()
 
 
+@pytest.mark.slow
 def test_each_answer_is_recorded_with_its_sources(ward, capsys):
     assert hushdoc(["audit", "on", "-w", "Ward"]) == 0
     answer = final_answer(ward, QUESTION)
@@ -63,6 +65,7 @@ def test_each_answer_is_recorded_with_its_sources(ward, capsys):
     assert first["time"] < second["time"] and first["time"].endswith("+00:00")
 
 
+@pytest.mark.slow
 def test_a_stopped_answer_is_recorded_as_stopped(ward):
     audit.set_audit_log(ward.folder, "Ward", on=True)
     work = ward.ask(QUESTION)
@@ -72,6 +75,7 @@ def test_a_stopped_answer_is_recorded_as_stopped(ward):
     assert stopped["stopped"] is True and stopped["answer"] == first_piece
 
 
+@pytest.mark.slow
 def test_append_only_durable_lines_survive_a_torn_write(ward):
     audit.set_audit_log(ward.folder, "Ward", on=True)
     final_answer(ward, "Who won the 2018 FIFA World Cup?")
@@ -90,6 +94,7 @@ def test_append_only_durable_lines_survive_a_torn_write(ward):
     ]
 
 
+@pytest.mark.slow
 def test_switching_off_is_logged_and_stops_recording(ward, capsys):
     hushdoc(["audit", "on", "-w", "Ward"])
     hushdoc(["audit", "off", "-w", "Ward"])
@@ -100,6 +105,7 @@ def test_switching_off_is_logged_and_stops_recording(ward, capsys):
     assert "was already off" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_export_as_csv_and_json(ward, capsys, tmp_path):
     hushdoc(["audit", "on", "-w", "Ward"])
     answer = final_answer(ward, QUESTION)
@@ -131,6 +137,7 @@ def test_csv_cells_never_become_formulas(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_no_answer_is_shown_when_its_entry_cannot_be_written(ward):
     audit.set_audit_log(ward.folder, "Ward", on=True)
     path = audit.audit_path(ward.folder)
@@ -140,6 +147,7 @@ def test_no_answer_is_shown_when_its_entry_cannot_be_written(ward):
         final_answer(ward, "Who won the 2018 FIFA World Cup?")
 
 
+@pytest.mark.slow
 def test_deleting_the_workspace_deletes_its_log(ward, capsys):
     hushdoc(["audit", "on", "-w", "Ward"])
     folder = ward.folder

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
+
 from rag.index.chunk import split_into_chunks
 from rag.text.sentences import sentence_spans
 from rag.load.document import load_document
@@ -13,6 +15,7 @@ from rag.types import Page
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.slow
 def test_chunks_fit_the_model_and_point_at_their_text(embedder):
     document = load_document(DATA / "appeal-opinion.pdf")
     chunks = split_into_chunks(document.pages, embedder, chunk_tokens=128, overlap_tokens=24)
@@ -24,6 +27,7 @@ def test_chunks_fit_the_model_and_point_at_their_text(embedder):
     assert {c.page for c in chunks} == set(texts)
 
 
+@pytest.mark.slow
 def test_consecutive_chunks_overlap(embedder):
     text = " ".join(f"Sentence number {i} says something about dosing." for i in range(80))
     chunks = split_into_chunks([Page(1, text)], embedder, chunk_tokens=64, overlap_tokens=16)
@@ -33,6 +37,7 @@ def test_consecutive_chunks_overlap(embedder):
         assert after.start > before.start
 
 
+@pytest.mark.slow
 def test_an_overlong_sentence_is_split_at_word_boundaries(embedder):
     text = " ".join(["pharmacokinetics"] * 400)  # one "sentence" far beyond the limit
     chunks = split_into_chunks([Page(None, text)], embedder, chunk_tokens=100, overlap_tokens=0)

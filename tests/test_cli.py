@@ -91,6 +91,7 @@ def test_errors_are_one_line_without_traceback(hushdoc_home):
     assert "no workspace named 'missing'" in result.stderr
 
 
+@pytest.mark.slow
 def test_check_exits_non_zero_on_a_broken_store(tmp_path, hushdoc_home):
     hushdoc("index", str(DATA / "notes.md"), home=hushdoc_home)
     import sqlite3

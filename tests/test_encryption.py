@@ -168,6 +168,7 @@ def test_a_wrong_passphrase_is_a_clear_error_and_touches_nothing(sealed, docs, h
         assert "target INR" in next(iter(best.values())).text
 
 
+@pytest.mark.slow
 def test_a_damaged_or_altered_file_is_refused_not_misread(hushdoc_home, embedder):
     config = Config(data_dir=hushdoc_home)
     vault = create_encrypted_workspace(config, NAME, PASSPHRASE)
@@ -216,6 +217,7 @@ def test_a_damaged_or_altered_file_is_refused_not_misread(hushdoc_home, embedder
     assert load_history(vault_folder, vault=unlock_vault(vault_folder, PASSPHRASE)) == []
 
 
+@pytest.mark.slow
 def test_a_snapshot_that_cannot_be_written_is_retried_then_reported(
     hushdoc_home, embedder, monkeypatch
 ):
@@ -256,6 +258,7 @@ def test_the_log_file_withholds_details_once_a_workspace_is_unlocked(tmp_path):
     assert "harrowgate" not in text and "Pier Seven" not in text
 
 
+@pytest.mark.slow
 def test_the_command_line_asks_for_the_passphrase_or_reads_it_from_the_environment(
     hushdoc_home, monkeypatch, capsys
 ):

@@ -64,6 +64,7 @@ def test_question_scoped_to_one_document(engine, docs):
     assert {Path(s.path).name for s in answer.sources} == {"mutual-nda.pdf"}
 
 
+@pytest.mark.slow
 def test_bad_files_are_reported_while_good_ones_are_indexed(engine, docs):
     (docs / "empty.pdf").write_bytes(b"")
     (docs / "binary.txt").write_bytes(bytes(range(256)) * 8)
@@ -82,6 +83,7 @@ def test_bad_files_are_reported_while_good_ones_are_indexed(engine, docs):
     assert engine.check().ok
 
 
+@pytest.mark.slow
 def test_reindexing_is_incremental(engine, docs):
     first, _ = run_index(engine, [docs])
     second, _ = run_index(engine, [docs])
@@ -97,6 +99,7 @@ def test_reindexing_is_incremental(engine, docs):
     assert hits and "9 September 2024" in engine.store.passages([hits[0][0]])[hits[0][0]].text
 
 
+@pytest.mark.slow
 def test_prune_forgets_deleted_files(engine, docs):
     run_index(engine, [docs])
     (docs / "notes.md").unlink()
@@ -105,6 +108,7 @@ def test_prune_forgets_deleted_files(engine, docs):
     assert "notes.md" not in {Path(d.path).name for d in engine.documents()}
 
 
+@pytest.mark.slow
 def test_remove_purges_every_structure(engine, docs):
     run_index(engine, [docs])
     store = engine.store
@@ -139,6 +143,7 @@ def test_remove_purges_every_structure(engine, docs):
         ),
     ],
 )
+@pytest.mark.slow
 def test_check_catches_a_broken_store(engine, docs, embedder, hushdoc_home, damage, problem):
     run_index(engine, [docs / "notes.md", docs / "covid_1545.txt"])
     assert engine.check().ok
@@ -153,6 +158,7 @@ def test_check_catches_a_broken_store(engine, docs, embedder, hushdoc_home, dama
     assert any(problem in p for p in report.problems), report.problems
 
 
+@pytest.mark.slow
 def test_lost_vector_file_is_rebuilt_from_sqlite(engine, docs, embedder, hushdoc_home):
     run_index(engine, [docs / "notes.md", docs / "covid_1545.txt"])
     count = engine.check().chunks
@@ -164,6 +170,7 @@ def test_lost_vector_file_is_rebuilt_from_sqlite(engine, docs, embedder, hushdoc
     assert report.ok and report.faiss == count > 0
 
 
+@pytest.mark.slow
 def test_cancelling_keeps_what_was_indexed(engine, docs):
     work = engine.index([docs])
     stored_before_cancel = set()
@@ -197,6 +204,7 @@ class _OtherEmbedder:
         return self._real.token_spans(texts)
 
 
+@pytest.mark.slow
 def test_workspace_refuses_another_embedding_model(engine, docs, embedder, hushdoc_home):
     run_index(engine, [docs / "notes.md"])
     engine.close()
@@ -205,6 +213,7 @@ def test_workspace_refuses_another_embedding_model(engine, docs, embedder, hushd
         _ = other.store
 
 
+@pytest.mark.slow
 def test_listing_first_does_not_skip_the_embedding_model_check(
     engine, docs, embedder, hushdoc_home
 ):

@@ -224,6 +224,7 @@ def by_name(failures: list[dict]) -> dict[str, str]:
     return {Path(f["path"]).name: f["error"] for f in failures}
 
 
+@pytest.mark.slow
 def test_every_hostile_file_is_reported_with_its_reason(probe):
     report = probe["report"]
     failed = by_name(report["failed"])
@@ -237,6 +238,7 @@ def test_every_hostile_file_is_reported_with_its_reason(probe):
     assert probe["ok"], "the store must be consistent after the run"
 
 
+@pytest.mark.slow
 def test_memory_and_time_stay_bounded(probe):
     files = probe["files"]
     assert len(files) == len(EXPECTED_FAILURES) + len(EXPECTED_INDEXED)
@@ -244,6 +246,7 @@ def test_memory_and_time_stay_bounded(probe):
     assert max(f["seconds"] for f in files) < PER_FILE_LIMIT_S
 
 
+@pytest.mark.slow
 def test_the_good_files_are_searchable(probe):
     folder = workspace_dir(Config(data_dir=Path(probe["home"])), "hostile")
     store = Store.open(folder, expected=read_manifest(folder))

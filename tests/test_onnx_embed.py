@@ -49,6 +49,7 @@ def reference(torch_embedder, passages) -> np.ndarray:
     return torch_embedder.embed(passages)
 
 
+@pytest.mark.slow
 def test_onnx_fp32_gives_the_torch_vectors(models_home, passages, reference):
     fp32 = load_embedder(Config(data_dir=models_home, embedding_backend="onnx"))
     vectors = fp32.embed(passages)
@@ -57,6 +58,7 @@ def test_onnx_fp32_gives_the_torch_vectors(models_home, passages, reference):
     assert (vectors * reference).sum(axis=1).min() > 0.9999
 
 
+@pytest.mark.slow
 def test_onnx_int8_stays_close_to_torch(embedder, passages, reference):
     assert embedder.backend == "onnx-int8"
     vectors = embedder.embed(passages)
@@ -71,6 +73,7 @@ def test_onnx_int8_stays_close_to_torch(embedder, passages, reference):
     assert ours.tolist() == theirs.tolist()
 
 
+@pytest.mark.slow
 def test_runs_side_by_side_give_each_text_its_own_vector(models_home, embedder, passages):
     # The embedder runs sub-batches on several threads at once; the rows must not mix.
     one, two = (
@@ -81,6 +84,7 @@ def test_runs_side_by_side_give_each_text_its_own_vector(models_home, embedder, 
     assert np.array_equal(two.embed(shuffled), one.embed(shuffled))
 
 
+@pytest.mark.slow
 def test_both_backends_agree_on_identity_and_token_spans(embedder, torch_embedder):
     assert embedder.identity == torch_embedder.identity
     assert (embedder.dimension, embedder.max_tokens) == (384, 254)
@@ -88,12 +92,14 @@ def test_both_backends_agree_on_identity_and_token_spans(embedder, torch_embedde
     assert embedder.token_spans(pages) == torch_embedder.token_spans(pages)
 
 
+@pytest.mark.slow
 def test_an_empty_batch_and_long_text(embedder):
     assert embedder.embed([]).shape == (0, 384)
     long = embedder.embed(["word " * 2000, "short"])
     assert long.shape == (2, 384) and np.isfinite(long).all()
 
 
+@pytest.mark.slow
 def test_the_cached_graph_is_reused(embedder, models_home, monkeypatch):
     cached = cached_model_path(bundled_embedding_path(), models_home / "models", "onnx-int8")
     built_at = cached.stat().st_mtime_ns
@@ -108,6 +114,7 @@ def test_the_cached_graph_is_reused(embedder, models_home, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "lose the checksum file"])
+@pytest.mark.slow
 def test_a_damaged_cached_graph_is_built_again(
     embedder, models_home, tmp_path, monkeypatch, caplog, damage
 ):
@@ -149,6 +156,7 @@ def _as_app_bundle(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return shipped
 
 
+@pytest.mark.slow
 def test_the_app_bundle_uses_its_prebuilt_graph_and_builds_nothing(
     embedder, models_home, tmp_path, monkeypatch
 ):
@@ -163,6 +171,7 @@ def test_the_app_bundle_uses_its_prebuilt_graph_and_builds_nothing(
     assert not (home / "models").exists()
 
 
+@pytest.mark.slow
 def test_a_damaged_prebuilt_graph_is_passed_over(
     embedder, models_home, tmp_path, monkeypatch, caplog
 ):
@@ -208,6 +217,7 @@ def test_the_backend_setting_is_validated():
     assert Config().embedding_backend == "onnx-int8"
 
 
+@pytest.mark.slow
 def test_a_workspace_records_its_backend_and_refuses_another(
     engine, docs, torch_embedder, hushdoc_home
 ):
@@ -219,6 +229,7 @@ def test_a_workspace_records_its_backend_and_refuses_another(
         _ = other.store
 
 
+@pytest.mark.slow
 def test_a_workspace_from_before_backends_counts_as_torch(
     engine, docs, embedder, torch_embedder, hushdoc_home
 ):

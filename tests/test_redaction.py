@@ -134,6 +134,7 @@ def test_documents_without_redactions_lose_nothing(path):
     assert [len(p.text.split()) for p in document.pages] == [len(t.split()) for t in expected]
 
 
+@pytest.mark.slow
 def test_hidden_text_is_not_searchable_and_the_warning_is_stored(engine, tmp_path):
     pdf = redacted_and_tricky_pdf(tmp_path / "tricky.pdf")
     report, _ = run_index(engine, [pdf, HARD_CASES / "redaction-failed.pdf"])

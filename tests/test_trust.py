@@ -18,6 +18,8 @@ from rag.types import Answer, Evidence, Hit, Passage
 from rag.answer.verify import check_claims
 from rag.text.words import coverage, stem, terms
 
+pytestmark = pytest.mark.slow
+
 MEDS = (
     "Discharge medications\nWarfarin 5 mg by mouth once daily in the evening; the dose will be "
     "adjusted by the anticoagulation clinic according to the INR. Metoprolol succinate 50 mg by "
@@ -160,7 +162,6 @@ def test_the_model_reads_excerpts_around_the_best_sentences_as_real_spans(embedd
     )
 
 
-@pytest.mark.slow
 def test_evidence_comes_before_the_generated_text(engine, docs):
     run_index(engine, [docs / "discharge-summary.pdf"])
     items = list(engine.ask(QUESTION_INR))

@@ -15,6 +15,8 @@ from rag.retrieve.search import Retriever
 from rag.store import audit
 from rag.store.workspace import delete_workspace, list_workspaces
 
+pytestmark = pytest.mark.slow
+
 SECRET = "The Harrowgate settlement was agreed at four million two hundred thousand dollars."
 
 

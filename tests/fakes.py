@@ -1,0 +1,118 @@
+"""Test doubles for the two models, implementing our protocols, so that the pipeline runs
+end to end in milliseconds with no model loaded.
+
+``HashEmbedder`` is a bag of words hashed into a small vector: texts that share words get
+close vectors, so retrieval, key passages and relevance behave like the real thing on
+word overlap. ``ScriptedGenerator`` replays answers written in the test and records every
+prompt it was given.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from rag.answer.generate import Message
+from rag.embed.protocol import TokenSpans
+
+# A token is a word or a single punctuation mark, as a word-piece tokenizer splits them
+# before cutting words into pieces.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD = re.compile(r"\w+")
+# A streamed piece: a word with the white space around it, so the pieces join to the text.
+_PIECE = re.compile(r"\s*\S+\s*|\s+")
+# Words too common to say what a text is about; without them, two texts are close only
+# when they share words that matter.
+_STOPWORDS = frozenset(
+    """a an and are as at be by for from has have in is it its of on or that the this to was
+    were what which who will with""".split()  # noqa: SIM905
+)
+# Where a text without any content word (empty, or only stop words) points, so that every
+# vector has unit length as the protocol promises.
+_EMPTY_TEXT = "\x00"
+
+
+class HashEmbedder:
+    """An ``Embedder``: each content word adds a signed 1 to one of ``dimension`` buckets
+    (chosen by CRC-32, the same in every process), counts are damped (1 + log n), and the
+    vector is normalized. Cosine similarity is then the words' overlap.
+
+    ``embedded_texts`` counts the texts embedded, so that a test can tell what was."""
+
+    backend = "hash"
+
+    def __init__(self, *, dimension: int = 256, max_tokens: int = 254) -> None:
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self.identity = f"hash-words:{dimension}"
+        self.embedded_texts = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+            for word, count in Counter(words or [_EMPTY_TEXT]).items():
+                code = zlib.crc32(word.encode("utf-8"))
+                sign = 1.0 if code & 1 else -1.0
+                vectors[row, (code >> 1) % self.dimension] += sign * (1.0 + math.log(count))
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        # Colliding words of opposite sign may cancel out; such a rare text takes bucket 0.
+        cancelled = (norms == 0).ravel()
+        vectors[cancelled, 0], norms[cancelled] = 1.0, 1.0
+        self.embedded_texts += len(texts)
+        return vectors / norms
+
+    def token_spans(self, texts: Sequence[str]) -> list[TokenSpans]:
+        return [[m.span() for m in _TOKEN.finditer(text)] for text in texts]
+
+
+class ScriptedGenerator:
+    """A ``Generator`` that streams the scripted ``replies`` in turn, token by token (the last
+    reply again once all were used), and records each prompt and grammar it was given.
+
+    ``stopped_after`` counts the pieces streamed before ``should_stop()`` said stop."""
+
+    def __init__(self, *replies: str, context_tokens: int = 2048) -> None:
+        if not replies:
+            raise ValueError("a ScriptedGenerator needs at least one reply")
+        self.replies = replies
+        self.context_tokens = context_tokens
+        self.prompts: list[str] = []
+        self.grammars: list[str | None] = []
+        self.stopped_after: int | None = None
+
+    def render(self, messages: Sequence[Message]) -> str:
+        turns = "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in messages)
+        return f"{turns}<|assistant|>\n"
+
+    def count_tokens(self, text: str) -> int:
+        return len(_TOKEN.findall(text))
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        grammar: str | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[str]:
+        reply = self.replies[min(len(self.prompts), len(self.replies) - 1)]
+        self.prompts.append(prompt)
+        self.grammars.append(grammar)
+        return self._pieces(reply, max_tokens, should_stop)
+
+    def _pieces(
+        self, reply: str, max_tokens: int, should_stop: Callable[[], bool]
+    ) -> Iterator[str]:
+        for count, piece in enumerate(_PIECE.findall(reply)):
+            if count >= max_tokens:
+                return
+            if should_stop():
+                self.stopped_after = count
+                return
+            yield piece

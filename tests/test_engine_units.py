@@ -1,0 +1,213 @@
+"""The engine end to end with the fakes: index the test documents, ask in both modes, cite
+the right file and page, cancel, reindex, remove. The fast version of test_engine.py."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import DATA, HARD_CASES, final_answer, run_index
+from fakes import HashEmbedder, ScriptedGenerator
+
+from rag.config import Config
+from rag.engine import Engine
+from rag.errors import HushdocError, StoreError
+from rag.types import Answer, Evidence, IndexReport, Progress
+
+INR = "What is the target INR for this patient?"
+# [9] names no source: it is dropped and counted.
+INR_REPLY = "The target INR for this patient is 2.0 to 3.0 [1][9]."
+INDEXED = 7  # the test documents but the scan
+
+
+def open_engine(home: Path, generator: ScriptedGenerator, **settings: object) -> Engine:
+    # Short passages: the fake embedder's cosine is word overlap, which a long passage dilutes.
+    config = Config(data_dir=home, chunk_tokens=64, overlap_tokens=8).with_changes(**settings)
+    return Engine(config, "w", create=True, embedder=HashEmbedder(), generator=generator)
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """The test documents indexed once for the module, and how the run went. Tests that
+    change a workspace index their own."""
+
+    home: Path
+    report: IndexReport
+    events: list[Progress]
+    stored: dict[str, tuple[str, int]]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    base = tmp_path_factory.mktemp("library")
+    docs = shutil.copytree(DATA, base / "docs", ignore=shutil.ignore_patterns(HARD_CASES.name))
+    with open_engine(base / "home", ScriptedGenerator("unused")) as engine:
+        report, events = run_index(engine, [docs])
+        assert engine.check().ok
+        return Library(base / "home", report, events, stored(engine))
+
+
+@pytest.fixture
+def scripted() -> ScriptedGenerator:
+    return ScriptedGenerator(INR_REPLY)
+
+
+@pytest.fixture
+def workspace(library: Library, scripted: ScriptedGenerator) -> Iterator[Engine]:
+    """The module's indexed workspace, answering with the scripted model."""
+    with open_engine(library.home, scripted) as engine:
+        yield engine
+
+
+@pytest.fixture
+def own(hushdoc_home: Path, docs: Path, scripted: ScriptedGenerator) -> Iterator[Engine]:
+    """A workspace of the test's own, with the test documents (``docs``) indexed."""
+    with open_engine(hushdoc_home, scripted) as engine:
+        run_index(engine, [docs])
+        yield engine
+
+
+def stored(engine: Engine) -> dict[str, tuple[str, int]]:
+    """Each document's (status, chunks) by file name."""
+    return {Path(d.path).name: (d.status, d.chunks) for d in engine.documents()}
+
+
+def hash_embedder(engine: Engine) -> HashEmbedder:
+    embedder = engine.embedder
+    assert isinstance(embedder, HashEmbedder)
+    return embedder
+
+
+def test_indexing_stores_every_document_and_reports_the_scan(library):
+    report, events = library.report, library.events
+    assert report.indexed == INDEXED and report.unchanged == 0 and not report.skipped
+    [failure] = report.failed
+    assert Path(failure.path).name == "scanned.pdf" and "no text layer" in failure.error
+    assert (events[0].stage, events[-1].stage) == ("scan", "done")
+    assert {"load", "embed"} <= {e.stage for e in events}
+    assert library.stored["scanned.pdf"] == ("failed", 0)
+    assert sum(chunks for _, chunks in library.stored.values()) == report.chunks > INDEXED
+
+
+def test_an_extractive_answer_quotes_and_cites_the_right_file_and_page(library, scripted):
+    with open_engine(library.home, scripted, answer_mode="extractive") as engine:
+        items = list(engine.ask(INR))
+    assert isinstance(items[0], Evidence)
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.mode == "extractive" and not answer.abstained
+    first = answer.citations[0]
+    assert (Path(first.path).name, first.page) == ("discharge-summary.pdf", 1)
+    assert "The target INR for this patient is 2.0 to 3.0" in " ".join(first.text.split())
+    assert "2.0 to 3.0" in answer.text
+    assert scripted.prompts == []  # no model ran
+
+
+def test_a_generated_answer_streams_the_model_s_words_and_cites_the_right_page(workspace, scripted):
+    items = list(workspace.ask(INR))
+    assert isinstance(items[0], Evidence)
+    assert "".join(i for i in items if isinstance(i, str)) == INR_REPLY
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.mode == "generate"
+    assert answer.text.startswith("The target INR for this patient is 2.0 to 3.0")
+    assert "[9]" not in answer.text and answer.dropped_markers == 1
+    first = answer.citations[0]
+    assert (Path(first.path).name, first.page) == ("discharge-summary.pdf", 1)
+    [prompt] = scripted.prompts
+    assert f"Question: {INR}" in prompt and 'from="discharge-summary.pdf, page 1"' in prompt
+    assert scripted.grammars == [None]  # the citation grammar is off by default
+
+
+def test_the_citation_grammar_setting_reaches_the_model(library, scripted):
+    with open_engine(library.home, scripted, cite_grammar=True) as engine:
+        answer = final_answer(engine, INR)
+    [grammar] = scripted.grammars
+    assert grammar is not None and f'"{len(answer.sources)}"' in grammar
+
+
+def test_stopping_ends_the_generated_answer_where_it_is(workspace, scripted):
+    pieces: list[str] = []
+
+    def stop() -> bool:
+        return len(pieces) == 3
+
+    for item in workspace.ask(INR, should_stop=stop):
+        if isinstance(item, str):
+            pieces.append(item)
+    assert scripted.stopped_after == 3 and "".join(pieces) == "The target INR "
+
+
+def test_a_question_within_one_document_uses_only_its_passages(workspace, scripted):
+    answer = final_answer(workspace, "Which laws govern this agreement?", path="mutual-nda.pdf")
+    assert not answer.abstained
+    assert {Path(s.path).name for s in answer.sources} == {"mutual-nda.pdf"}
+    assert 'from="mutual-nda.pdf, page 2"' in scripted.prompts[0]
+    with pytest.raises(HushdocError, match="is not indexed in workspace 'w'"):
+        final_answer(workspace, INR, path="unknown.pdf")
+
+
+def test_a_question_the_documents_never_touch_is_not_answered(workspace, scripted):
+    answer = final_answer(workspace, "Who won the 2018 FIFA World Cup?")
+    assert answer.abstained and answer.citations == () and answer.sources == ()
+    assert '"fifa"' in answer.text
+    assert scripted.prompts == []  # the model never ran
+    with pytest.raises(HushdocError, match="The question is empty"):
+        final_answer(workspace, "   ")
+
+
+def test_cancelling_keeps_what_was_stored_and_a_rerun_finishes_the_same(
+    library, hushdoc_home, docs, scripted
+):
+    with open_engine(hushdoc_home, scripted) as engine:
+        work = engine.index([docs])
+        for progress in work:
+            if progress.stage == "load" and progress.done == 3:
+                before = stored(engine)
+                break
+        work.close()
+        assert len(before) == 3 and stored(engine) == before
+        assert engine.check().ok
+        resumed, _ = run_index(engine, [docs])
+        assert resumed.unchanged == 3 and resumed.indexed + len(resumed.failed) == 5
+        assert engine.check().ok
+        assert stored(engine) == library.stored  # as if never interrupted
+
+
+def test_reindexing_embeds_only_what_changed(own, docs):
+    embedder = hash_embedder(own)
+    embedded = embedder.embedded_texts
+    again, _ = run_index(own, [docs])
+    assert (again.indexed, again.unchanged) == (0, INDEXED)
+    assert embedder.embedded_texts == embedded
+    (docs / "notes.md").write_text("The quokka hearing is on 9 September 2024.", encoding="utf-8")
+    changed, _ = run_index(own, [docs])
+    assert (changed.indexed, changed.unchanged) == (1, INDEXED - 1)
+    assert embedder.embedded_texts == embedded + 1  # one passage
+    [(chunk_id, _)] = own.store.keyword_search("quokka", 5)
+    assert own.store.passages([chunk_id])[chunk_id].path.endswith("notes.md")
+    assert own.store.keyword_search("landlord", 5) == []  # the old notes went
+
+
+def test_remove_and_prune_forget_documents(own, docs):
+    assert own.remove("appeal-opinion.pdf") == str(docs / "appeal-opinion.pdf")
+    assert "appeal-opinion.pdf" not in stored(own)
+    assert own.store.keyword_search("Calvary Chapel", 5) == []
+    with pytest.raises(HushdocError, match="appeal-opinion.pdf is not indexed"):
+        own.remove("appeal-opinion.pdf")
+    (docs / "notes.md").unlink()
+    report, _ = run_index(own, [docs], prune=True)
+    assert report.removed == 1 and "notes.md" not in stored(own)
+    assert own.check().ok
+
+
+def test_listing_loads_no_model_and_another_embedder_is_refused(library):
+    config = Config(data_dir=library.home)
+    # No embedder or generator given: listing and checking must not load one (the fast
+    # tier's guard in conftest.py fails this test if they do).
+    with Engine(config, "w") as plain:
+        assert stored(plain) == library.stored and plain.check().ok
+    other = Engine(config, "w", embedder=HashEmbedder(dimension=128))
+    with pytest.raises(StoreError, match="indexed with the embedding model 'hash-words:256'"):
+        _ = other.store
