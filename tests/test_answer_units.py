@@ -11,7 +11,7 @@ from fakes import ScriptedGenerator
 
 from rag.answer.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
 from rag.answer.prompt import fit_prompt
-from rag.load.files import load_document
+from rag.load.document import load_document
 from rag.types import Claim, Hit, Passage
 
 QUESTION = "Who wrote the opinion of the court?"
@@ -80,10 +80,16 @@ def test_markers_after_a_full_stop_move_into_their_sentence():
 
 def test_each_sentence_gets_its_claim_s_citations_and_strict_drops_the_unsupported():
     text = "Warfarin is 5 mg [2]. Yes. Cats sleep all day [1]."
+    first, second, third = "Warfarin is 5 mg [2].", "Yes.", "Cats sleep all day [1]."
+
+    def span(sentence: str) -> dict[str, int]:
+        return {"start": text.index(sentence), "end": text.index(sentence) + len(sentence)}
+
+    # Each claim carries its own span in the text: marking never splits it again.
     claims = [
-        Claim("Warfarin is 5 mg.", "supported", (1, 3)),
-        Claim("Yes.", "uncited"),
-        Claim("Cats sleep all day.", "unsupported", reason="no source holds it"),
+        Claim("Warfarin is 5 mg.", "supported", (1, 3), **span(first)),
+        Claim("Yes.", "uncited", **span(second)),
+        Claim("Cats sleep all day.", "unsupported", (), "no source holds it", **span(third)),
     ]
     assert mark_claims(text, claims) == "Warfarin is 5 mg [1][3]. Yes. Cats sleep all day."
     assert mark_claims(text, claims, strict=True) == "Warfarin is 5 mg [1][3]. Yes."

@@ -40,8 +40,8 @@ from app.signals import emit  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.store.history import Turn, load_history  # noqa: E402
-from rag.types import IndexReport, Progress  # noqa: E402
 from rag.store.workspace import create_workspace, workspace_dir  # noqa: E402
+from rag.types import IndexReport, Progress  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rag.index.chunk import split_into_chunks
-from rag.text.sentences import sentence_spans
 from rag.load.document import load_document
+from rag.text.sentences import sentence_spans
 from rag.types import Page
 
 DATA = Path(__file__).parent / "data"

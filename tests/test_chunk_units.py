@@ -10,7 +10,7 @@ from conftest import DATA
 from fakes import HashEmbedder
 
 from rag.index.chunk import split_into_chunks
-from rag.load.files import load_document
+from rag.load.document import load_document
 from rag.types import Page
 
 TOKENIZER = HashEmbedder()

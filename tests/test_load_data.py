@@ -9,7 +9,9 @@ import pytest
 from conftest import DATA, HARD_CASES
 
 from rag.errors import DocumentError
-from rag.load.files import Limits, check_file, find_documents, load_document
+from rag.load.discover import find_documents
+from rag.load.document import load_document
+from rag.load.limits import Limits, check_file
 
 
 @pytest.mark.parametrize(

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from conftest import run_index
 
-from rag.embed import onnx_export
-from rag.index.chunk import split_into_chunks
 from rag.config import Config
-from rag.embed.folder import bundled_embedding_path
+from rag.embed import onnx_export
 from rag.embed.backends import load_embedder
+from rag.embed.folder import bundled_embedding_path
+from rag.embed.onnx_export import cached_model_path, ensure_onnx_model
+from rag.embed.onnx_runtime import OnnxEmbedder
 from rag.engine import Engine
 from rag.errors import ConfigError, ModelError, StoreError
+from rag.index.chunk import split_into_chunks
 from rag.load.document import load_document
-from rag.embed.onnx_runtime import OnnxEmbedder
-from rag.embed.onnx_export import cached_model_path, ensure_onnx_model
 from rag.store.database import MANIFEST_NAME, read_manifest
 
 DATA = Path(__file__).parent / "data"

@@ -9,14 +9,14 @@ import pytest
 from conftest import final_answer, run_index
 
 from rag.answer.cite import citation_grammar, clean_markers, mark_claims
-from rag.config import Config
-from rag.engine import Engine
 from rag.answer.evidence import excerpts, key_passages, quote_passages, split_sources
 from rag.answer.prompt import build_messages
-from rag.retrieve.search import Retriever
-from rag.types import Answer, Evidence, Hit, Passage
 from rag.answer.verify import check_claims
+from rag.config import Config
+from rag.engine import Engine
+from rag.retrieve.search import Retriever
 from rag.text.words import coverage, stem, terms
+from rag.types import Answer, Evidence, Hit, Passage
 
 pytestmark = pytest.mark.slow
 
