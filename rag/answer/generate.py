@@ -7,11 +7,16 @@ The default is the bundled SmolLM2-135M-Instruct (Q4_1), a file inside the
 
 from __future__ import annotations
 
+import collections.abc
 import importlib.util
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol, TypedDict, cast
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage as ChatMessage
+    from llama_cpp.llama_types import CreateCompletionStreamResponse as CompletionChunk
 
 from rag.errors import ModelError
 
@@ -124,7 +129,7 @@ class LlamaGenerator:
             # No template in the file: a plain, widely understood layout.
             body = "\n\n".join(f"{m['role'].upper()}: {m['content']}" for m in messages)
             return f"{body}\n\nASSISTANT:"
-        return self._formatter(messages=list(messages)).prompt
+        return self._formatter(messages=cast("list[ChatMessage]", list(messages))).prompt
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -139,15 +144,20 @@ class LlamaGenerator:
     ) -> Iterator[str]:
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
-        pieces = self._llm.create_completion(
-            prompt,
-            max_tokens=max_tokens,
-            temperature=self.temperature,
-            top_k=1 if self.temperature == 0 else 40,
-            repeat_penalty=1.1,
-            stream=True,
-            grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
-            stopping_criteria=StoppingCriteriaList([lambda _tokens, _logits: should_stop()]),
+        # With stream=True llama-cpp-python returns a generator of chunks (its annotation
+        # names the union of both shapes).
+        pieces = cast(
+            "collections.abc.Generator[CompletionChunk, None, None]",
+            self._llm.create_completion(
+                prompt,
+                max_tokens=max_tokens,
+                temperature=self.temperature,
+                top_k=1 if self.temperature == 0 else 40,
+                repeat_penalty=1.1,
+                stream=True,
+                grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+                stopping_criteria=StoppingCriteriaList([lambda _tokens, _logits: should_stop()]),
+            ),
         )
         try:
             for piece in pieces:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embed.protocol import TokenSpans
 from rag.embed.folder import checked_model_folder, model_identity
-from rag.errors import ModelError
 from rag.embed.onnx_export import ensure_onnx_model
+from rag.embed.protocol import TokenSpans
+from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,14 @@ class SentenceTransformerEmbedder:
         # tokenizer's truncation settings, so the two must not share one.
         self._tokenizer = copy.deepcopy(self._model.tokenizer)
         self.batch_size = batch_size
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length) - 2  # [CLS] and [SEP]
+        dimension, max_length = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dimension is None or max_length is None:
+            raise ModelError(
+                f"The model in {folder} does not state its output size or input length; "
+                "choose a sentence-transformers model folder that does."
+            )
+        self.dimension = int(dimension)
+        self.max_tokens = int(max_length) - 2  # [CLS] and [SEP]
         self.identity = model_identity(folder, self.dimension)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -95,7 +95,7 @@ def _read_qa_file(folder: Path, path: Path) -> list[QAItem]:
                 'lists of strings, and a "scope" of "doc" (with a "doc" path) or "corpus".'
             )
         gold = Gold(bool(raw.get("answerable", True)), tuple(answers), tuple(evidence))
-        within = os.path.abspath(folder / doc) if scope == "doc" else None
+        within = os.path.abspath(folder / doc) if scope == "doc" and isinstance(doc, str) else None
         items.append(QAItem(raw.get("id", f"{path.name}:{line.number}"), question, gold, within))
     return items
 

@@ -286,7 +286,7 @@ class ContentScan:
         states = resolve(self.resources.get("/ExtGState"))
         entry = resolve(states.get(str(name))) if isinstance(states, DictionaryObject) else None
         if isinstance(entry, DictionaryObject) and "/ca" in entry:
-            self._state.opaque = float(entry["/ca"]) >= MIN_OPACITY
+            self._state.opaque = float(resolve(entry["/ca"])) >= MIN_OPACITY
 
 
 def _read_font(font: DictionaryObject) -> _Font:
@@ -319,7 +319,7 @@ def _read_font(font: DictionaryObject) -> _Font:
     result = _Font()
     descriptor = resolve(font.get("/FontDescriptor"))
     if isinstance(descriptor, DictionaryObject) and "/MissingWidth" in descriptor:
-        result.default = float(descriptor["/MissingWidth"]) * scale
+        result.default = float(resolve(descriptor["/MissingWidth"])) * scale
     widths = resolve(font.get("/Widths"))
     if isinstance(widths, ArrayObject):
         first = int(font.get("/FirstChar", 0))

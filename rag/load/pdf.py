@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import DocumentError
 from rag.load.limits import Limits, check_text_chars
@@ -56,7 +56,7 @@ def load_pdf(path: Path, *, limits: Limits) -> LoadedDocument:
     import pypdf
 
     with (
-        pypdf.apply_configuration(**_pdf_stream_limits(limits.stream_bytes)),
+        pypdf.apply_configuration(None, **_pdf_stream_limits(limits.stream_bytes)),
         _structure_problems() as problems,
     ):
         reader = _open_pdf(path, limits)
@@ -129,10 +129,10 @@ def _checked_pdf(
     visible = sum(len(p.text.strip()) for p in pages)
     scanned = set(read.images)
     textless = [
-        p.number
-        for p in pages
+        n
+        for n, p in enumerate(pages, 1)
         if len(p.text.strip()) < MIN_PDF_TEXT_CHARS
-        or (p.number in scanned and len(p.text.strip()) < MIN_SCANNED_PAGE_CHARS)
+        or (n in scanned and len(p.text.strip()) < MIN_SCANNED_PAGE_CHARS)
     ]
     if len(textless) == len(pages):
         if read.oversized:
@@ -167,8 +167,10 @@ def _checked_pdf(
 
 def _shows_image(page: PageObject) -> bool:
     """Whether the page's resources hold an image (a scan, or a figure)."""
+    # pypdf types every entry as a PdfObject: the shapes are checked by the exceptions.
+    resources: Any = page.get("/Resources")
     try:
-        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
+        xobjects = resources.get_object()["/XObject"].get_object()
         return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
     except (KeyError, AttributeError, TypeError):
         return False

@@ -61,6 +61,8 @@ def compare_generation(
             repeat_penalty=1.1,
             stream=True,
         )
+        if isinstance(pieces, dict):  # llama-cpp-python streams when asked to
+            raise TypeError("llama-cpp-python returned a whole completion, not a stream")
         return (piece["choices"][0]["text"] for piece in pieces)
 
     timings: dict[str, list[tuple[float, float]]] = {"engine": [], "raw": []}

@@ -6,11 +6,15 @@ matplotlib is an optional extra (``pip install 'hushdoc[bench]'``), imported onl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import HushdocError
 from rag.eval.bench.run import BenchReport
 from rag.eval.bench.table import describe_load
 from rag.store.atomic import write_atomic
+
+if TYPE_CHECKING:  # matplotlib is optional: imported only when a plot is drawn
+    from matplotlib.axes import Axes
 
 PIPELINE, RAW, REFERENCE = "#2b6cb0", "#a0aec0", "#e07b39"
 
@@ -50,7 +54,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
         raise HushdocError(f"Cannot write the plot to {path} ({exc.strerror or exc}).") from exc
 
 
-def _indexing(ax, report: BenchReport) -> None:
+def _indexing(ax: Axes, report: BenchReport) -> None:
     e = report.embedding
     names = ["Hushdoc\n(end to end)", f"bare\n{e.backend}", "bare torch\nfp32"]
     rates = [report.indexing.chunks_per_s, e.raw_chunks_per_s, e.torch_fp32_chunks_per_s]
@@ -65,7 +69,7 @@ def _indexing(ax, report: BenchReport) -> None:
     )
 
 
-def _phases(ax, report: BenchReport) -> None:
+def _phases(ax: Axes, report: BenchReport) -> None:
     i = report.indexing
     phases = {**i.phase_seconds, "wall clock": i.seconds}
     bars = ax.barh(
@@ -79,7 +83,7 @@ def _phases(ax, report: BenchReport) -> None:
     ax.set_title(f"Indexing phases, {i.chunks} passages{rss}", fontsize=10)
 
 
-def _search(ax, report: BenchReport) -> None:
+def _search(ax: Axes, report: BenchReport) -> None:
     dense = report.retrieval.dense
     sizes = [s.vectors for s in dense]
     ax.plot(sizes, [s.exact.p95_ms for s in dense], "o-", color=RAW, label="exact, p95")
@@ -117,7 +121,7 @@ def _search(ax, report: BenchReport) -> None:
     ax.legend(fontsize=8, loc="upper left", ncol=2)
 
 
-def _generation(ax, report: BenchReport) -> None:
+def _generation(ax: Axes, report: BenchReport) -> None:
     g = report.generation
     names = ["Hushdoc", "bare\nllama-cpp-python"]
     bars = ax.bar(names, [g.engine_tokens_per_s, g.raw_tokens_per_s], color=[PIPELINE, RAW])
