@@ -175,14 +175,24 @@ class Answer:
         }
 
 
+# The stages of long work. Indexing: "scan" (finding files), "model" (loading the
+# embedding model), "load" (a file read and chunked), "embed", "done". Evaluation and
+# bench: "prepare", "rank", "answer", "measure" (the bench's steps, named in ``step``).
+ProgressStage = Literal[
+    "scan", "model", "load", "embed", "done", "prepare", "rank", "answer", "measure"
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """One step of a long operation: ``done`` of ``total`` units, in ``stage``."""
+    """One step of a long operation: ``done`` of ``total`` units, in ``stage``; ``path`` is
+    the file at hand, ``step`` what a measuring run does now, in words ("hybrid search")."""
 
-    stage: str
+    stage: ProgressStage
     done: int
     total: int
     path: str | None = None
+    step: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,10 +64,11 @@ def run_bench_command(args: argparse.Namespace, config: Config) -> int:
 
     def show(progress: Progress) -> None:
         # Each stage is named on its own line, so a log of a long run shows where it is.
-        if progress.stage not in stages:
-            stages.add(progress.stage)
+        step = progress.step or progress.stage
+        if step not in stages:
+            stages.add(step)
             bar.finish()
-            print(f"hushdoc bench: {progress.stage}", file=sys.stderr, flush=True)
+            print(f"hushdoc bench: {step}", file=sys.stderr, flush=True)
         bar.update(progress)
 
     report = drive(run_bench(config, options), show)

@@ -89,5 +89,5 @@ def _time_batches(
         began = time.perf_counter()
         parts.append(np.asarray(embed(texts[start : start + size]), dtype=np.float32))
         seconds += time.perf_counter() - began
-        yield Progress(stage, min(start + size, len(texts)), len(texts))
+        yield Progress("measure", min(start + size, len(texts)), len(texts), step=stage)
     return len(texts) / seconds, np.vstack(parts)

@@ -77,7 +77,7 @@ def compare_generation(
             )
             timings[name].append((first_s, rate))
             texts[name].append(text)
-        yield Progress("generation", n, len(prompts) - 1)
+        yield Progress("measure", n, len(prompts) - 1, step="generation")
     engine_first, engine_rate = _medians(timings["engine"])
     raw_first, raw_rate = _medians(timings["raw"])
     return GenerationFigures(

@@ -41,7 +41,7 @@ def measure_indexing(
         nonlocal half
         if progress.stage == "load" and progress.done == len(files) // 2 and half is None:
             half = peak_rss_mb()
-        return Progress("indexing", progress.done, progress.total, progress.path)
+        return Progress("measure", progress.done, progress.total, progress.path, step="indexing")
 
     started = time.perf_counter()
     report = yield from relay(engine.index(files), watch)

@@ -129,7 +129,7 @@ def run_bench(config: Config, options: BenchOptions) -> Generator[Progress, None
     load_before = _load_average()
     with tempfile.TemporaryDirectory(prefix="hushdoc-bench-") as tmp:
         throwaway = _throwaway_config(config, Path(tmp))
-        yield Progress("loading the embedding model", 0, 0)
+        yield Progress("measure", 0, 0, step="loading the embedding model")
         embedder = load_embedder(throwaway)  # builds the ONNX graph first if it must
         with Engine(throwaway, "bench", create=True, embedder=embedder) as engine:
             indexing = yield from measure_indexing(engine, files)
@@ -199,7 +199,7 @@ def _hybrid_latency(engine: Engine, questions: list[str]) -> Generator[Progress,
         started = time.perf_counter()
         retriever.search(question, k=engine.config.top_k)
         seconds.append(time.perf_counter() - started)
-        yield Progress("hybrid search", n, len(questions))
+        yield Progress("measure", n, len(questions), step="hybrid search")
     return Latency.of(seconds)
 
 

@@ -126,7 +126,7 @@ def _fill(
     for block in synthetic_vectors(count, topics=topics, seed=count):
         index.add(np.arange(done, done + len(block), dtype=np.int64), block)
         done += len(block)
-        yield Progress(stage, done, count)
+        yield Progress("measure", done, count, step=stage)
 
 
 def _time_queries(index: VectorIndex, queries: np.ndarray) -> tuple[list[float], list[set[int]]]:
