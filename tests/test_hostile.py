@@ -27,7 +27,8 @@ from pdfs import serialize, text, write_pdf
 from rag.config import Config
 from rag.errors import DocumentError
 from rag.load.files import Limits, load_document
-from rag.store.database import Store, read_manifest
+from rag.store.database import Store
+from rag.store.manifest import read_manifest
 from rag.store.workspace import workspace_dir
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from rag.errors import ConfigError, ModelError, StoreError
 from rag.load.files import load_document
 from rag.embed.onnx_runtime import OnnxEmbedder
 from rag.embed.onnx_export import cached_model_path, ensure_onnx_model
-from rag.store.database import MANIFEST_NAME, read_manifest
+from rag.store.manifest import MANIFEST_NAME, read_manifest
 
 DATA = Path(__file__).parent / "data"
 QUESTIONS = [

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, TypedDict
 
+from rag.config import Config
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,16 @@ class LlamaGenerator:
                     yield text
         finally:
             pieces.close()
+
+
+def load_generator(config: Config) -> LlamaGenerator:
+    """The language model that ``config`` selects, with its context, threads and temperature."""
+    return LlamaGenerator(
+        config.generator_model,
+        context_tokens=config.context_tokens,
+        threads=config.generator_threads,
+        temperature=config.temperature,
+    )
 
 
 def check_gguf(path: Path) -> None:

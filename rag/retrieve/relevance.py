@@ -40,10 +40,11 @@ def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None
     cosine = max((h.dense for h in hits if h.dense is not None), default=-1.0)
     if not words:
         return Relevance(cosine, (), {})
-    total, held = store.term_counts(words)
+    counts = store.term_counts(words)
+    total, held = counts.passages, counts.holding
     weights = {w: math.log((total + 1) / (n + 0.5)) for w, n in zip(words, held, strict=True)}
     if path is not None:
-        _, held = store.term_counts(words, path=path)
+        held = store.term_counts(words, path=path).holding
     subject = [w for w in words if w not in QUESTION_FRAMING]
     unknown = tuple(w for w, n in zip(words, held, strict=True) if n == 0 and w in subject)
     best = max((coverage(weights, h.passage.text) for h in hits), default=0.0)
