@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from conftest import run_index
 
-from rag.eval.bench.search import synthetic_vectors
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import ConfigError
+from rag.eval.bench.search import synthetic_vectors
 from rag.store.files import DATABASE_NAME
 from rag.store.vectors import VectorIndex
 

@@ -234,7 +234,12 @@ class Store:
                 "(SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), "
                 "d.size, d.mtime, d.sha256, d.error, d.warnings FROM documents d ORDER BY d.path"
             ).fetchall()
-        return [DocumentInfo(*r[:9], tuple(json.loads(r[9]))) for r in rows]
+        return [
+            DocumentInfo(
+                path, status, kind, pages, chunks, size, mtime, sha, error, tuple(json.loads(w))
+            )
+            for path, status, kind, pages, chunks, size, mtime, sha, error, w in rows
+        ]
 
     def document_state(self, path: str) -> DocumentState | None:
         """A stored document's hash and status, to skip unchanged files."""
@@ -350,18 +355,15 @@ class Store:
         self._files.committed(self._db)
 
     def _delete_chunks(self, path: str) -> list[int]:
-        ids = [
-            r[0]
-            for r in self._db.execute(
-                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?",
-                (path,),
-            )
-        ]
+        rows = self._db.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?",
+            (path,),
+        ).fetchall()
         self._db.execute(
             "DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE path = ?)",
             (path,),
         )
-        return ids
+        return [r[0] for r in rows]
 
     def _upsert_document(
         self,

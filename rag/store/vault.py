@@ -33,9 +33,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from rag.store.atomic import write_atomic
 from rag.errors import PassphraseError, StoreError, WorkspaceError
 from rag.logs import withhold_details
+from rag.store.atomic import write_atomic
 
 HEADER_NAME = "encryption.json"
 SEALED_SUFFIX = ".sealed"
