@@ -10,7 +10,8 @@ import time
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.session import Models, Session
+from app.models import LoadedModels
+from app.session import Session
 from app.window import MainWindow, app_icon
 from rag.config import Config, load_config
 from rag.errors import HushdocError
@@ -24,7 +25,7 @@ WORKER_THREADS = 4
 QUIT_WHEN_IDLE_VARIABLE = "HUSHDOC_QUIT_WHEN_IDLE"
 
 
-def create_window(config: Config, *, models: Models | None = None) -> MainWindow:
+def create_window(config: Config, *, models: LoadedModels | None = None) -> MainWindow:
     """The main window over a started session (workspace open, models loading or given)."""
     # Workers mostly wait on native code; on a two-core machine the default pool of two
     # threads would make a document listing wait behind the model load and an index run.

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import QApplication
 
 from app.assets import samples_dir
 from app.main import create_window
-from app.session import Models
+from app.models import LoadedModels
 from rag.config import Config
+from rag.eval.selftest import Check, check_engine
 from rag.logs import setup_logging
 from rag.runtime import seconds_since_process_start
-from rag.eval.selftest import Check, check_engine
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ TIMEOUT_S = 600
 POLL_MS = 50
 
 
-def run_selftest(*, models: Models | None = None) -> int:
+def run_selftest(*, models: LoadedModels | None = None) -> int:
     """Run every check and print the verdict; ``models`` (a test's) skip loading them."""
     started = time.monotonic()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -67,7 +67,7 @@ def run_selftest(*, models: Models | None = None) -> int:
     return 0
 
 
-def check_app(config: Config, *, models: Models | None, started: float) -> list[Check]:
+def check_app(config: Config, *, models: LoadedModels | None, started: float) -> list[Check]:
     """Open the window on ``config``, run the engine's checks on its models, show the
     citation, close the window."""
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -1,43 +1,44 @@
 """The app's state, without widgets: config, loaded models, the open workspace, its history.
 
 ``Session`` starts every piece of engine work in a ``GeneratorWorker`` and
-reports through signals; the window wires those to the panels. Nothing here
-runs engine work on the GUI thread: even listing a workspace's documents (which
-opens its index) happens in a worker.
+reports through its signals (``app.events``); the window wires those to the
+panels. Nothing here runs engine work on the GUI thread: even listing a
+workspace's documents (which opens its index) happens in a worker.
+
+The session loads the models, applies the settings and opens, creates, renames
+and deletes workspaces; its parts do the rest. ``app.open_workspace`` holds the
+open workspace's engine, ``app.indexing`` its documents, ``app.answers`` its chat,
+and ``app.jobs`` runs one engine job (indexing, removing, or answering) at a time,
+because they share the models.
 
 An encrypted workspace opens only once its passphrase is given: ``passphrase_needed``
 asks the window for it, and the key is derived in a worker, then kept (in ``vault``)
 as long as that workspace stays open.
-
-One engine job (indexing, removing, or answering) runs at a time, because they
-share the models. A question asked while the models load or documents index
-waits its turn and is answered as soon as they are done; Stop withdraws it.
 """
 
 from __future__ import annotations
 
-import gc
-import logging
 import shutil
-import threading
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QThreadPool
 
+from app.answers import Answers
 from app.assets import samples_dir
+from app.events import SessionEvents
+from app.indexing import Indexing
+from app.jobs import BUSY_MESSAGE, EngineJobs
+from app.models import LoadedModels, embedder_changed, generator_changed, load_models
+from app.open_workspace import OpenWorkspace
 from app.signals import emit
 from app.workers import GeneratorWorker, call
+from rag.answer.generate import Generator as TextGenerator
 from rag.config import Config, save_config
 from rag.embed.protocol import Embedder
-from rag.embed.backends import load_embedder
 from rag.engine import Engine
-from rag.errors import HushdocError, ModelError, PassphraseError
-from rag.answer.generate import Generator as TextGenerator
-from rag.answer.generate import LlamaGenerator
-from rag.store.history import Turn, load_history, save_history
-from rag.types import Answer, DocumentInfo, Evidence, Failure, IndexReport, Progress
+from rag.errors import HushdocError, PassphraseError
+from rag.store.history import Turn
 from rag.store.vault import Vault, is_encrypted, unlock_vault
 from rag.store.workspace import (
     DEFAULT_WORKSPACE,
@@ -47,61 +48,12 @@ from rag.store.workspace import (
     list_workspaces,
     rename_workspace,
     workspace_dir,
-    workspace_exists,
 )
-
-log = logging.getLogger(__name__)
+from rag.types import DocumentInfo
 
 SAMPLES_WORKSPACE = "Samples"
 SAMPLES_FOLDER = "samples"  # the copy of the sample documents in the data folder
-PROGRESS_INTERVAL_S = 1 / 30
 SHUTDOWN_WAIT_MS = 5000
-# Python's default is 10: a full collection after every 10 collections of the middle generation.
-FULL_COLLECTION_EVERY = 100
-BUSY_MESSAGE = "Wait for the current task to finish (or cancel it) first."
-# Changing one of these settings reloads that model; the other stays loaded.
-_EMBEDDER_SETTINGS = ("embedding_model", "embedding_backend", "embed_batch")
-_GENERATOR_SETTINGS = ("generator_model", "context_tokens", "threads", "temperature")
-
-Models = tuple[Embedder, TextGenerator | None, str | None]
-
-
-def load_models(
-    config: Config, *, embedder: Embedder | None = None
-) -> Generator[str, None, Models]:
-    """Load the models (the embedder only if none is given). A language model that fails
-    is reported as the third item, and indexing still works.
-
-    Loading the models' libraries creates over half a million Python objects that live
-    as long as the app. A full garbage collection walks them all for about half a second,
-    holding the GIL, and so freezes the window, whichever thread triggers it. So
-    collection is paused while they load, and they are then frozen out of later
-    collections (``gc.freeze``), which stay as quick as in a small program. Full
-    collections also come ten times less often than Python's default: each still holds
-    the GIL for tens of milliseconds while documents index.
-    """
-    gc.disable()
-    try:
-        if embedder is None:
-            yield "embedding model"
-            embedder = load_embedder(config)
-        yield "language model"
-        try:
-            generator: TextGenerator | None = LlamaGenerator(
-                config.generator_model,
-                context_tokens=config.context_tokens,
-                threads=config.generator_threads,
-                temperature=config.temperature,
-            )
-        except ModelError as exc:
-            log.warning("language model not loaded: %s", exc)
-            return embedder, None, str(exc)
-        return embedder, generator, None
-    finally:
-        gc.freeze()
-        young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-        gc.enable()
 
 
 def copy_samples(config: Config) -> Path:
@@ -112,58 +64,75 @@ def copy_samples(config: Config) -> Path:
     return target
 
 
-class Session(QObject):
+class Session(SessionEvents):
     """Everything the window shows, and the work it starts."""
-
-    models_loading = Signal()
-    models_ready = Signal()
-    models_failed = Signal(str)
-    workspaces_changed = Signal(list, str)
-    documents_changed = Signal(list, list)  # DocumentInfo, and Failure for unsupported files
-    index_started = Signal()
-    index_progress = Signal(object)
-    index_finished = Signal(object)  # IndexReport, or None when cancelled or failed
-    answer_started = Signal(str, object)  # question, document path or None
-    answer_status = Signal(str)  # why the answer waits, or what it is doing; "" at the end
-    answer_piece = Signal(str)
-    answer_evidence = Signal(object)  # Evidence: the key passages, before any generated text
-    answer_finished = Signal(object)  # Turn, or None when withdrawn or failed
-    history_changed = Signal(list)
-    passphrase_needed = Signal(str, str)  # encrypted workspace, why asked again ("" at first)
-    busy_changed = Signal()
-    error = Signal(str)
 
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
-        self.embedder: Embedder | None = None
-        self.generator: TextGenerator | None = None
-        self.generator_problem: str | None = None
+        self.models: LoadedModels | None = None
         self.models_error: str | None = None
-        self.engine: Engine | None = None
-        self._engine_lock = threading.Lock()
-        self._engine_generation = 0
-        self.workspace = ""
-        self.vault: Vault | None = None  # the open workspace's key, if it is encrypted
-        self.turns: list[Turn] = []
-        self.job: GeneratorWorker | None = None
+        self._open = OpenWorkspace()
+        self.jobs = EngineJobs(
+            self, relist=lambda then: self.indexing.refresh(then), then=self._start_queued
+        )
+        self.indexing = Indexing(self, self.jobs, self._open)
+        self.answers = Answers(self, self.jobs, self._open)
         self._model_job: GeneratorWorker | None = None
-        self.answering = False
-        self._queued: tuple[str, str | None] | None = None
         self._pending_index: list[Path] = []
-        self._partial: list[str] = []
-        self._documents: list[DocumentInfo] = []
-        # Files of a type Hushdoc cannot read, per workspace, as the last runs found them.
-        # The index keeps no record of them, so the list lasts as long as the session.
-        self._unsupported: dict[str, dict[str, Failure]] = {}
+
+    # -- what the window shows -------------------------------------------------------------
+
+    @property
+    def has_models(self) -> bool:
+        return self.models is not None
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self.models.embedder if self.models else None
+
+    @property
+    def generator(self) -> TextGenerator | None:
+        return self.models.generator if self.models else None
+
+    @property
+    def generator_problem(self) -> str | None:
+        """Why the language model is not loaded, if it failed."""
+        return self.models.generator_error if self.models else None
+
+    @property
+    def workspace(self) -> str:
+        return self._open.name
+
+    @property
+    def vault(self) -> Vault | None:
+        """The open workspace's key, if it is encrypted."""
+        return self._open.vault
+
+    @property
+    def engine(self) -> Engine | None:
+        return self._open.engine
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self.answers.turns
+
+    @property
+    def busy(self) -> bool:
+        """An engine job runs, or a question waits for one."""
+        return self.jobs.running or self.answers.waiting
+
+    def documents(self) -> list[DocumentInfo]:
+        """The workspace's documents as last listed (the list is refreshed after every job)."""
+        return self.indexing.documents()
 
     # -- startup and models ----------------------------------------------------------------
 
-    def start(self, *, models: Models | None = None) -> None:
+    def start(self, *, models: LoadedModels | None = None) -> None:
         """Open a workspace (creating the Samples one on first run) and load the models,
         or use ``models`` already loaded (by another session, or a test)."""
         names = list_workspaces(self.config)
-        if not names and samples_dir().is_dir() and self._guard(self._create_samples):
+        if not names and samples_dir().is_dir() and self.guard(self._create_samples):
             names = [SAMPLES_WORKSPACE]
         self.open_workspace(self._first_workspace(names))
         if models is None:
@@ -176,31 +145,34 @@ class Session(QObject):
         create_workspace(self.config, SAMPLES_WORKSPACE)
         self._pending_index = [copy_samples(self.config)]
 
-    @property
-    def has_models(self) -> bool:
-        return self.embedder is not None
-
     def load_models(self, *, embedder: Embedder | None = None) -> None:
         """Load the models in a worker; ``embedder``, if given, is kept instead of reloaded."""
-        self.embedder = self.generator = None
-        self.generator_problem = self.models_error = None
+        self.models = None
+        self.models_error = None
         emit(self.models_loading)
         config = self.config
         worker = GeneratorWorker(lambda: load_models(config, embedder=embedder))
         # Settings changed while models loaded: only the newest load counts.
         self._model_job = worker
-        worker.signals.returned.connect(lambda m: worker is self._model_job and self.use_models(m))
-        worker.signals.errored.connect(
-            lambda e: worker is self._model_job and self._models_failed(e)
-        )
+
+        def loaded(models: LoadedModels) -> None:
+            if worker is self._model_job:
+                self.use_models(models)
+
+        def failed(message: str) -> None:
+            if worker is self._model_job:
+                self._models_failed(message)
+
+        worker.signals.returned.connect(loaded)
+        worker.signals.errored.connect(failed)
         worker.start()
 
-    def use_models(self, models: Models) -> None:
-        self.embedder, self.generator, self.generator_problem = models
+    def use_models(self, models: LoadedModels) -> None:
+        self.models = models
         self._reopen_engine()
         emit(self.models_ready)
-        if self.generator_problem:
-            emit(self.models_failed, self.generator_problem)
+        if models.generator_error:
+            emit(self.models_failed, models.generator_error)
         if self._pending_index:
             paths, self._pending_index = self._pending_index, []
             self.index(paths)
@@ -209,7 +181,7 @@ class Session(QObject):
     def _models_failed(self, message: str) -> None:
         self.models_error = message
         emit(self.models_failed, message)
-        self._withdraw_queued()
+        self.answers.withdraw()
 
     # -- workspaces ------------------------------------------------------------------------
 
@@ -229,17 +201,12 @@ class Session(QObject):
             emit(self.workspaces_changed, list_workspaces(self.config), self.workspace)
             emit(self.passphrase_needed, name, "")
             return
-        self._close_engine()
-        self.workspace = name
-        self.vault = vault
+        self._open.switch(name, vault)
         self._reopen_engine(create=True)
-        engine = self.engine
-        self.turns = load_history(engine.folder, vault=engine.vault) if engine else []
-        self._documents = []
+        self.answers.load()
         emit(self.workspaces_changed, list_workspaces(self.config), self.workspace)
         emit(self.history_changed, self.turns)
-        self._emit_documents()
-        self.refresh_documents()
+        self.indexing.reset()
 
     def _is_encrypted(self, name: str) -> bool:
         try:
@@ -275,7 +242,7 @@ class Session(QObject):
         if self._refuse_while_busy():
             return
         if passphrase is None:
-            if self._guard(lambda: create_workspace(self.config, name)):
+            if self.guard(lambda: create_workspace(self.config, name)):
                 self.open_workspace(name)
             return
         config = self.config
@@ -288,10 +255,8 @@ class Session(QObject):
         if self._refuse_while_busy():
             return
         old = self.workspace
-        self._close_engine()
-        if self._guard(lambda: rename_workspace(self.config, old, new)):
-            self._unsupported[new] = self._unsupported.pop(old, {})
-            self.workspace = ""
+        self._open.close()
+        if self.guard(lambda: rename_workspace(self.config, old, new)):
             self.open_workspace(new, vault=self.vault)
         else:
             self._reopen_engine()
@@ -299,12 +264,11 @@ class Session(QObject):
     def delete_workspace(self) -> None:
         if self._refuse_while_busy():
             return
-        self._close_engine()
-        if not self._guard(lambda: delete_workspace(self.config, self.workspace)):
+        self._open.close()
+        if not self.guard(lambda: delete_workspace(self.config, self.workspace)):
             self._reopen_engine()
             return
-        self._unsupported.pop(self.workspace, None)
-        self.workspace, self.vault = "", None
+        self._open.switch("", None)
         self.open_workspace(self._first_workspace(list_workspaces(self.config)))
 
     def _refuse_while_busy(self) -> bool:
@@ -313,290 +277,57 @@ class Session(QObject):
         return self.busy
 
     def _reopen_engine(self, *, create: bool = False) -> None:
-        self._close_engine()
-        if not self.workspace:
-            return
-        create = create or not workspace_exists(self.config, self.workspace)
         try:
-            self.engine = Engine(
-                self.config,
-                self.workspace,
-                create=create,
-                embedder=self.embedder,
-                generator=self.generator,
-                vault=self.vault,
-            )
+            self._open.reopen(self.config, self.models, create=create)
         except HushdocError as exc:
             emit(self.error, str(exc))
-        except OSError as exc:
-            log.exception("workspace folder not usable")
-            emit(
-                self.error,
-                f"Hushdoc cannot keep its data in {self.config.data_dir} "
-                f"({exc.strerror or exc}). Choose another data folder in the settings.",
-            )
 
-    def _close_engine(self) -> None:
-        # A listing may be reading the engine right now; the lock lets it finish, and the
-        # generation tells a listing that has not started yet to leave the engine alone
-        # (it would reopen the index, say in a workspace about to be deleted).
-        with self._engine_lock:
-            self._engine_generation += 1
-            if self.engine is not None:
-                self.engine.close()
-                self.engine = None
-
-    def _guard(self, action: Callable[[], Any]) -> bool:
-        try:
-            action()
-        except HushdocError as exc:
-            emit(self.error, str(exc))
-            return False
-        except OSError as exc:
-            log.exception("file operation failed")
-            where = f" ({exc.filename})" if exc.filename else ""
-            emit(self.error, f"Hushdoc could not write its files{where}: {exc.strerror or exc}.")
-            return False
-        return True
-
-    # -- documents -------------------------------------------------------------------------
-
-    def documents(self) -> list[DocumentInfo]:
-        """The workspace's documents as last listed (the list is refreshed after every job)."""
-        return list(self._documents)
-
-    def unsupported(self) -> list[Failure]:
-        return list(self._unsupported.get(self.workspace, {}).values())
-
-    def refresh_documents(self, then: Callable[[], None] = lambda: None) -> None:
-        """List the documents in a worker (it opens the index), then emit and call ``then``."""
-        engine, generation = self.engine, self._engine_generation
-        if engine is None:
-            then()
-            return
-
-        def list_documents() -> list[DocumentInfo] | None:
-            with self._engine_lock:
-                return engine.documents() if generation == self._engine_generation else None
-
-        def listed(documents: list[DocumentInfo] | None) -> None:
-            if documents is not None and engine is self.engine:
-                self._documents = documents
-                self._emit_documents()
-
-        def failed(message: str) -> None:
-            if engine is self.engine:  # a closed workspace's listing fails; that is no news
-                emit(self.error, message)
-
-        worker = GeneratorWorker(call(list_documents))
-        worker.signals.returned.connect(listed)
-        worker.signals.errored.connect(failed)
-        worker.signals.finished.connect(then)
-        worker.start()
-
-    def _emit_documents(self) -> None:
-        emit(self.documents_changed, self.documents(), self.unsupported())
-
-    def remove(self, paths: Iterable[str]) -> None:
-        engine = self.engine
-        if engine is None or self._refuse_while_busy():
-            return
-        unsupported = self._unsupported.get(self.workspace, {})
-        indexed = [p for p in paths if unsupported.pop(p, None) is None]
-        if not indexed:
-            self._emit_documents()
-            return
-        worker = GeneratorWorker(call(lambda: [engine.remove(p) for p in indexed]))
-        worker.signals.errored.connect(self.error)
-        self._run(worker, lambda: None)
-
-    @property
-    def busy(self) -> bool:
-        """An engine job runs, or a question waits for one."""
-        return self.job is not None or self._queued is not None
+    # -- documents and answers -------------------------------------------------------------
 
     def index(self, paths: Iterable[Path | str], *, prune: bool = False) -> None:
-        engine = self.engine
-        if engine is None or not self.has_models:
-            emit(self.error, "Hushdoc is still loading its models; add the files again shortly.")
-            return
-        if self.job is not None:  # a waiting question does not block: it waits for this too
-            emit(self.error, BUSY_MESSAGE)
-            return
-        targets = [Path(p) for p in paths]
-        worker = GeneratorWorker(
-            lambda: engine.index(targets, prune=prune), throttle_s=PROGRESS_INTERVAL_S
-        )
-        worker.signals.yielded.connect(self._on_progress)
-        report: list[IndexReport] = []
-        worker.signals.returned.connect(report.append)
-        worker.signals.errored.connect(self.error)
-        self._run(worker, lambda: self._index_done(report[0] if report else None))
-        emit(self.index_started)
+        self.indexing.index(paths, prune=prune, models_ready=self.has_models)
 
     def rescan(self) -> None:
         """Index the known documents again: changed ones are replaced, deleted ones dropped."""
-        known = [Path(d.path) for d in self.documents()]
-        self.index([p for p in known if p.exists()], prune=True)
+        self.indexing.rescan(models_ready=self.has_models)
 
-    def _on_progress(self, progress: Progress) -> None:
-        emit(self.index_progress, progress)
-
-    def _index_done(self, report: IndexReport | None) -> None:
-        if report is not None and report.skipped:
-            found = self._unsupported.setdefault(self.workspace, {})
-            found.update((f.path, f) for f in report.skipped)
-            self._emit_documents()
-        emit(self.index_finished, report)
+    def remove(self, paths: Iterable[str]) -> None:
+        if self.engine is None or self._refuse_while_busy():
+            return
+        self.indexing.remove(paths)
 
     def cancel_indexing(self) -> None:
-        if self.job is not None and not self.answering:
-            self.job.abort()
-
-    def _run(
-        self, worker: GeneratorWorker, on_done: Callable[[], None], *, relist: bool = True
-    ) -> None:
-        """Start the one engine job. When it has ended, the documents are listed again
-        (if it may have changed them), ``on_done`` runs, and a waiting question starts."""
-        self.job = worker
-
-        def done() -> None:
-            self.job = None
-            self.answering = False
-            if relist:
-                self.refresh_documents(then=finish)
-            else:
-                finish()
-
-        def finish() -> None:
-            on_done()
-            emit(self.busy_changed)
-            self._start_queued()
-
-        worker.signals.finished.connect(done)
-        worker.start()
-        emit(self.busy_changed)
-
-    # -- asking ----------------------------------------------------------------------------
+        self.indexing.cancel()
 
     def ask(self, question: str, *, document: str | None = None) -> None:
         """Answer ``question`` now, or as soon as the models are loaded and indexing is done."""
-        question = question.strip()
-        if not question or self.engine is None:
-            return
-        if self.answering or self._queued is not None:
-            emit(self.error, "Hushdoc is answering a question; wait for it or stop it (Esc).")
-            return
         problem = self.models_error or self.generator_problem
-        if problem:
-            emit(self.error, problem)
-            return
-        self._queued = (question, document)
-        emit(self.answer_started, question, document)
-        emit(self.busy_changed)
-        self._start_queued()
-
-    def _start_queued(self) -> None:
-        if self._queued is None:
-            return
-        if not self.has_models:
-            emit(self.answer_status, "Waiting for the models to load…")
-            return
-        if self.job is not None:
-            emit(self.answer_status, "Waiting for indexing to finish…")
-            return
-        engine = self.engine
-        if engine is None:
-            self._withdraw_queued()
-            return
-        (question, document), self._queued = self._queued, None
-        self._partial = []
-        self.answering = True
-        worker: GeneratorWorker
-
-        def work() -> Generator[str | Answer, None, None]:
-            return engine.ask(  # type: ignore[return-value]
-                question, path=document, should_stop=lambda: worker.abort_requested
-            )
-
-        finished: list[Turn] = []
-        worker = GeneratorWorker(work)
-        worker.signals.yielded.connect(lambda item: self._on_answer_item(item, document, finished))
-        worker.signals.aborted.connect(lambda: self._answer_stopped(question, document, finished))
-        worker.signals.errored.connect(self.error)
-        emit(self.answer_status, "Searching your documents…")
-        self._run(worker, lambda: self._answer_done(finished), relist=False)
-
-    def _answer_done(self, finished: list[Turn]) -> None:
-        if finished:
-            emit(self.history_changed, self.turns)
-        emit(self.answer_status, "")
-        emit(self.answer_finished, finished[0] if finished else None)
-
-    def _on_answer_item(
-        self, item: Evidence | str | Answer, document: str | None, out: list[Turn]
-    ) -> None:
-        if isinstance(item, Answer):
-            out.append(self._add_turn(Turn(item, document=document)))
-            return
-        if isinstance(item, Evidence):
-            emit(self.answer_evidence, item)
-            return
-        self._partial.append(item)
-        emit(self.answer_piece, item)
-
-    def _answer_stopped(self, question: str, document: str | None, out: list[Turn]) -> None:
-        text = "".join(self._partial).strip() or "(stopped before any answer)"
-        answer = Answer(question, text, abstained=False, citations=(), sources=())
-        out.append(self._add_turn(Turn(answer, document=document, stopped=True)))
+        self.answers.ask(question, document=document, problem=problem, models_ready=self.has_models)
 
     def stop_answer(self) -> None:
         """Stop the answer being written, or withdraw a question that waits its turn."""
-        if self.answering and self.job is not None:
-            self.job.abort()
-        else:
-            self._withdraw_queued()
-
-    def _withdraw_queued(self) -> None:
-        if self._queued is None:
-            return
-        self._queued = None
-        emit(self.answer_status, "")
-        emit(self.answer_finished, None)
-        emit(self.busy_changed)
-
-    def _add_turn(self, turn: Turn) -> Turn:
-        self.turns.append(turn)
-        if self.engine is not None:
-            try:
-                save_history(self.engine.folder, self.turns, vault=self.engine.vault)
-            except OSError as exc:
-                log.exception("chat history not saved")
-                emit(self.error, f"The chat history could not be saved ({exc.strerror or exc}).")
-        return turn
+        self.answers.stop()
 
     def clear_history(self) -> None:
-        self.turns = []
-        if self.engine is not None:
-            engine = self.engine
-            self._guard(lambda: save_history(engine.folder, self.turns, vault=engine.vault))
-        emit(self.history_changed, self.turns)
+        self.answers.clear()
+
+    def _start_queued(self) -> None:
+        self.answers.start_queued(models_ready=self.has_models)
 
     # -- settings --------------------------------------------------------------------------
 
     def apply_config(self, config: Config) -> None:
         """Save new settings and apply them: models reload only if a model setting changed."""
-        if self._refuse_while_busy() or not self._guard(lambda: save_config(config)):
+        if self._refuse_while_busy() or not self.guard(lambda: save_config(config)):
             return
         old, self.config = self.config, config
-        reload_embedder = _changed(old, config, _EMBEDDER_SETTINGS)
-        reload = reload_embedder or _changed(old, config, _GENERATOR_SETTINGS)
+        reload_embedder = embedder_changed(old, config)
+        reload = reload_embedder or generator_changed(old, config)
         keep = None if reload_embedder else self.embedder
         if reload:
-            self.embedder = self.generator = None
+            self.models = None
         if old.data_dir != config.data_dir:
-            self.workspace, self.vault = "", None
-            self._close_engine()
+            self._open.switch("", None)
             self.open_workspace(self._first_workspace(list_workspaces(config)))
         else:
             self._reopen_engine()
@@ -605,12 +336,7 @@ class Session(QObject):
 
     def shutdown(self, *, wait_ms: int = SHUTDOWN_WAIT_MS) -> None:
         """Stop the running job, wait for the workers to let go of the index, close it."""
-        self._queued = None
-        if self.job is not None:
-            self.job.abort()
+        self.answers.queued = None
+        self.jobs.abort()
         QThreadPool.globalInstance().waitForDone(wait_ms)
-        self._close_engine()
-
-
-def _changed(old: Config, new: Config, names: tuple[str, ...]) -> bool:
-    return any(getattr(old, name) != getattr(new, name) for name in names)
+        self._open.close()

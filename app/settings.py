@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.look import warning_text
+from rag.answer.generate import bundled_generator_path, check_gguf
 from rag.config import Config, config_path, default_data_dir
 from rag.errors import ConfigError, HushdocError
-from rag.answer.generate import bundled_generator_path, check_gguf
 
 # The labels of the settings this dialog edits, to name them as the user sees them.
 LABELS = {

@@ -37,6 +37,17 @@ class LoadedDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """What the store needs to know of a file to decide whether it changed."""
+
+    path: str
+    kind: str
+    sha256: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A passage to embed. ``text == page_text[start:end]``, so it can always be found again."""
 

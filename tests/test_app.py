@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 
 from app import window as window_module  # noqa: E402
 from app.main import create_window  # noqa: E402
-from app.session import Models, load_models  # noqa: E402
+from app.models import LoadedModels, load_models  # noqa: E402
 from app.settings import SettingsDialog  # noqa: E402
 from app.signals import emit  # noqa: E402
 from app.window import MainWindow  # noqa: E402
@@ -53,7 +53,7 @@ INR_QUESTION = "What is the target INR for this patient?"
 
 
 @pytest.fixture(scope="module")
-def models(models_home: Path) -> Models:
+def models(models_home: Path) -> LoadedModels:
     """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir).
 
     One generator thread: on two cores shared with other work, llama.cpp's threads wait
@@ -72,7 +72,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
-def open_window(qtbot, models: Models) -> MainWindow:
+def open_window(qtbot, models: LoadedModels) -> MainWindow:
     win = create_window(load_config(), models=models)
     qtbot.addWidget(win)
     win.show()
@@ -81,7 +81,7 @@ def open_window(qtbot, models: Models) -> MainWindow:
 
 
 @pytest.fixture
-def window(qtbot, home: Path, models: Models) -> Iterator[MainWindow]:
+def window(qtbot, home: Path, models: LoadedModels) -> Iterator[MainWindow]:
     create_workspace(load_config(), "Test")  # not a first run: no Samples workspace
     win = open_window(qtbot, models)
     yield win
@@ -511,9 +511,8 @@ class PauseAfterFirstPiece:
 
 def test_stop_and_escape_cancel_the_answer(qtbot, home, models) -> None:
     create_workspace(load_config(), "Test")
-    embedder, generator, _ = models
-    paused = PauseAfterFirstPiece(generator)
-    window = open_window(qtbot, (embedder, paused, None))
+    paused = PauseAfterFirstPiece(models.generator)
+    window = open_window(qtbot, LoadedModels(models.embedder, paused))
     index(qtbot, window, [DATA / "discharge-summary.pdf"])
     activate(qtbot, window)
     chat = window.chat
@@ -793,7 +792,7 @@ def test_deleting_a_workspace_just_opened_never_races_its_listing(qtbot, window,
     session = window.session
     for attempt in range(4):
         name = f"Doomed {attempt}"
-        with Engine(session.config, name, create=True, embedder=models[0]) as engine:
+        with Engine(session.config, name, create=True, embedder=models.embedder) as engine:
             _ = engine.store  # a real index on disk: manifest, database, vectors
         session.open_workspace(name)
         session.delete_workspace()

@@ -351,7 +351,7 @@ def test_an_encrypted_workspace_opens_only_once_its_passphrase_is_given(qtbot, h
     with qtbot.waitSignal(session.workspaces_changed, timeout=30_000):
         session.create_workspace("Sealed", passphrase=PASSPHRASE)
     assert session.workspace == "Sealed" and session.engine.vault is session.vault is not None
-    session._add_turn(Turn(make_answer("2.0 to 3.0 [1]")))
+    session.answers.add_turn(Turn(make_answer("2.0 to 3.0 [1]")))
     folder = session.engine.folder
     assert not (folder / HISTORY_NAME).exists()
     assert b"INR" not in (folder / f"{HISTORY_NAME}.sealed").read_bytes()
@@ -391,6 +391,68 @@ def test_open_in_system_viewer_hands_the_file_to_the_desktop(qtbot, monkeypatch)
         viewer.show_citation(Citation(1, str(pdf), 1, 0, 20, "MUTUAL NON-DISCLOSURE"))
     qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
     assert [url.toLocalFile() for url in opened] == [str(pdf)]
+
+
+class _CountingEmbedder:
+    """An embedding model that is never asked to embed here (Embedder protocol)."""
+
+    identity = "counting:8:0"
+    backend = "onnx-int8"
+    dimension = 8
+    max_tokens = 254
+
+    def embed(self, texts):
+        raise AssertionError("not used")
+
+    def token_spans(self, texts):
+        raise AssertionError("not used")
+
+
+class _CountingGenerator:
+    """A language model that is never asked to answer here (Generator protocol)."""
+
+    context_tokens = 2048
+
+    def render(self, messages):
+        raise AssertionError("not used")
+
+    def count_tokens(self, text):
+        raise AssertionError("not used")
+
+    def stream(self, prompt, *, max_tokens, grammar=None, should_stop=lambda: False):
+        raise AssertionError("not used")
+
+
+def test_changing_the_thread_count_reloads_both_models(qtbot, monkeypatch) -> None:
+    """ONNX Runtime and llama.cpp both run on the thread count set in the settings."""
+    from app import models
+    from app.session import Session
+    from rag.store.workspace import create_workspace
+
+    loaded: list[tuple[str, int]] = []
+
+    def load_embedder(config: Config) -> _CountingEmbedder:
+        loaded.append(("embedder", config.threads))
+        return _CountingEmbedder()
+
+    def load_generator(config: Config) -> _CountingGenerator:
+        loaded.append(("generator", config.threads))
+        return _CountingGenerator()
+
+    monkeypatch.setattr(models, "load_embedder", load_embedder)
+    monkeypatch.setattr(models, "load_generator", load_generator)
+    create_workspace(load_config(), "Test")  # not a first run: no samples to index
+    session = Session(load_config())
+    with qtbot.waitSignal(session.models_ready, timeout=30_000):
+        session.start()
+    assert loaded == [("embedder", 0), ("generator", 0)]
+    with qtbot.waitSignal(session.models_ready, timeout=30_000):
+        session.apply_config(replace(session.config, temperature=0.5))
+    assert loaded[2:] == [("generator", 0)]  # the embedder stays loaded
+    with qtbot.waitSignal(session.models_ready, timeout=30_000):
+        session.apply_config(replace(session.config, threads=3))
+    assert loaded[3:] == [("embedder", 3), ("generator", 3)]
+    session.shutdown()
 
 
 # -- library ----------------------------------------------------------------------------------

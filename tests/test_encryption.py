@@ -22,9 +22,10 @@ from rag.config import Config
 from rag.engine import Engine
 from rag.errors import PassphraseError, StoreError, WorkspaceError
 from rag.store import audit
-from rag.store.database import Store, read_manifest
+from rag.store.database import Store
 from rag.store.files import DATABASE_NAME
 from rag.store.history import Turn, load_history, save_history
+from rag.store.manifest import read_manifest
 from rag.store.vault import HEADER_NAME, SCRYPT_N, read_header, sealed_path, unlock_vault
 from rag.store.workspace import create_encrypted_workspace
 

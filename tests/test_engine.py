@@ -231,3 +231,43 @@ def test_listing_first_does_not_skip_the_embedding_model_check(
 def test_missing_workspace_is_a_clear_error(hushdoc_home):
     with pytest.raises(WorkspaceError, match="no workspace named 'nowhere'"):
         Engine(Config(data_dir=hushdoc_home), "nowhere")
+
+
+@pytest.mark.slow
+def test_skipped_files_are_kept_in_the_store_and_can_be_forgotten(
+    engine, docs, embedder, hushdoc_home
+):
+    (docs / "budget.xlsx").write_bytes(b"PK\x03\x04junk")
+    (docs / "mail.msg").write_bytes(b"not a message")
+    run_index(engine, [docs / "notes.md", docs / "budget.xlsx", docs / "mail.msg"])
+    run_index(engine, [docs / "budget.xlsx"])  # found again: listed once, where it was
+    engine.close()
+    with Engine(Config(data_dir=hushdoc_home), "test", embedder=embedder) as reopened:
+        skipped = reopened.skipped()
+        assert [(Path(f.path).name, f.error) for f in skipped] == [
+            ("budget.xlsx", "unsupported file type"),
+            ("mail.msg", "unsupported file type"),
+        ]
+        reopened.forget_skipped(skipped[0].path)
+        assert [Path(f.path).name for f in reopened.skipped()] == ["mail.msg"]
+        assert [Path(d.path).name for d in reopened.documents()] == ["notes.md"]
+        assert reopened.check().ok
+
+
+@pytest.mark.slow
+def test_a_store_from_before_the_skipped_list_opens_and_keeps_its_documents(
+    engine, docs, embedder, hushdoc_home
+):
+    run_index(engine, [docs / "notes.md"])
+    engine.close()
+    db = sqlite3.connect(engine.folder / DATABASE_NAME)
+    with db:
+        db.execute("DROP TABLE skipped")
+    db.close()
+    (docs / "budget.xlsx").write_bytes(b"PK\x03\x04junk")
+    with Engine(Config(data_dir=hushdoc_home), "test", embedder=embedder) as reopened:
+        assert reopened.skipped() == []
+        assert [Path(d.path).name for d in reopened.documents()] == ["notes.md"]
+        report, _ = run_index(reopened, [docs / "notes.md", docs / "budget.xlsx"])
+        assert report.unchanged == 1 and reopened.check().ok
+        assert [Path(f.path).name for f in reopened.skipped()] == ["budget.xlsx"]

@@ -28,7 +28,8 @@ from rag.config import Config
 from rag.errors import DocumentError
 from rag.load.document import load_document
 from rag.load.limits import Limits
-from rag.store.database import Store, read_manifest
+from rag.store.database import Store
+from rag.store.manifest import read_manifest
 from rag.store.workspace import workspace_dir
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from rag.engine import Engine
 from rag.errors import ConfigError, ModelError, StoreError
 from rag.index.chunk import split_into_chunks
 from rag.load.document import load_document
-from rag.store.database import MANIFEST_NAME, read_manifest
+from rag.store.manifest import MANIFEST_NAME, read_manifest
 
 DATA = Path(__file__).parent / "data"
 QUESTIONS = [

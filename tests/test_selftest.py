@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from app.assets import samples_dir
+from app.models import LoadedModels
 from app.selftest import run_selftest
 from rag.cli.main import main
 from rag.config import Config
@@ -21,7 +22,7 @@ DISCHARGE = samples_dir() / "discharge-summary.pdf"
 
 @pytest.mark.slow
 def test_the_selftest_passes_and_says_so_in_one_line(qapp, embedder, generator, capsys):
-    assert run_selftest(models=(embedder, generator, None)) == 0
+    assert run_selftest(models=LoadedModels(embedder, generator)) == 0
     out, err = capsys.readouterr()
     assert out.count("\n") == 1 and out.startswith("hushdoc selftest: PASS (7 checks;")
     assert "time to window" in out

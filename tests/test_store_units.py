@@ -13,9 +13,10 @@ import pytest
 from fakes import HashEmbedder
 
 from rag.errors import StoreError
-from rag.store.database import MANIFEST_NAME, SCHEMA_VERSION, DocumentRecord, Manifest, Store
+from rag.store.database import DocumentState, Store
 from rag.store.files import DATABASE_NAME
-from rag.types import Chunk
+from rag.store.manifest import MANIFEST_NAME, SCHEMA_VERSION, Manifest
+from rag.types import Chunk, DocumentRecord
 
 EMBEDDER = HashEmbedder()
 MANIFEST = Manifest(
@@ -94,7 +95,7 @@ def test_a_failed_new_version_leaves_no_passage_of_the_old_one(store):
     store.mark_failed(record, "the file is empty (0 bytes)")
     [info] = store.documents()
     assert (info.status, info.error, info.chunks) == ("failed", "the file is empty (0 bytes)", 0)
-    assert store.document_sha256("/docs/plan.md") == ("v2", "failed")
+    assert store.document_state("/docs/plan.md") == DocumentState("v2", "failed")
     assert store.keyword_search("warfarin", 5) == [] and nearest(store, WARFARIN) == []
     assert store.check().ok
 

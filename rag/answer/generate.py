@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from llama_cpp.llama_types import ChatCompletionRequestMessage as ChatMessage
     from llama_cpp.llama_types import CreateCompletionStreamResponse as CompletionChunk
 
+from rag.config import Config
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,16 @@ class LlamaGenerator:
                     yield text
         finally:
             pieces.close()
+
+
+def load_generator(config: Config) -> LlamaGenerator:
+    """The language model that ``config`` selects, with its context, threads and temperature."""
+    return LlamaGenerator(
+        config.generator_model,
+        context_tokens=config.context_tokens,
+        threads=config.generator_threads,
+        temperature=config.temperature,
+    )
 
 
 def check_gguf(path: Path) -> None:

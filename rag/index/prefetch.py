@@ -9,7 +9,7 @@ in memory, so memory does not grow with the corpus.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -19,7 +19,7 @@ R = TypeVar("R")
 
 def prefetch(
     items: Iterable[T], work: Callable[[T], R], *, ahead: int = 2
-) -> Iterator[tuple[T, Future[R]]]:
+) -> Generator[tuple[T, Future[R]], None, None]:
     """Yield ``(item, future of work(item))`` in order, computing up to ``ahead`` items early.
 
     The future is done when yielded: ``future.result()`` returns the value or raises

@@ -12,7 +12,7 @@ from rag.hashing import file_sha256
 from rag.load.discover import document_kind
 from rag.load.limits import Limits, check_file
 from rag.load.reasons import read_error
-from rag.store.database import DocumentRecord
+from rag.types import DocumentRecord
 
 
 def describe_file(path: Path, *, limits: Limits) -> DocumentRecord:

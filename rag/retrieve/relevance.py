@@ -45,10 +45,13 @@ def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None
         spelled.setdefault(stem(word), word)
     if not spelled:
         return Relevance(cosine, (), {})
-    total, held = store.term_counts(list(spelled.values()))
-    weights = {t: math.log((total + 1) / (n + 0.5)) for t, n in zip(spelled, held, strict=True)}
-    if path is not None:
-        _, held = store.term_counts(list(spelled.values()), path=path)
+    words = list(spelled.values())
+    counts = store.term_counts(words)
+    weights = {
+        t: math.log((counts.passages + 1) / (n + 0.5))
+        for t, n in zip(spelled, counts.holding, strict=True)
+    }
+    held = store.term_counts(words, path=path).holding if path is not None else counts.holding
     subject = [t for t in spelled if not is_framing(t)]
     unknown = tuple(
         spelled[t] for t, n in zip(spelled, held, strict=True) if n == 0 and t in subject

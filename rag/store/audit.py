@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.store.atomic import fsync_dir
 from rag.errors import HushdocError, StoreError
-from rag.types import Answer, Citation, DocumentInfo, Evidence
+from rag.store.atomic import fsync_dir
 from rag.store.vault import Vault, sealed_path
 from rag.store.workspace import read_settings, save_settings
+from rag.types import Answer, Citation, DocumentInfo, Evidence
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ CSV_COLUMNS = (
     "cited",
     "sources",
 )
-
 
 
 class Workspace(Protocol):
@@ -81,7 +80,9 @@ def audited(ask: Ask) -> Ask:
     recorded before it is yielded, and an answer stopped midway is recorded as stopped."""
 
     @functools.wraps(ask)
-    def wrapper(engine: Workspace, question: str, **options: Any) -> Iterator[Evidence | str | Answer]:
+    def wrapper(
+        engine: Workspace, question: str, **options: Any
+    ) -> Iterator[Evidence | str | Answer]:
         if not read_settings(engine.folder).audit_log:
             yield from ask(engine, question, **options)
             return

@@ -1,104 +1,57 @@
 """Store: one workspace's documents, chunks, vectors and keyword index.
 
-SQLite is the source of truth: documents, chunks (text, page, span, vector)
-and an FTS5 table for BM25 keyword search, kept in step by triggers. Each
-document is replaced in a single transaction, so a crash leaves either the old
-version or the new one. ``manifest.json`` records the embedding model, its
-backend and the chunk settings; opening the workspace with another model or
-backend is refused.
-
-Where the database and the FAISS index live is up to ``rag.store.files``: plain files, or,
-in an encrypted workspace, a database in memory saved sealed.
+SQLite is the truth (``rag.store.schema``), the FTS5 keyword index follows it by
+triggers, and FAISS is a cache named by generation and rebuilt from it. Each document
+is replaced in one transaction, so a crash leaves the old version or the new one. A
+store built with another embedding model is refused (``rag.store.manifest``). Where
+the files live, plain or sealed, is up to ``rag.store.files``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag.store.atomic import write_atomic
-from rag.errors import StoreError
+from rag.store.check import check_store
 from rag.store.files import PlainFiles, SealedFiles, StoreFiles
-from rag.types import CheckReport, Chunk, DocumentInfo, Passage
+from rag.store.keywords import TermCounts, keyword_search, term_counts
+from rag.store.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    check_manifest,
+    read_manifest,
+    write_manifest,
+)
+from rag.store.schema import connect
 from rag.store.vault import Vault
 from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS, VectorIndex
-from rag.text.words import content_words
+from rag.types import (
+    CheckReport,
+    Chunk,
+    DocumentInfo,
+    DocumentRecord,
+    DocumentStatus,
+    Failure,
+    Passage,
+)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
-    error TEXT,
-    pages INTEGER NOT NULL DEFAULT 0,
-    warnings TEXT NOT NULL DEFAULT '[]',
-    indexed_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,
-    document_id INTEGER NOT NULL REFERENCES documents(id),
-    ordinal INTEGER NOT NULL,
-    page INTEGER,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    UNIQUE (document_id, ordinal)
-);
-CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-"""
-
 
 @dataclass(frozen=True, slots=True)
-class Manifest:
-    """What a workspace's vectors were built with."""
+class DocumentState:
+    """A stored document's content hash, and whether it was indexed or failed."""
 
-    schema_version: int
-    embedding_model: str
-    dimension: int
-    chunk_tokens: int
-    overlap_tokens: int
-    # Workspaces from before backends were recorded were all built with torch.
-    embedding_backend: str = "torch"
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    """What the store needs to know of a file to decide whether it changed."""
-
-    path: str
-    kind: str
     sha256: str
-    size: int
-    mtime: float
+    status: DocumentStatus
 
 
 class Store:
@@ -120,7 +73,7 @@ class Store:
             PlainFiles(folder) if vault is None else SealedFiles(folder, vault)
         )
         try:
-            self._db = _connect(self._files)
+            self._db = connect(self._files)
             self._vectors = self._load_vectors()
         except BaseException:
             self._files.close()
@@ -144,13 +97,12 @@ class Store:
         ``exact_search_max_vectors`` vectors (see ``rag.store.vectors``).
         """
         folder.mkdir(parents=True, exist_ok=True)
-        manifest_path = folder / MANIFEST_NAME
-        if manifest_path.exists():
+        if (folder / MANIFEST_NAME).exists():
             manifest = read_manifest(folder)
             check_manifest(folder, manifest, expected)
         else:
             manifest = expected
-            write_atomic(manifest_path, json.dumps(asdict(manifest), indent=2).encode())
+            write_manifest(folder, manifest)
         return cls(folder, manifest, vault=vault, exact_search_max_vectors=exact_search_max_vectors)
 
     def close(self) -> None:
@@ -247,6 +199,20 @@ class Store:
         self._vectors_dirty = True
         return bool(deleted)
 
+    def mark_skipped(self, path: str, reason: str) -> None:
+        """Record a file that was not indexed because Hushdoc cannot read its type."""
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT INTO skipped(path, reason) VALUES (?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET reason = excluded.reason",
+                (path, reason),
+            )
+
+    def forget_skipped(self, path: str) -> bool:
+        """Take a skipped file off the list. Returns False if it was not on it."""
+        with self._lock, self._transaction():
+            return bool(self._db.execute("DELETE FROM skipped WHERE path = ?", (path,)).rowcount)
+
     def flush(self) -> None:
         """Make every change durable, and save the FAISS index if it changed since the last
         save (after the database: a vector file never gets ahead of it)."""
@@ -258,20 +224,33 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def document(self, path: str) -> DocumentInfo | None:
-        rows = self._documents("WHERE d.path = ?", (path,))
-        return rows[0] if rows else None
-
     def documents(self) -> list[DocumentInfo]:
-        return self._documents("", ())
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.path, d.status, d.kind, d.pages, "
+                "(SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), "
+                "d.size, d.mtime, d.sha256, d.error, d.warnings FROM documents d ORDER BY d.path"
+            ).fetchall()
+        return [
+            DocumentInfo(
+                path, status, kind, pages, chunks, size, mtime, sha, error, tuple(json.loads(w))
+            )
+            for path, status, kind, pages, chunks, size, mtime, sha, error, w in rows
+        ]
 
-    def document_sha256(self, path: str) -> tuple[str, str] | None:
-        """(sha256, status) of a stored document, to skip unchanged files."""
+    def document_state(self, path: str) -> DocumentState | None:
+        """A stored document's hash and status, to skip unchanged files."""
         with self._lock:
             row = self._db.execute(
                 "SELECT sha256, status FROM documents WHERE path = ?", (path,)
             ).fetchone()
-        return (row[0], row[1]) if row else None
+        return DocumentState(row[0], row[1]) if row else None
+
+    def skipped(self) -> list[Failure]:
+        """The files not indexed because Hushdoc cannot read their type, in the order found."""
+        with self._lock:
+            rows = self._db.execute("SELECT path, reason FROM skipped ORDER BY rowid").fetchall()
+        return [Failure(path, reason) for path, reason in rows]
 
     def passage_texts(self) -> list[str]:
         """Every passage's text, in the order stored (for measuring, see ``rag.eval.bench.run``)."""
@@ -336,41 +315,14 @@ class Store:
     def keyword_search(
         self, text: str, k: int, *, path: str | None = None
     ) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score; higher is better), best first."""
-        match = fts_query(text)
-        if not match:
-            return []
-        sql = "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?"
-        params: list[object] = [match]
-        if path is not None:
-            sql += _IN_DOCUMENT
-            params.append(path)
-        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
-        params.append(k)
+        """(chunk id, BM25 score; higher is better), best first (see ``rag.store.keywords``)."""
         with self._lock:
-            return [(r[0], float(r[1])) for r in self._db.execute(sql, params)]
+            return keyword_search(self._db, text, k, path=path)
 
-    def term_counts(
-        self, words: Sequence[str], *, path: str | None = None
-    ) -> tuple[int, list[int]]:
-        """(passages in the document ``path``, or in all; how many of them hold each word).
-
-        Words match as keyword search matches them (stemmed: "renew" finds "renewal").
-        """
-        count = "SELECT COUNT(*) FROM chunks_fts WHERE rowid > 0"
-        scope: list[object] = []
-        if path is not None:
-            count += _IN_DOCUMENT
-            scope.append(path)
+    def term_counts(self, words: Sequence[str], *, path: str | None = None) -> TermCounts:
+        """The passages in the document ``path`` (or in all), and how many hold each word."""
         with self._lock:
-            total = self._db.execute(count, scope).fetchone()[0]
-            held = [
-                self._db.execute(count + " AND chunks_fts MATCH ?", [*scope, match]).fetchone()[0]
-                if (match := fts_query(word))
-                else 0
-                for word in words
-            ]
-        return total, held
+            return term_counts(self._db, words, path=path)
 
     def vector_count(self) -> int:
         with self._lock:
@@ -381,53 +333,10 @@ class Store:
             row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row else 0
 
-    # -- checking --------------------------------------------------------------------------
-
     def check(self) -> CheckReport:
         """Verify that documents, chunks, vectors, FTS and FAISS agree."""
-        problems: list[str] = []
-        db = self._db
         with self._lock:
-            integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
-            if integrity != "ok":
-                problems.append(f"SQLite integrity check failed: {integrity}")
-            documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-            chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            width = self.manifest.dimension * 4
-            vectors = db.execute(
-                "SELECT COUNT(*) FROM chunks WHERE length(vector) = ?", (width,)
-            ).fetchone()[0]
-            if vectors != chunks:
-                problems.append(f"{chunks - vectors} chunk(s) have no valid vector")
-            orphans = db.execute(
-                "SELECT COUNT(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)"
-            ).fetchone()[0]
-            if orphans:
-                problems.append(f"{orphans} chunk(s) belong to no document")
-            failed_with_chunks = db.execute(
-                "SELECT COUNT(*) FROM documents d WHERE d.status = 'failed' AND EXISTS "
-                "(SELECT 1 FROM chunks c WHERE c.document_id = d.id)"
-            ).fetchone()[0]
-            if failed_with_chunks:
-                problems.append(f"{failed_with_chunks} failed document(s) still have chunks")
-            fts_rows = db.execute("SELECT COUNT(*) FROM chunks_fts_docsize").fetchone()[0]
-            if fts_rows != chunks:
-                problems.append(f"the keyword index holds {fts_rows} passages, not {chunks}")
-            try:
-                db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
-            except sqlite3.DatabaseError as exc:
-                problems.append(f"the keyword index is inconsistent ({exc})")
-            chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
-            faiss_ids = set(self._vectors.ids().tolist())
-            if faiss_ids != chunk_ids:
-                problems.append(
-                    f"the FAISS index holds {len(faiss_ids)} vectors but SQLite has "
-                    f"{len(chunk_ids)} ({len(faiss_ids - chunk_ids)} unknown, "
-                    f"{len(chunk_ids - faiss_ids)} missing)"
-                )
-        return CheckReport(
-            not problems, documents, chunks, vectors, self._vectors.count, tuple(problems)
-        )
+            return check_store(self._db, self._vectors, dimension=self.manifest.dimension)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -443,18 +352,15 @@ class Store:
         self._files.committed(self._db)
 
     def _delete_chunks(self, path: str) -> list[int]:
-        ids = [
-            r[0]
-            for r in self._db.execute(
-                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?",
-                (path,),
-            )
-        ]
+        rows = self._db.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?",
+            (path,),
+        ).fetchall()
         self._db.execute(
             "DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE path = ?)",
             (path,),
         )
-        return ids
+        return [r[0] for r in rows]
 
     def _upsert_document(
         self,
@@ -470,19 +376,9 @@ class Store:
             "kind=excluded.kind, sha256=excluded.sha256, size=excluded.size, mtime=excluded.mtime,"
             " status=excluded.status, error=excluded.error, pages=excluded.pages,"
             " warnings=excluded.warnings, indexed_at=excluded.indexed_at",
-            (
-                record.path,
-                record.kind,
-                record.sha256,
-                record.size,
-                record.mtime,
-                status,
-                error,
-                pages,
-                json.dumps(list(warnings)),
-                time.time(),
-            ),
+            (*astuple(record), status, error, pages, json.dumps(list(warnings)), time.time()),
         )
+        self._db.execute("DELETE FROM skipped WHERE path = ?", (record.path,))
         return self._db.execute(
             "SELECT id FROM documents WHERE path = ?", (record.path,)
         ).fetchone()[0]
@@ -493,81 +389,8 @@ class Store:
             "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
-    def _documents(self, where: str, params: tuple[object, ...]) -> list[DocumentInfo]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT d.path, d.status, d.kind, d.pages, "
-                "(SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), "
-                f"d.size, d.mtime, d.sha256, d.error, d.warnings FROM documents d {where} "
-                "ORDER BY d.path",
-                params,
-            ).fetchall()
-        return [DocumentInfo(*r[:9], tuple(json.loads(r[9]))) for r in rows]
-
     def _encode(self, vector: np.ndarray) -> bytes:
         return np.asarray(vector, dtype=np.float32).tobytes()
 
     def _decode(self, blob: bytes) -> np.ndarray:
         return np.frombuffer(blob, dtype=np.float32)
-
-
-def read_manifest(folder: Path) -> Manifest:
-    path = folder / MANIFEST_NAME
-    try:
-        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
-        raise StoreError(
-            f"The workspace manifest {path} is unreadable ({exc}). Restore it from a backup, "
-            "or delete the workspace and index its documents again."
-        ) from exc
-
-
-def check_manifest(folder: Path, manifest: Manifest, expected: Manifest) -> None:
-    """Refuse a store built with another embedding model or by a newer Hushdoc."""
-    if manifest.embedding_model != expected.embedding_model:
-        raise StoreError(
-            f"The workspace in {folder} was indexed with the embedding model "
-            f"'{manifest.embedding_model}', but '{expected.embedding_model}' is "
-            "selected. Select the original model, or create a new workspace."
-        )
-    if manifest.embedding_backend != expected.embedding_backend:
-        raise StoreError(
-            f"The workspace in {folder} was indexed with the embedding backend "
-            f"'{manifest.embedding_backend}', but '{expected.embedding_backend}' is "
-            "selected, and their vectors do not mix. Set embedding_backend = "
-            f'"{manifest.embedding_backend}" in the settings, or create a new '
-            "workspace and index the documents again."
-        )
-    if manifest.schema_version > SCHEMA_VERSION:
-        raise StoreError(
-            f"The workspace in {folder} was written by a newer Hushdoc "
-            f"(schema {manifest.schema_version}). Update Hushdoc to open it."
-        )
-
-
-# Restricts a query on chunks_fts to one document's passages (parameter: its path).
-_IN_DOCUMENT = (
-    " AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
-    "WHERE d.path = ?)"
-)
-
-
-def fts_query(text: str) -> str:
-    """An FTS5 query that ORs the question's content words, each quoted (no syntax leaks in)."""
-    unique = list(dict.fromkeys(content_words(text)))
-    return " OR ".join(f'"{w}"' for w in unique)
-
-
-def _connect(files: StoreFiles) -> sqlite3.Connection:
-    path = files.database_path
-    try:
-        db = files.connect()
-        db.executescript(_SCHEMA)
-        if db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() is None:
-            db.execute("INSERT INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"The index database {path} cannot be opened ({exc}). If the disk is full, free "
-            "space; if the file is damaged, delete the workspace and index again."
-        ) from exc
-    return db

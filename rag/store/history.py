@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.store.atomic import write_atomic
 from rag.errors import StoreError
-from rag.types import Answer, Citation, Claim
+from rag.store.atomic import write_atomic
 from rag.store.vault import Vault, sealed_path
+from rag.types import Answer, Citation, Claim
 
 log = logging.getLogger(__name__)
 

@@ -33,9 +33,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from rag.store.atomic import write_atomic
-from rag.errors import PassphraseError, StoreError
+from rag.errors import PassphraseError, StoreError, WorkspaceError
 from rag.logs import withhold_details
+from rag.store.atomic import write_atomic
 
 HEADER_NAME = "encryption.json"
 SEALED_SUFFIX = ".sealed"
@@ -169,6 +169,25 @@ def unlock_vault(folder: Path, passphrase: str) -> Vault:
         ) from None
     withhold_details()
     return Vault(header.workspace_id, key)
+
+
+def check_vault(folder: Path, vault: Vault | None) -> None:
+    """Refuse to open an encrypted workspace without its own key, or a plain one with one."""
+    name = folder.name
+    if not is_encrypted(folder):
+        if vault is not None:
+            raise WorkspaceError(f"Workspace '{name}' is not encrypted; open it without a key.")
+        if any(folder.glob(f"*{SEALED_SUFFIX}")):
+            raise StoreError(
+                f"Workspace '{name}' holds encrypted files, but its encryption header "
+                f"({folder / HEADER_NAME}) is missing. Restore the folder from a backup."
+            )
+    elif vault is None:
+        raise PassphraseError(
+            f"Workspace '{name}' is encrypted: it opens only with its passphrase."
+        )
+    elif read_header(folder).workspace_id != vault.workspace_id:
+        raise PassphraseError(f"The key given for workspace '{name}' is another workspace's.")
 
 
 def read_header(folder: Path) -> Header:

@@ -14,9 +14,9 @@ import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from rag.store.atomic import write_atomic
 from rag.config import Config
 from rag.errors import WorkspaceError
+from rag.store.atomic import write_atomic
 from rag.store.vault import Vault, create_vault
 
 DEFAULT_WORKSPACE = "default"

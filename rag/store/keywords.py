@@ -1,0 +1,73 @@
+"""Keyword queries on the store's FTS5 table: BM25 search, and how many passages hold a word.
+
+A question becomes an FTS5 query of its content words, each quoted, so no query
+syntax of the user's leaks in; words match stemmed ("renew" finds "renewal").
+Either query can be kept to one document's passages.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text.words import content_words
+
+# Restricts a query on chunks_fts to one document's passages (parameter: its path).
+_IN_DOCUMENT = (
+    " AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+    "WHERE d.path = ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TermCounts:
+    """How many passages there are, and how many of them hold each word, in order."""
+
+    passages: int
+    holding: list[int]
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query that ORs the question's content words, each quoted (no syntax leaks in)."""
+    unique = list(dict.fromkeys(content_words(text)))
+    return " OR ".join(f'"{w}"' for w in unique)
+
+
+def keyword_search(
+    db: sqlite3.Connection, text: str, k: int, *, path: str | None = None
+) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score; higher is better), best first."""
+    match = fts_query(text)
+    if not match:
+        return []
+    sql = "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?"
+    params: list[object] = [match]
+    if path is not None:
+        sql += _IN_DOCUMENT
+        params.append(path)
+    sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+    params.append(k)
+    return [(r[0], float(r[1])) for r in db.execute(sql, params)]
+
+
+def term_counts(
+    db: sqlite3.Connection, words: Sequence[str], *, path: str | None = None
+) -> TermCounts:
+    """The passages in the document ``path`` (or in all), and how many of them hold each word.
+
+    Words match as keyword search matches them (stemmed: "renew" finds "renewal").
+    """
+    count = "SELECT COUNT(*) FROM chunks_fts WHERE rowid > 0"
+    scope: list[object] = []
+    if path is not None:
+        count += _IN_DOCUMENT
+        scope.append(path)
+    total = db.execute(count, scope).fetchone()[0]
+    held = [
+        db.execute(count + " AND chunks_fts MATCH ?", [*scope, match]).fetchone()[0]
+        if (match := fts_query(word))
+        else 0
+        for word in words
+    ]
+    return TermCounts(total, held)
