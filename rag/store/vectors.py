@@ -52,7 +52,7 @@ class VectorIndex:
     ) -> None:
         self.dimension = dimension
         self.exact_search_max_vectors = exact_search_max_vectors
-        self._index: faiss.Index = _exact_index(dimension)
+        self._index: faiss.IndexIDMap2 | faiss.IndexIVFFlat = _exact_index(dimension)
 
     @property
     def count(self) -> int:
@@ -65,7 +65,10 @@ class VectorIndex:
     @property
     def cells(self) -> tuple[int, int]:
         """(cells, cells searched per query) of the approximate index; (0, 0) when exact."""
-        return (int(self._index.nlist), int(self._index.nprobe)) if self.approximate else (0, 0)
+        index = self._index
+        return (
+            (int(index.nlist), int(index.nprobe)) if isinstance(index, faiss.IndexIVF) else (0, 0)
+        )
 
     def ids(self) -> np.ndarray:
         blocks = [ids for ids, _ in self._blocks(with_vectors=False)]
@@ -151,15 +154,16 @@ class VectorIndex:
     def _wrap(
         cls, raw: faiss.Index, dimension: int, exact_search_max_vectors: int
     ) -> VectorIndex | None:
-        known = isinstance(raw, faiss.IndexIDMap2) or (
-            isinstance(raw, faiss.IndexIVFFlat) and raw.metric_type == faiss.METRIC_INNER_PRODUCT
-        )
-        if not known or raw.d != dimension:
+        if raw.d != dimension:
             return None
         index = cls(dimension, exact_search_max_vectors=exact_search_max_vectors)
-        index._index = raw
-        if index.approximate:
+        if isinstance(raw, faiss.IndexIVFFlat) and raw.metric_type == faiss.METRIC_INNER_PRODUCT:
             raw.nprobe = _cells_probed(raw.nlist)
+            index._index = raw
+        elif isinstance(raw, faiss.IndexIDMap2):
+            index._index = raw
+        else:
+            return None
         index._fit()  # the setting may have changed since the file was written
         return index
 
@@ -167,13 +171,13 @@ class VectorIndex:
 
     def _fit(self) -> None:
         """Switch to the kind of index that suits the current count, if it is not that already."""
-        count = self.count
-        if not self.approximate:
+        count, index = self.count, self._index
+        if not isinstance(index, faiss.IndexIVF):
             if count > self.exact_search_max_vectors:
                 self._rebuild(approximate=True)
         elif count < self.exact_search_max_vectors // 2:
             self._rebuild(approximate=False)  # not at the threshold, so as not to flip-flop
-        elif _cell_count(count) >= 2 * self._index.nlist:
+        elif _cell_count(count) >= 2 * index.nlist:
             self._rebuild(approximate=True)  # grown four-fold: cells trained on a quarter
 
     def _rebuild(self, *, approximate: bool) -> None:
@@ -182,6 +186,7 @@ class VectorIndex:
         The vectors move a block at a time, so memory holds the old and the new index
         but no third copy; the new one replaces the old only once it is complete.
         """
+        index: faiss.IndexIDMap2 | faiss.IndexIVFFlat
         if approximate:
             log.info("Training an approximate vector index on %d vectors", self.count)
             index = _ivf_index(self._training_sample(), cells=_cell_count(self.count))
@@ -201,17 +206,16 @@ class VectorIndex:
     def _blocks(self, *, with_vectors: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, vectors) of every entry, a block at a time (vectors empty if not wanted)."""
         empty = np.empty((0, self.dimension), dtype=np.float32)
-        if not self.approximate:
-            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        index = self._index
+        if isinstance(index, faiss.IndexIDMap2):
+            ids = faiss.vector_to_array(index.id_map).astype(np.int64)
             for start in range(0, len(ids), _BLOCK):
                 end = min(start + _BLOCK, len(ids))
-                vectors = (
-                    self._index.index.reconstruct_n(start, end - start) if with_vectors else empty
-                )
+                vectors = index.index.reconstruct_n(start, end - start) if with_vectors else empty
                 yield ids[start:end], vectors
             return
-        for cell in range(self._index.nlist):
-            ids, codes = get_invlist(self._index.invlists, cell)
+        for cell in range(index.nlist):
+            ids, codes = get_invlist(index.invlists, cell)
             if len(ids):
                 # The codes of IVF-Flat are the vectors' float32 bytes.
                 yield (
@@ -234,7 +238,7 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(threads)
 
 
-def _exact_index(dimension: int) -> faiss.Index:
+def _exact_index(dimension: int) -> faiss.IndexIDMap2:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
 
