@@ -26,9 +26,9 @@ from rag.types import Claim
 MIN_WORD_SUPPORT = 0.5
 # Cosine similarity to one source sentence that counts as holding it.
 MIN_MEANING_SUPPORT = 0.75
-# A claim's terms (names, long words) are found in its letters; each is then compared
-# by its stem (``rag.text.words``), so that "discharged" matches "discharge".
-_LETTERS = re.compile(r"[^\W\d_]+")
+# A claim's terms (names, long words) are its words as the sources' stems were made;
+# each is compared by its stem (``rag.text.words``): "discharged" meets "discharge".
+_WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A list item's number ("1.", "2)") split off the item it opens: it states nothing.
 _LIST_NUMBER = re.compile(r"\(?\d{1,2}[.)]")
@@ -138,7 +138,10 @@ def _unknown_detail(
             return f"{token} appears in no source"
         if _number(token) not in local_numbers:
             return f"{token} is not in the source sentence this restates"
-    for position, word in enumerate(_LETTERS.findall(text)):
+    # Words as the sources' stems were made (letters and digits: "HBoV1" is one word);
+    # numbers alone were checked above.
+    terms_seen = [w for w in _WORD.findall(text) if not w.isdigit()]
+    for position, word in enumerate(terms_seen):
         is_term = len(word) >= _LONG_WORD or (position > 0 and word[0].isupper())
         known = all(stem(w) in stems for w in words(word))
         if is_term and word.lower() not in _FRAMING and not known:
