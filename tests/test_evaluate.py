@@ -22,6 +22,7 @@ from rag.eval.metrics import (
     normalize_text,
     percentile,
     qa_metrics,
+    qa_metrics_by_kind,
     recall_at,
     reciprocal_rank_at,
     retrieval_metrics,
@@ -168,6 +169,8 @@ def test_qa_metrics_and_their_denominators():
         "failed": 1,
         # right and no_gold_answer, of 5 answerable questions with evidence
         "evidence_recall": pytest.approx(2 / 5),
+        # answered, and a cited passage covers the evidence: right and no_gold_answer
+        "found": pytest.approx(2 / 5),
         # 1 (right) + 0 (wrong) + 1 (no_gold_answer) covering, of 2 + 1 + 1 cited passages
         "citation_precision": pytest.approx(2 / 4),
         # right only, of the 4 answerable questions with gold answers
@@ -180,6 +183,17 @@ def test_qa_metrics_and_their_denominators():
         "latency_p50_s": pytest.approx(4.0),
         "latency_p95_s": pytest.approx(6.7),
     }
+
+    # A source held the evidence, but the answer cited another passage: not found.
+    missed = judge(inr, _answer("x", cited=["visiting hours"], sources=[evidence]), 1.0)
+    assert (missed.evidence_covered, missed.found) == (True, False)
+
+    by_kind = qa_metrics_by_kind(
+        ["keyword", None, "keyword", "pronoun"], [right, wrong, shy, missed]
+    )
+    assert list(by_kind) == ["keyword", "pronoun"]
+    assert by_kind["keyword"]["questions"] == 2 and by_kind["keyword"]["found"] == 0.5
+    assert by_kind["pronoun"]["found"] == 0.0
 
 
 # -- data sets -----------------------------------------------------------------------------
@@ -284,7 +298,7 @@ def test_eval_qa_end_to_end(tmp_path, hushdoc_home):
     )  # fmt: skip
     metrics = json.loads(result.stdout)
     assert set(metrics) == {
-        "questions", "answerable", "unanswerable", "failed", "evidence_recall",
+        "questions", "answerable", "unanswerable", "failed", "evidence_recall", "found",
         "citation_precision", "answer_hit", "cited_answer", "abstain_unanswerable",
         "false_abstain", "unsupported_claims", "latency_p50_s", "latency_p95_s",
     }  # fmt: skip

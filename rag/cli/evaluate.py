@@ -17,7 +17,7 @@ from rag.cli.workspace import open_engine
 from rag.config import Config
 from rag.errors import HushdocError
 from rag.eval.dataset_workspace import default_workspace
-from rag.eval.metrics import Verdict, qa_metrics, retrieval_metrics
+from rag.eval.metrics import Verdict, qa_metrics, qa_metrics_by_kind, retrieval_metrics
 from rag.eval.qa import index_qa_set, judge_answers, read_qa_set
 from rag.eval.retrieval import index_beir, rank_beir, read_beir, run_file_paths, write_trec_run
 from rag.progress import drive
@@ -117,6 +117,7 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
     workspace = args.workspace or default_workspace("qa", args.qa_set)
     bar = ProgressBar(enabled=sys.stderr.isatty())
     verdicts: list[Verdict] = []
+    kinds: list[str | None] = []
     # The lines are written as the answers come, so a long run can be read while it goes.
     with (
         open_for_writing(args.out) if args.out else nullcontext() as out,
@@ -126,21 +127,31 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
         bar.update(Progress("answer", 0, len(items)))
         for judged in judge_answers(engine, items):
             verdicts.append(judged.verdict)
+            kinds.append(judged.item.kind)
             if out:
                 out.write(json.dumps(judged.to_dict()) + "\n")
                 out.flush()
             bar.update(Progress("answer", len(verdicts), len(items)))
     bar.finish()
     metrics = qa_metrics(verdicts)
+    by_kind = qa_metrics_by_kind(kinds, verdicts)
     if args.json:
-        print(json.dumps(metrics))
+        print(json.dumps({**metrics, "by_kind": by_kind} if by_kind else metrics))
         return 0
     print_index_report(report)
     print(f"Workspace '{workspace}'.")
     for name, value in metrics.items():
-        shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
-        print(f"  {name:<22}{shown}")
+        print(f"  {name:<22}{_shown(value)}")
+    if by_kind:
+        columns = ("questions", "found", "false_abstain", "abstain_unanswerable")
+        print(f"  {'kind':<22}" + "".join(f"{c:>22}" for c in columns))
+        for kind, figures in by_kind.items():
+            print(f"  {kind:<22}" + "".join(f"{_shown(figures[c]):>22}" for c in columns))
     return 0
+
+
+def _shown(value: float | int | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def open_for_writing(path: Path) -> TextIO:

@@ -153,6 +153,9 @@ class Verdict:
     answer_hit: bool | None
     # Some cited passage contains a gold answer (answerable, with gold answers).
     cited_answer: bool | None
+    # Found: answered, not refused, with a cited passage that covers the gold evidence
+    # (answerable, with evidence): what a user asking the question gets to read.
+    found: bool | None = None
     # Checked sentences of a generated answer, and how many no source supports.
     claims: int = 0
     unsupported: int = 0
@@ -187,6 +190,7 @@ def judge(gold: Gold, answer: Answer | None, seconds: float) -> Verdict:
         cited_answer=(
             any(contains_answer(c, gold.answers) for c in cited) if applies_answer else None
         ),
+        found=not abstained and any(covering) if applies_evidence else None,
         claims=len(answer.claims) if answer else 0,
         unsupported=len(answer.unsupported) if answer else 0,
     )
@@ -196,7 +200,7 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
     """The answer-quality metrics; a metric whose denominator is empty is None.
 
     Denominators:
-    - evidence_recall: answerable questions that have gold evidence;
+    - evidence_recall and found: answerable questions that have gold evidence;
     - citation_precision: all passages cited in answers to answerable questions
       (pooled, so an answer citing four passages weighs four times one citing one);
     - answer_hit and cited_answer: answerable questions that have gold answers;
@@ -218,6 +222,7 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
         "unanswerable": len(unanswerable),
         "failed": sum(v.failed for v in verdicts),
         "evidence_recall": _share(v.evidence_covered for v in answerable),
+        "found": _share(v.found for v in answerable),
         "citation_precision": sum(v.cited_covering for v in answerable) / cited if cited else None,
         "answer_hit": _share(v.answer_hit for v in answerable),
         "cited_answer": _share(v.cited_answer for v in answerable),
@@ -231,6 +236,18 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
         "latency_p50_s": percentile(seconds, 50),
         "latency_p95_s": percentile(seconds, 95),
     }
+
+
+def qa_metrics_by_kind(
+    kinds: Sequence[str | None], verdicts: Sequence[Verdict]
+) -> dict[str, dict[str, float | int | None]]:
+    """``qa_metrics`` for each kind of question, in order of first appearance (questions
+    without a kind are counted in the overall metrics only)."""
+    groups: dict[str, list[Verdict]] = {}
+    for kind, verdict in zip(kinds, verdicts, strict=True):
+        if kind is not None:
+            groups.setdefault(kind, []).append(verdict)
+    return {kind: qa_metrics(group) for kind, group in groups.items()}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

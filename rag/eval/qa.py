@@ -26,12 +26,17 @@ from rag.types import IndexReport, Progress
 
 @dataclass(frozen=True, slots=True)
 class QAItem:
-    """A question of a QA set; ``doc`` is the absolute path to ask within, if any."""
+    """A question of a QA set; ``doc`` is the absolute path to ask within, if any.
+
+    ``kind`` names how the question is asked (a keyword query, a paraphrase, a
+    follow-up…), where the set says; metrics are then also given per kind.
+    """
 
     id: str | int
     question: str
     gold: Gold
     doc: str | None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class JudgedAnswer:
         return {
             "id": self.item.id,
             "question": self.item.question,
+            "kind": self.item.kind,
             "answerable": self.item.gold.answerable,
             "gold_answers": list(self.item.gold.answers),
             "answer": answer.text if answer else None,
@@ -84,8 +90,10 @@ def _read_qa_file(folder: Path, path: Path) -> list[QAItem]:
         raw = line.data
         question, scope, doc = raw.get("question"), raw.get("scope", "corpus"), raw.get("doc")
         answers, evidence = raw.get("answers") or [], raw.get("evidence") or []
+        kind = raw.get("kind")
         if (
             not isinstance(question, str)
+            or not isinstance(kind, str | None)
             or scope not in ("doc", "corpus")
             or (scope == "doc" and not isinstance(doc, str))
             or not all(isinstance(t, str) for t in [*answers, *evidence])
@@ -96,7 +104,8 @@ def _read_qa_file(folder: Path, path: Path) -> list[QAItem]:
             )
         gold = Gold(bool(raw.get("answerable", True)), tuple(answers), tuple(evidence))
         within = os.path.abspath(folder / doc) if scope == "doc" and isinstance(doc, str) else None
-        items.append(QAItem(raw.get("id", f"{path.name}:{line.number}"), question, gold, within))
+        number = raw.get("id", f"{path.name}:{line.number}")
+        items.append(QAItem(number, question, gold, within, kind))
     return items
 
 
