@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rag.answer.evidence import split_sources
+from rag.answer.followup import leans_on_earlier, read_with_earlier
 from rag.answer.generate import Generator as TextGenerator
 from rag.answer.generate import load_generator
 from rag.answer.respond import Retrieved, read_sources, respond
@@ -162,6 +164,7 @@ class Engine:
         *,
         path: str | Path | None = None,
         top_k: int | None = None,
+        after: Sequence[str] = (),
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[Evidence | str | Answer]:
         """Yield the evidence first, then the answer's text as it is generated, then the
@@ -170,13 +173,24 @@ class Engine:
         The evidence (key passages and sources) comes before any generation, so a
         front end shows the documents' own words at once. In extractive mode, or
         when no language model can be loaded, the key passages are the answer.
+        ``after`` are the conversation's earlier questions, oldest first: a question
+        that leans on them is also searched with their words (``rag.answer.followup``).
         """
         question = question.strip()
         if not question:
             raise HushdocError("The question is empty. Type a question about your documents.")
         document = self.resolve_document(path) if path is not None else None
+        found = self._retrieve(question, document, top_k)
+        # Only a question that cannot stand alone is read with the earlier ones: a
+        # follow-up the documents answer as asked ("Is she diabetic?") is answered so.
+        if after and leans_on_earlier(question) and _score(found) < self.config.min_relevance:
+            followup = read_with_earlier(question, after)
+            if followup is not None:
+                read = self._retrieve(followup.searched, document, top_k)
+                if _score(read) > _score(found):
+                    found = replace(read, question=question, read_as=followup.read_as)
         yield from respond(
-            self._retrieve(question, document, top_k),
+            found,
             document=document,
             config=self.config,
             embedder=self.embedder,
@@ -252,3 +266,8 @@ class Engine:
         if store is None:
             return CheckReport(True, 0, 0, 0, 0, ())
         return store.check()
+
+
+def _score(found: Retrieved) -> float:
+    """How relevant a reading's passages are; no passage at all is the least."""
+    return found.relevance.score if found.relevance else float("-inf")

@@ -98,10 +98,12 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What ``ask`` yields before generating: the key passages and all sources."""
+    """What ``ask`` yields before generating: the key passages and all sources, and how a
+    follow-up question was read (``Answer.read_as``)."""
 
     key_passages: tuple[Citation, ...]
     sources: tuple[Citation, ...]
+    read_as: str | None = None
 
 
 ClaimStatus = Literal["supported", "unsupported", "uncited"]
@@ -166,6 +168,8 @@ class Answer:
     dropped_markers: int = 0
     # How well the retrieved passages match the question (``rag.retrieve.relevance``); None if none.
     relevance: float | None = None
+    # How a follow-up was read, with the earlier words it was searched with; None if as asked.
+    read_as: str | None = None
 
     @property
     def unsupported(self) -> tuple[Claim, ...]:
@@ -183,6 +187,7 @@ class Answer:
             "sources": [asdict(s) for s in self.sources],
             "dropped_markers": self.dropped_markers,
             "relevance": self.relevance,
+            "read_as": self.read_as,
         }
 
 

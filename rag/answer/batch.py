@@ -22,11 +22,13 @@ from rag.types import Answer, Evidence
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One question to answer; ``doc`` limits it to that indexed document."""
+    """One question to answer; ``doc`` limits it to that indexed document, and ``after``
+    are the conversation's earlier questions, oldest first."""
 
     id: str | int
     text: str
     doc: str | None = None
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,8 @@ def read_jsonl(path: Path) -> Iterator[JsonLine]:
 
 
 def read_questions(path: Path) -> list[Question]:
-    """The ``{"id"?, "question", "doc"?}`` lines of a questions file; the id defaults to the line."""
+    """The ``{"id"?, "question", "doc"?, "after"?}`` lines of a questions file; the id
+    defaults to the line number."""
     questions = []
     for line in read_jsonl(path):
         text = line.data.get("question")
@@ -76,8 +79,20 @@ def read_questions(path: Path) -> list[Question]:
             raise HushdocError(
                 f'{path}, line {line.number}: expected a JSON object with a "question".'
             )
-        questions.append(Question(line.data.get("id", line.number), text, line.data.get("doc")))
+        after = earlier_questions(line.data.get("after"), f"{path}, line {line.number}")
+        questions.append(
+            Question(line.data.get("id", line.number), text, line.data.get("doc"), after)
+        )
     return questions
+
+
+def earlier_questions(value: object, where: str) -> tuple[str, ...]:
+    """A line's ``"after"``: the earlier questions of the conversation, oldest first."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
+        raise HushdocError(f'{where}: "after" must be a list of the earlier questions (strings).')
+    return tuple(value)
 
 
 def answer_questions(
@@ -89,7 +104,9 @@ def answer_questions(
         answer: Answer | None = None
         error: str | None = None
         try:
-            answer = final_answer(engine.ask(question.text, path=question.doc, top_k=top_k))
+            answer = final_answer(
+                engine.ask(question.text, path=question.doc, top_k=top_k, after=question.after)
+            )
         except HushdocError as exc:
             error = str(exc)
         yield BatchResult(question, answer, error, time.perf_counter() - started)

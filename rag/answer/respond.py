@@ -38,12 +38,14 @@ from rag.types import Answer, Evidence, Hit, Relevance
 @dataclass(frozen=True, slots=True)
 class Retrieved:
     """A question, its vector, the passages retrieved for it, best first, and how relevant
-    they are (None when no passage was found)."""
+    they are (None when no passage was found). ``read_as`` is how a follow-up was read,
+    with the earlier words it was searched with (``rag.answer.followup``)."""
 
     question: str
     query: np.ndarray
     hits: list[Hit]
     relevance: Relevance | None
+    read_as: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,15 @@ def respond(
         text = not_found(document, relevance.unknown if relevance else ())
         yield text
         score = relevance.score if relevance else None
-        yield Answer(question, text, abstained=True, citations=(), sources=(), relevance=score)
+        yield Answer(
+            question,
+            text,
+            abstained=True,
+            citations=(),
+            sources=(),
+            relevance=score,
+            read_as=found.read_as,
+        )
         return
     hits, sentences = found.hits, split_sources(found.hits, embedder)
     reading, notice = None, None
@@ -88,7 +98,7 @@ def respond(
             hits, sentences = reading.sources, reading.sentences
     keys = tuple(key_passages(found.query, hits, sentences, relevance.weights))
     sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
-    yield Evidence(keys, sources)
+    yield Evidence(keys, sources, found.read_as)
     if reading is None:
         text = quote_passages(keys)
         yield text
@@ -102,6 +112,7 @@ def respond(
             mode="extractive",
             notice=notice,
             relevance=relevance.score,
+            read_as=found.read_as,
         )
         return
     pieces: list[str] = []
@@ -112,7 +123,7 @@ def respond(
         pieces.append(piece)
         yield piece
     text, dropped = clean_markers("".join(pieces), len(hits))
-    claims = check_claims(text, question, sentences, embedder)
+    claims = check_claims(text, found.read_as or question, sentences, embedder)
     text = mark_claims(text, claims, strict=config.strict)
     if not text:
         text = quote_passages(keys)
@@ -128,6 +139,7 @@ def respond(
         notice=notice,
         dropped_markers=dropped,
         relevance=relevance.score,
+        read_as=found.read_as,
     )
 
 
@@ -142,7 +154,8 @@ def read_sources(
         hits, sentences = excerpts(
             found.query, hits, sentences, weights, limit=config.prompt_excerpts
         )
-    prompt, read = fit_prompt(found.question, hits, generator, answer_tokens=config.answer_tokens)
+    question = found.read_as or found.question
+    prompt, read = fit_prompt(question, hits, generator, answer_tokens=config.answer_tokens)
     return Reading(prompt, read, sentences.of_first(len(read)))
 
 

@@ -30,7 +30,15 @@ def add_ask_command(commands: Commands, options: CommonOptions) -> None:
         "--batch",
         type=Path,
         metavar="QUESTIONS.jsonl",
-        help='answer every {"id", "question", "doc"?} line; one JSON line each',
+        help='answer every {"id", "question", "doc"?, "after"?} line; one JSON line each',
+    )
+    ask.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="EARLIER",
+        help="an earlier question of the conversation (repeat it, oldest first): a follow-up "
+        "such as 'When will it be checked next?' is also searched with its words",
     )
     ask.add_argument("--doc", metavar="PATH", help="ask within this one indexed document")
     ask.add_argument("--top-k", type=int, metavar="N", help="number of sources to use")
@@ -55,11 +63,13 @@ def run_ask(args: argparse.Namespace, config: Config) -> int:
         config = config.with_changes(strict=True)
     if bool(args.question) == bool(args.batch):
         raise HushdocError("Give either a QUESTION or --batch QUESTIONS.jsonl (not both).")
+    if args.batch and args.after:
+        raise HushdocError('With --batch, give each line its own "after" list, not --after.')
     with open_engine(config, args.workspace) as engine:
         if args.batch:
             return run_batch(engine, args.batch, top_k=args.top_k)
         stream = not args.json and sys.stdout.isatty()
-        items = engine.ask(args.question, path=args.doc, top_k=args.top_k)
+        items = engine.ask(args.question, path=args.doc, top_k=args.top_k, after=args.after)
         answer = final_answer(print_as_they_come(items) if stream else items)
     if args.json:
         print(json.dumps(answer.to_dict()))
@@ -86,11 +96,17 @@ def print_as_they_come(
     """Pass ``Engine.ask``'s items on, printing the key passages, then the answer's text."""
     for item in items:
         if isinstance(item, Evidence):
+            print_read_as(item.read_as)
             print_key_passages(item.key_passages)
             print("\nAnswer:")
         elif isinstance(item, str):
             print(item, end="", flush=True)
         yield item
+
+
+def print_read_as(read_as: str | None) -> None:
+    if read_as:
+        print(f"Read as: {read_as}\n")
 
 
 def print_key_passages(passages: Sequence[Citation]) -> None:
@@ -103,9 +119,12 @@ def print_key_passages(passages: Sequence[Citation]) -> None:
 def print_answer(answer: Answer, *, streamed: bool) -> None:
     if streamed:
         print()
+        if answer.abstained:
+            print_read_as(answer.read_as)
         if answer.claims:
             print(f"\nChecked against the sources: {answer.text}")
     else:
+        print_read_as(answer.read_as)
         if not answer.abstained:
             print_key_passages(answer.key_passages)
             print("\nAnswer:")

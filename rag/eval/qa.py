@@ -16,7 +16,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer.batch import BatchResult, Question, answer_questions, read_jsonl
+from rag.answer.batch import (
+    BatchResult,
+    Question,
+    answer_questions,
+    earlier_questions,
+    read_jsonl,
+)
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.eval.dataset_workspace import check_dedicated
@@ -37,6 +43,7 @@ class QAItem:
     gold: Gold
     doc: str | None
     kind: str | None = None
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,7 @@ class JudgedAnswer:
             "id": self.item.id,
             "question": self.item.question,
             "kind": self.item.kind,
+            "read_as": answer.read_as if answer else None,
             "answerable": self.item.gold.answerable,
             "gold_answers": list(self.item.gold.answers),
             "answer": answer.text if answer else None,
@@ -105,7 +113,8 @@ def _read_qa_file(folder: Path, path: Path) -> list[QAItem]:
         gold = Gold(bool(raw.get("answerable", True)), tuple(answers), tuple(evidence))
         within = os.path.abspath(folder / doc) if scope == "doc" and isinstance(doc, str) else None
         number = raw.get("id", f"{path.name}:{line.number}")
-        items.append(QAItem(number, question, gold, within, kind))
+        after = earlier_questions(raw.get("after"), f"{path}, line {line.number}")
+        items.append(QAItem(number, question, gold, within, kind, after))
     return items
 
 
@@ -121,6 +130,6 @@ def judge_answers(engine: Engine, items: Sequence[QAItem]) -> Iterator[JudgedAns
     The models are loaded first, so that no question's latency includes loading them.
     """
     engine.embedder, engine.generator  # noqa: B018 (loading is the point)
-    questions = [Question(item.id, item.question, item.doc) for item in items]
+    questions = [Question(item.id, item.question, item.doc, item.after) for item in items]
     for item, result in zip(items, answer_questions(engine, questions), strict=True):
         yield JudgedAnswer(item, result, judge(item.gold, result.answer, result.seconds))

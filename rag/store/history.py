@@ -133,6 +133,7 @@ def _turn_from_dict(item: dict[str, Any]) -> Turn:
         mode=item.get("mode", "generate"),
         notice=item.get("notice"),
         dropped_markers=int(item.get("dropped_markers", 0)),
+        read_as=item.get("read_as"),
     )
     return Turn(
         answer,
