@@ -10,7 +10,8 @@ is decided before it runs, from three signals of the passages retrieved:
 - unknown words: the share of the question's subject words (not its framing,
   such as "how long") that no passage of the searched documents holds at all (a
   question about "FIFA" put to virology papers, or about a "most favored nation"
-  clause put to a contract that has none).
+  clause put to a contract that has none), each weighed by how specific it is in
+  English at large (``rag.text.words.specificity``): "amiodarone" fully, "next" not.
 
 The score is ``cosine + COVERAGE_WEIGHT * coverage - UNKNOWN_WEIGHT * unknown``
 and the engine abstains below ``Config.min_relevance``. The weights and the
@@ -27,11 +28,14 @@ import math
 from collections.abc import Sequence
 
 from rag.store.database import Store
-from rag.text.words import content_words, coverage, is_framing, stem, terms
+from rag.text.words import content_words, coverage, is_framing, specificity, stem, terms
 from rag.types import Hit, Relevance
 
 COVERAGE_WEIGHT = 0.25
 UNKNOWN_WEIGHT = 0.75
+# A refusal names the question's unknown words at least this specific: "They never
+# mention "amiodarone"", not "next".
+NAMED_SPECIFICITY = 0.5
 
 
 def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None) -> Relevance:
@@ -53,9 +57,12 @@ def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None
     }
     held = store.term_counts(words, path=path).holding if path is not None else counts.holding
     subject = [t for t in spelled if not is_framing(t)]
-    unknown = tuple(
-        spelled[t] for t, n in zip(spelled, held, strict=True) if n == 0 and t in subject
-    )
+    unknown = [spelled[t] for t, n in zip(spelled, held, strict=True) if n == 0 and t in subject]
+    # An unknown word counts as evidence of absence by how specific it is: documents that
+    # never say "next" may well answer "When is she seen next?"; never saying
+    # "amiodarone", they do not answer a question about it.
+    absence = sum(specificity(w) for w in unknown) / max(1, len(subject))
     best = max((coverage(weights, terms(h.passage.text)) for h in hits), default=0.0)
-    score = cosine + COVERAGE_WEIGHT * best - UNKNOWN_WEIGHT * len(unknown) / max(1, len(subject))
-    return Relevance(score, unknown, weights)
+    score = cosine + COVERAGE_WEIGHT * best - UNKNOWN_WEIGHT * absence
+    named = tuple(w for w in unknown if specificity(w) >= NAMED_SPECIFICITY)
+    return Relevance(score, named, weights)

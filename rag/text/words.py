@@ -18,12 +18,15 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 import Stemmer
+from wordfreq import zipf_frequency
 
 STOPWORDS = frozenset(
     """a an and are as at be been by can could did do does for from had has have how i if in
     into is it its may might of on or our shall should so such than that the their them then
     there these they this those to was were what when where which while who whom whose why
-    will with would you your about also any each other more most not no only over under""".split()  # noqa: SIM905
+    will with would you your about also any each other more most not no only over under
+    t s d ll m re ve don doesn didn isn wasn aren weren hasn haven hadn won wouldn shouldn
+    couldn can""".split()  # noqa: SIM905
 )
 # Words that frame a question rather than name its subject ("how long", "what kind"):
 # a document that never uses them may still answer it.
@@ -31,6 +34,11 @@ QUESTION_FRAMING = frozenset(
     """long last many much often kind type types happens happen mean means called known
     main difference describe explain role purpose example examples""".split()  # noqa: SIM905
 )
+# Zipf frequencies (log10 of uses per billion words): at or above COMMON_ZIPF a word is
+# everyday English ("date" 5.2, "next" 5.7), at or below RARE_ZIPF a specialist's
+# ("metformin" 2.6, "nda" 3.0); see ``specificity``.
+COMMON_ZIPF = 5.5
+RARE_ZIPF = 3.0
 # FTS5's unicode61 tokenizer: letters and digits make words; everything else, "_" too, parts them.
 _WORD = re.compile(r"[^\W_]+")
 # FTS5's porter tokenizer passes shorter and longer words through unstemmed.
@@ -63,6 +71,15 @@ def stem(word: str) -> str:
     if stemmer is None:
         stemmer = _local.stemmer = Stemmer.Stemmer("porter")
     return str(stemmer.stemWord(word))
+
+
+@lru_cache(maxsize=65536)
+def specificity(word: str) -> float:
+    """How specific a folded word is in English at large, from 0 (an everyday word such as
+    "next" or "taking") to 1 (a rare one such as "amiodarone" or "hba1c"): its Zipf
+    frequency in wordfreq's lists, placed between ``COMMON_ZIPF`` and ``RARE_ZIPF``."""
+    zipf = zipf_frequency(word, "en")
+    return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - RARE_ZIPF)))
 
 
 def is_framing(term: str) -> bool:
