@@ -157,6 +157,24 @@ def test_a_question_the_documents_never_touch_is_not_answered(workspace, scripte
         final_answer(workspace, "   ")
 
 
+def test_a_follow_up_that_cannot_stand_alone_is_read_with_the_earlier_question(library, scripted):
+    question = "How often must it be checked?"
+    with open_engine(library.home, scripted, answer_mode="extractive") as engine:
+        alone = final_answer(engine, question)
+        items = list(engine.ask(question, after=["What is the weather?", INR]))
+        standing = final_answer(engine, "When is it checked?", after=[INR])
+    assert alone.read_as is None
+    evidence, answer = items[0], items[-1]
+    assert isinstance(evidence, Evidence) and isinstance(answer, Answer)
+    # The latest earlier question that names a subject is the one referred to; the
+    # reading is shown before anything else, and again with the answer.
+    assert evidence.read_as == answer.read_as == f"{question} (about: target INR patient)"
+    assert answer.question == question and not answer.abstained
+    assert "must be checked at the anticoagulation clinic" in " ".join(answer.text.split())
+    # A follow-up that finds its answer as asked is answered as asked.
+    assert standing.read_as is None and not standing.abstained
+
+
 def test_cancelling_keeps_what_was_stored_and_a_rerun_finishes_the_same(
     library, hushdoc_home, docs, scripted
 ):
