@@ -24,6 +24,11 @@ from rag.types import Answer, Evidence
 log = logging.getLogger(__name__)
 
 
+# Earlier questions a follow-up may lean on (rag.answer.followup uses the latest that
+# names a subject).
+CONVERSATION_TURNS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A question asked of the whole workspace, or of one document (its stored path)."""
@@ -90,10 +95,15 @@ class Answers:
         question, self.queued = self.queued, None
         self._partial = []
         worker: GeneratorWorker
+        # The conversation so far: a follow-up ("When will it be checked next?") leans on it.
+        earlier = [turn.question for turn in self.turns[-CONVERSATION_TURNS:]]
 
         def work() -> Generator[str | Answer, None, None]:
             return engine.ask(  # type: ignore[return-value]
-                question.text, path=question.document, should_stop=lambda: worker.abort_requested
+                question.text,
+                path=question.document,
+                after=earlier,
+                should_stop=lambda: worker.abort_requested,
             )
 
         finished: list[Turn] = []

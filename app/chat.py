@@ -25,6 +25,7 @@ from app.transcript import (
     parse_cite_url,
     render_key_passages,
     render_pending,
+    render_read_as,
     render_transcript,
 )
 from rag.store.atomic import write_atomic
@@ -175,7 +176,8 @@ class ChatPanel(QWidget):
     def show_evidence(self, evidence: Evidence) -> None:
         """The key passages of the answer being written, before its first word."""
         muted = self.palette().placeholderText().color().name()
-        html = render_key_passages(len(self.turns), evidence.key_passages, muted)
+        html = render_read_as(evidence.read_as, muted)
+        html += render_key_passages(len(self.turns), evidence.key_passages, muted)
         if html:
             self.transcript.append(html)
             self.transcript.append("")

@@ -102,6 +102,11 @@ def render_unsupported(claims: tuple[Claim, ...]) -> str:
     )
 
 
+def render_read_as(read_as: str | None, muted: str) -> str:
+    """How a follow-up question was read, with the earlier words it was searched with."""
+    return f'<p style="color:{muted}"><i>Read as: {plain(read_as)}</i></p>' if read_as else ""
+
+
 def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
     answer = turn.answer
     parts = [f"<p><b>You:</b> {plain(turn.question)}"]
@@ -110,6 +115,7 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
             f' <span style="color:{muted}">(in {plain(Path(turn.document).name)} only)</span>'
         )
     parts.append("</p>")
+    parts.append(render_read_as(answer.read_as, muted))
     if answer.abstained:
         parts.append(
             f"<p><b>Hushdoc:</b> <i>Not found in your documents.</i> {plain(answer.text)}</p>"

@@ -80,6 +80,8 @@ def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
         lines += [f"## {turn.question}", ""]
         if turn.document:
             lines += [f"*Asked within {Path(turn.document).name} only.*", ""]
+        if answer.read_as:
+            lines += [f"*Read as: {answer.read_as}*", ""]
         if answer.key_passages:
             lines += ["**Key passages**", ""]
             lines += [f"> {_quote(k)}" for k in answer.key_passages] + [""]
