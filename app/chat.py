@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.controls import push_button
 from app.signals import emit
 from app.transcript import (
     parse_cite_url,
@@ -78,14 +79,14 @@ class ChatPanel(QWidget):
         self.question.setMaximumHeight(90)
         self.send_button = QPushButton("Ask")
         self.send_button.setDefault(True)
-        self.stop_button = QPushButton("Stop", toolTip="Stop the answer (Esc)")
+        self.stop_button = push_button("Stop", "Stop the answer (Esc)")
         self.only_document = QCheckBox("Only in:")
         self.only_document.setToolTip("Ask within one document of this workspace")
         self.document_choice = QComboBox()
         self.document_choice.setEnabled(False)
         self.copy_button = QPushButton("Copy as Markdown")
-        self.export_button = QPushButton("Export…", toolTip="Save the chat as a Markdown file")
-        self.clear_button = QPushButton("Clear", toolTip="Clear this workspace's chat history")
+        self.export_button = push_button("Export…", "Save the chat as a Markdown file")
+        self.clear_button = push_button("Clear", "Clear this workspace's chat history")
 
         scope = QHBoxLayout()
         scope.addWidget(self.only_document)

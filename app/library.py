@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -21,11 +20,11 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStyle,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.controls import combo_box, push_button, tool_button
 from app.look import warning_text
 from app.signals import emit
 from rag.load.discover import SUPPORTED_SUFFIXES
@@ -90,10 +89,10 @@ class LibraryPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setAcceptDrops(True)
-        self.workspaces = QComboBox(toolTip="Workspace: a matter, a patient, a project")
-        self.new_button = QToolButton(text="New", toolTip="Create a workspace")
-        self.rename_button = QToolButton(text="Rename", toolTip="Rename this workspace")
-        self.delete_button = QToolButton(text="Delete", toolTip="Delete this workspace")
+        self.workspaces = combo_box("Workspace: a matter, a patient, a project")
+        self.new_button = tool_button("New", "Create a workspace")
+        self.rename_button = tool_button("Rename", "Rename this workspace")
+        self.delete_button = tool_button("Delete", "Delete this workspace")
         self.documents = QListWidget()
         self.documents.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.documents.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -105,10 +104,10 @@ class LibraryPanel(QWidget):
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.add_files_button = QPushButton("Add files…", toolTip="Add documents (Ctrl+O)")
+        self.add_files_button = push_button("Add files…", "Add documents (Ctrl+O)")
         self.add_folder_button = QPushButton("Add folder…")
-        self.remove_button = QPushButton("Remove", toolTip="Remove the selected documents")
-        self.rescan_button = QPushButton("Re-scan", toolTip="Index changed files again")
+        self.remove_button = push_button("Remove", "Remove the selected documents")
+        self.rescan_button = push_button("Re-scan", "Index changed files again")
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress_label = QLabel()
@@ -120,8 +119,8 @@ class LibraryPanel(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.workspaces, 1)
-        for button in (self.new_button, self.rename_button, self.delete_button):
-            top.addWidget(button)
+        for tool in (self.new_button, self.rename_button, self.delete_button):
+            top.addWidget(tool)
         adding = QHBoxLayout()
         for button in (self.add_files_button, self.add_folder_button):
             adding.addWidget(button)
@@ -203,8 +202,8 @@ class LibraryPanel(QWidget):
         self.detail.setVisible(len(items) == 1)
 
     def set_enabled_actions(self, *, ready: bool, busy: bool) -> None:
-        for widget in (self.add_files_button, self.add_folder_button, self.rescan_button):
-            widget.setEnabled(ready and not busy)
+        for button in (self.add_files_button, self.add_folder_button, self.rescan_button):
+            button.setEnabled(ready and not busy)
         for widget in (
             self.remove_button,
             self.workspaces,

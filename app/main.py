@@ -37,6 +37,12 @@ def create_window(config: Config, *, models: LoadedModels | None = None) -> Main
     return window
 
 
+def qt_application(argv: list[str]) -> QApplication:
+    """This process's QApplication: the one running already (tests start one), or a new one."""
+    running = QApplication.instance()
+    return running if isinstance(running, QApplication) else QApplication(argv)
+
+
 def run_app(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if not _has_screen():
@@ -46,7 +52,7 @@ def run_app(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app = qt_application(argv if argv is not None else sys.argv)
     app.setApplicationName("Hushdoc")
     app.setWindowIcon(app_icon())
     try:

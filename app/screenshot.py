@@ -45,7 +45,12 @@ def render(out: str, question: str) -> int:
         """Run ``action`` and wait until ``signal`` fires (it may fire during ``action``)."""
         loop = QEventLoop()
         fired: list[bool] = []
-        signal.connect(lambda *_: (fired.append(True), loop.quit()))  # type: ignore[attr-defined]
+
+        def fire(*_: object) -> None:
+            fired.append(True)
+            loop.quit()
+
+        signal.connect(fire)  # type: ignore[attr-defined]
         action()
         if not fired:
             QTimer.singleShot(TIMEOUT_S * 1000, loop.quit)

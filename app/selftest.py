@@ -27,7 +27,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.assets import samples_dir
-from app.main import create_window
+from app.main import create_window, qt_application
 from app.models import LoadedModels
 from rag.config import Config
 from rag.eval.selftest import Check, check_engine
@@ -70,7 +70,7 @@ def run_selftest(*, models: LoadedModels | None = None) -> int:
 def check_app(config: Config, *, models: LoadedModels | None, started: float) -> list[Check]:
     """Open the window on ``config``, run the engine's checks on its models, show the
     citation, close the window."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = qt_application(sys.argv[:1])
     window = create_window(config, models=models)
     session = window.session
     window.show()

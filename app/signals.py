@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -43,6 +44,8 @@ _DROPS_A_REFERENCE = _emit_drops_a_reference()
 
 def emit(signal: SignalInstance, *args: Any) -> None:
     """``signal.emit(*args)``, safe to call any number of times."""
-    result = signal.emit(*args)
+    # Typed as returning None, it returns a bool on the PySide6 versions this works around.
+    send: Callable[..., object] = signal.emit
+    result = send(*args)
     if _DROPS_A_REFERENCE and isinstance(result, bool):
         _incref(result)

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QStackedWidget,
     QTextEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.controls import tool_button
 from app.look import PAGE_HIGHLIGHT, text_highlight
 from app.passage import passage_rects, span_rects
 from app.signals import emit
@@ -94,8 +94,8 @@ class SourceViewer(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.empty.setMargin(24)
-        self.prev_button = QToolButton(text="◀", toolTip="Previous page")
-        self.next_button = QToolButton(text="▶", toolTip="Next page")
+        self.prev_button = tool_button("◀", "Previous page")
+        self.next_button = tool_button("▶", "Next page")
         self.page_label = QLabel()
         self.open_button = QPushButton("Open in system viewer")
         self.open_button.setEnabled(False)
@@ -219,9 +219,9 @@ class SourceViewer(QWidget):
         cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
         background, foreground = text_highlight(self.palette())
         selection = QTextEdit.ExtraSelection()
-        selection.cursor = cursor  # type: ignore[attr-defined]
-        selection.format.setBackground(background)  # type: ignore[attr-defined]
-        selection.format.setForeground(foreground)  # type: ignore[attr-defined]
+        selection.cursor = cursor
+        selection.format.setBackground(background)
+        selection.format.setForeground(foreground)
         self.text_view.setExtraSelections([selection])
         cursor.setPosition(start)
         self.text_view.setTextCursor(cursor)

@@ -65,7 +65,9 @@ class MainWindow(QMainWindow):
     # -- wiring ---------------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: QKeySequence | str | None, slot: object) -> QAction:
+        def action(
+            text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None, slot: object
+        ) -> QAction:
             act = QAction(text, self)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
@@ -80,7 +82,9 @@ class MainWindow(QMainWindow):
         self.rescan_action = action("Re-scan changed files", None, self.session.rescan)
         self.settings_action = action("Settings…", "Ctrl+,", self.open_settings)
         self.focus_action = action("Ask a question", "Ctrl+L", self.focus_question)
-        self.find_action = action("Find in document", QKeySequence.StandardKey.Find, self.find)
+        self.find_action = action(
+            "Find in document", QKeySequence.StandardKey.Find, self.find_in_document
+        )
         quit_action = action("Quit", QKeySequence.StandardKey.Quit, self.close)
         menu = self.menuBar().addMenu("&File")
         for act in (self.add_files_action, self.add_folder_action, self.rescan_action):
@@ -201,7 +205,7 @@ class MainWindow(QMainWindow):
     def focus_question(self) -> None:
         self.chat.question.setFocus()
 
-    def find(self) -> None:
+    def find_in_document(self) -> None:
         self.viewer.start_find()
 
     def clear_history(self) -> None:

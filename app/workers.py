@@ -119,7 +119,7 @@ def call(function: Callable[[], Any]) -> GeneratorFactory:
     """A factory for a generator that just returns ``function()``: one call off the GUI thread."""
 
     def once() -> Generator[None, None, Any]:
+        yield from ()  # makes this a generator function, which yields nothing
         return function()
-        yield  # makes this a generator function
 
     return once
