@@ -125,6 +125,17 @@ def test_keyword_search_is_stemmed_and_ignores_query_syntax(store):
     assert store.keyword_search("the of a", 5) == []  # stop words only: no query at all
 
 
+def test_term_counts_are_stemmed_and_a_file_name_names_its_document(store):
+    put(store, "/docs/mutual-nda.pdf", "Each party keeps the other's secrets confidential.")
+    put(store, "/docs/discharge-summary.pdf", "Warfarin was started; the INR is checked weekly.")
+    counts = store.term_counts(["confidentiality", "nda", "warfarin", "amiodarone"])
+    assert counts.passages == 2 and counts.holding == [1, 0, 1, 0]
+    # "NDA" is in no passage, but it names a document: asking about it is no sign of absence.
+    assert counts.naming == [False, True, False, False]
+    within = store.term_counts(["nda", "summary"], path="/docs/discharge-summary.pdf")
+    assert within.naming == [False, True]
+
+
 def test_what_is_stored_survives_reopening_and_a_lost_vector_file_is_rebuilt(store, folder):
     put(store, "/docs/plan.md", WARFARIN, LEASE)
     store.close()

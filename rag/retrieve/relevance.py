@@ -55,9 +55,13 @@ def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None
         t: math.log((counts.passages + 1) / (n + 0.5))
         for t, n in zip(spelled, counts.holding, strict=True)
     }
-    held = store.term_counts(words, path=path).holding if path is not None else counts.holding
+    searched = store.term_counts(words, path=path) if path is not None else counts
     subject = [t for t in spelled if not is_framing(t)]
-    unknown = [spelled[t] for t, n in zip(spelled, held, strict=True) if n == 0 and t in subject]
+    unknown = [
+        spelled[t]
+        for t, n, named in zip(spelled, searched.holding, searched.naming, strict=True)
+        if n == 0 and not named and t in subject
+    ]
     # An unknown word counts as evidence of absence by how specific it is: documents that
     # never say "next" may well answer "When is she seen next?"; never saying
     # "amiodarone", they do not answer a question about it.

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
-from rag.text.words import content_words
+from rag.text.words import content_words, terms
 
 # Restricts a query on chunks_fts to one document's passages (parameter: its path).
 _IN_DOCUMENT = (
@@ -22,10 +23,13 @@ _IN_DOCUMENT = (
 
 @dataclass(frozen=True, slots=True)
 class TermCounts:
-    """How many passages there are, and how many of them hold each word, in order."""
+    """How many passages there are, and how many of them hold each word, in order; and
+    which words name one of the documents in their file name ("the NDA" and
+    ``mutual-nda.pdf``): a document need not say its own name to be about it."""
 
     passages: int
     holding: list[int]
+    naming: list[bool]
 
 
 def fts_query(text: str) -> str:
@@ -70,4 +74,12 @@ def term_counts(
         else 0
         for word in words
     ]
-    return TermCounts(total, held)
+    names = _name_terms(db, path)
+    return TermCounts(total, held, [bool(set(terms(word)) & names) for word in words])
+
+
+def _name_terms(db: sqlite3.Connection, path: str | None) -> set[str]:
+    """The terms of the file names of the indexed documents (of ``path`` alone, if given)."""
+    sql = "SELECT path FROM documents WHERE status = 'indexed'"
+    rows = db.execute(sql + " AND path = ?", [path]) if path else db.execute(sql)
+    return {term for (stored,) in rows for term in terms(PurePath(stored).stem)}
