@@ -52,10 +52,6 @@ class SourceSentences:
     def __len__(self) -> int:
         return len(self.sentences)
 
-    @property
-    def texts(self) -> list[str]:
-        return [s.text for s in self.sentences]
-
     def of_first(self, count: int) -> SourceSentences:
         """The sentences of sources 1 to ``count`` (the prompt dropped the others)."""
         keep = [i for i, s in enumerate(self.sentences) if s.source <= count]

@@ -13,11 +13,10 @@ resolution is never silent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.text.words import content_words, is_framing, stem, words
+from rag.text.words import content_words, is_framing, spelled_words, stem, words
 
 # Words that point back at something named earlier.
 _POINTING = frozenset(
@@ -26,7 +25,6 @@ _POINTING = frozenset(
 )
 # How a follow-up may open: "And the cardiology appointment?", "What about termination?"
 _OPENERS = (("and",), ("what", "about"), ("how", "about"), ("also",), ("so",))
-_TOKEN = re.compile(r"[^\W_]+")
 # The earlier words added: enough to name a subject, not a second question.
 MAX_CONTEXT_WORDS = 6
 
@@ -53,7 +51,7 @@ def read_with_earlier(question: str, earlier: Sequence[str]) -> FollowUp | None:
     have = {stem(w) for w in content_words(question)}
     added: list[str] = []
     for before in reversed(earlier):
-        for spelled in _TOKEN.findall(before):  # as the user wrote it, "INR" not "inr"
+        for spelled in spelled_words(before):  # as the user wrote it, "INR" not "inr"
             folded = content_words(spelled)
             if not folded:  # a stop word
                 continue

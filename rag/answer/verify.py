@@ -19,16 +19,13 @@ from rag.answer.cite import MARKER, marker_numbers
 from rag.answer.evidence import SourceSentences
 from rag.embed.protocol import Embedder
 from rag.text.sentences import sentence_spans
-from rag.text.words import stem, terms, words
+from rag.text.words import spelled_words, stem, terms, words
 from rag.types import Claim
 
 # Share of a sentence's content words that one source must contain to hold it.
 MIN_WORD_SUPPORT = 0.5
 # Cosine similarity to one source sentence that counts as holding it.
 MIN_MEANING_SUPPORT = 0.75
-# A claim's terms (names, long words) are its words as the sources' stems were made;
-# each is compared by its stem (``rag.text.words``): "discharged" meets "discharge".
-_WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A list item's number ("1.", "2)") split off the item it opens: it states nothing.
 _LIST_NUMBER = re.compile(r"\(?\d{1,2}[.)]")
@@ -140,7 +137,7 @@ def _unknown_detail(
             return f"{token} is not in the source sentence this restates"
     # Words as the sources' stems were made (letters and digits: "HBoV1" is one word);
     # numbers alone were checked above.
-    terms_seen = [w for w in _WORD.findall(text) if not w.isdigit()]
+    terms_seen = [w for w in spelled_words(text) if not w.isdigit()]
     for position, word in enumerate(terms_seen):
         is_term = len(word) >= _LONG_WORD or (position > 0 and word[0].isupper())
         known = all(stem(w) in stems for w in words(word))

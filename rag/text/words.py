@@ -52,6 +52,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_fold(text))
 
 
+def spelled_words(text: str) -> list[str]:
+    """The words of ``text`` as written (case and accents kept), cut where ``words`` cuts
+    them: for showing a word to the user, or judging it by its capital."""
+    return _WORD.findall(text)
+
+
 def content_words(text: str) -> list[str]:
     """The words of ``text`` without stop words, in order, repeats kept."""
     return [w for w in words(text) if w not in STOPWORDS]
