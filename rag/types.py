@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -189,6 +190,73 @@ class Answer:
             "relevance": self.relevance,
             "read_as": self.read_as,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """Verbatim text of a document: ``text`` is its page's text from ``start`` to ``end``."""
+
+    path: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A document's key points (``rag.digest.summarize``), each a sentence quoted from it,
+    in document order. ``prose`` is a capable model's summary over them, checked like
+    any answer; None when no such model is configured."""
+
+    document: str
+    points: tuple[Excerpt, ...]
+    prose: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "document": self.document,
+            "points": [_quoted(p) for p in self.points],
+            "prose": self.prose,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DatedEvent:
+    """A sentence that states a date (``rag.digest.timeline``).
+
+    ``date`` is the date the document states, or None for a relative one ("two days
+    later"), which keeps ``date_text`` as written and names its ``anchor``: the last
+    date the document stated before it.
+    """
+
+    date: datetime.date | None
+    date_text: str
+    excerpt: Excerpt
+    anchor: datetime.date | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "date": self.date.isoformat() if self.date else None,
+            "date_text": self.date_text,
+            "anchor": self.anchor.isoformat() if self.anchor else None,
+            "path": self.excerpt.path,
+            **_quoted(self.excerpt),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The dated events of one or more documents, sorted by date."""
+
+    events: tuple[DatedEvent, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"events": [e.to_dict() for e in self.events]}
+
+
+def _quoted(excerpt: Excerpt) -> dict[str, object]:
+    return {"text": excerpt.text, "page": excerpt.page, "start": excerpt.start, "end": excerpt.end}
 
 
 # The stages of long work. Indexing: "scan" (finding files), "model" (loading the

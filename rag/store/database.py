@@ -252,22 +252,25 @@ class Store:
             rows = self._db.execute("SELECT path, reason FROM skipped ORDER BY rowid").fetchall()
         return [Failure(path, reason) for path, reason in rows]
 
-    def passage_texts(self) -> list[str]:
-        """Every passage's text, in the order stored (for measuring, see ``rag.eval.bench.run``)."""
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT text FROM chunks ORDER BY id")]
-
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
+        rows = self._passage_rows(f"c.id IN ({marks})", list(chunk_ids))
+        return {p.chunk_id: p for p in rows}
+
+    def document_passages(self, path: str) -> list[Passage]:
+        """Every passage of the document ``path``, in reading order."""
+        return self._passage_rows("d.path = ? ORDER BY c.ordinal", [path])
+
+    def _passage_rows(self, where: str, values: list[object]) -> list[Passage]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT c.id, d.path, c.page, c.start, c.end, c.text FROM chunks c "
-                f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
-                list(chunk_ids),
+                f"JOIN documents d ON d.id = c.document_id WHERE {where}",
+                values,
             ).fetchall()
-        return {r[0]: Passage(*r) for r in rows}
+        return [Passage(*r) for r in rows]
 
     def document_paths(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         """The path of each chunk's document, without reading the chunks' text."""

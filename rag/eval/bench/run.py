@@ -133,7 +133,9 @@ def run_bench(config: Config, options: BenchOptions) -> Generator[Progress, None
         embedder = load_embedder(throwaway)  # builds the ONNX graph first if it must
         with Engine(throwaway, "bench", create=True, embedder=embedder) as engine:
             indexing = yield from measure_indexing(engine, files)
-            texts = engine.store.passage_texts()
+            texts = [
+                p.text for d in engine.documents() for p in engine.store.document_passages(d.path)
+            ]
             raw_rate, vectors = yield from raw_embed(
                 throwaway, texts, max_tokens=embedder.max_tokens
             )

@@ -1,0 +1,28 @@
+"""A document's pages, rebuilt from its stored passages.
+
+Each passage is ``page_text[start:end]`` of its page, and passages overlap or
+leave only white space between them, so laying them at their offsets gives the
+page text back: every span of it is the document's own. A gap (white space the
+chunker trimmed) is filled with line breaks, which sentence splitting reads as
+the paragraph break it most often was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+
+from rag.types import Page, Passage
+
+
+def pages_from_passages(passages: Sequence[Passage]) -> tuple[Page, ...]:
+    """The pages of one document, in reading order, from its passages in reading order."""
+    pages = []
+    for number, on_page in groupby(passages, key=lambda p: p.page):
+        text = ""
+        for passage in on_page:
+            if passage.start > len(text):
+                text += "\n" * (passage.start - len(text))
+            text = text[: passage.start] + passage.text + text[passage.end :]
+        pages.append(Page(number, text))
+    return tuple(pages)
