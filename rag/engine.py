@@ -15,6 +15,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from rag.answer.evidence import split_sources
 from rag.answer.followup import leans_on_earlier, read_with_earlier
 from rag.answer.generate import Generator as TextGenerator
@@ -27,6 +29,7 @@ from rag.errors import HushdocError, WorkspaceError
 from rag.index.run import index_files
 from rag.load.discover import find_documents
 from rag.load.limits import Limits
+from rag.retrieve.abbreviations import resolve, spelled_out
 from rag.retrieve.relevance import assess
 from rag.retrieve.search import Retriever
 from rag.store.audit import audited
@@ -204,17 +207,31 @@ class Engine:
         found = self._retrieve(question, None, None)
         if found.relevance is None:
             raise HushdocError(f"Nothing in workspace '{self.workspace}' matches: {question}")
-        sentences = split_sources(found.hits, self.embedder)
-        return read_sources(found, sentences, config=self.config, generator=self.generator).prompt
+        return read_sources(
+            found, found.sentences, config=self.config, generator=self.generator
+        ).prompt
 
     def _retrieve(self, question: str, document: str | None, top_k: int | None) -> Retrieved:
-        """The question's vector, its passages, and how relevant they are."""
-        query = self.embedder.embed([question])[0]
+        """The question's vector, its passages, and how relevant they are. A question with
+        words the documents never use is searched with the forms they use instead
+        (``rag.retrieve.abbreviations``), and says so in ``read_as``."""
+        expansions = resolve(question, self.store, path=document)
+        searched = spelled_out(question, expansions)
+        query = self.embedder.embed([searched])[0]
         hits = Retriever(self.store, self.embedder).search(
-            question, query=query, k=top_k or self.config.top_k, path=document
+            searched, query=query, k=top_k or self.config.top_k, path=document
         )
-        relevance = assess(question, hits, self.store, path=document) if hits else None
-        return Retrieved(question, query, hits, relevance)
+        sentences = split_sources(hits, self.embedder)
+        relevance = None
+        if hits:
+            closest = float(np.max(sentences.vectors @ query)) if len(sentences) else -1.0
+            known = {e.written for e in expansions}
+            relevance = assess(
+                searched, hits, self.store, path=document, known=known, closest=closest
+            )
+        return Retrieved(
+            question, query, hits, sentences, relevance, searched if expansions else None
+        )
 
     def resolve_document(self, path: str | Path) -> str:
         """The stored path of an indexed document, given as typed by the user."""

@@ -171,6 +171,8 @@ def test_qa_metrics_and_their_denominators():
         "evidence_recall": pytest.approx(2 / 5),
         # answered, and a cited passage covers the evidence: right and no_gold_answer
         "found": pytest.approx(2 / 5),
+        # each has one evidence string: right and no_gold_answer cite it, the others do not
+        "evidence_share": pytest.approx(2 / 5),
         # 1 (right) + 0 (wrong) + 1 (no_gold_answer) covering, of 2 + 1 + 1 cited passages
         "citation_precision": pytest.approx(2 / 4),
         # right only, of the 4 answerable questions with gold answers
@@ -318,3 +320,12 @@ def test_eval_qa_end_to_end(tmp_path, hushdoc_home):
     assert lines["oos-0"]["abstained"] is True and lines["oos-0"]["citations"] == []
     # Each line keeps the relevance score, so the abstention threshold can be tuned from it.
     assert lines["oos-0"]["relevance"] < Config().min_relevance <= inr["relevance"]
+
+
+def test_evidence_share_counts_each_gold_string_a_list_answer_cites():
+    medications = ("Warfarin 5 mg by mouth once daily", "Metformin 1000 mg by mouth twice daily")
+    gold = Gold(True, (), (*medications, "Aspirin was stopped because of the bleeding risk"))
+    half = judge(gold, _answer("x", cited=list(medications)), 1.0)
+    assert half.evidence_share == pytest.approx(2 / 3) and half.found
+    refused = judge(gold, _answer("Not found.", abstained=True, cited=list(medications)), 1.0)
+    assert refused.evidence_share == 0.0

@@ -44,7 +44,7 @@ def put(store: Store, path: str, *texts: str, sha256: str = "v1") -> int:
 
 
 def paths_of(store: Store, results: list[tuple[int, float]]) -> set[str]:
-    return set(store.document_paths([chunk_id for chunk_id, _ in results]).values())
+    return {p.path for p in store.passages([chunk_id for chunk_id, _ in results]).values()}
 
 
 def nearest(store: Store, text: str, *, path: str | None = None) -> list[tuple[int, float]]:

@@ -25,7 +25,11 @@ from rag.types import Citation, Hit
 # a fragment such as "Results." is no evidence on its own.
 _MIN_WORDS = 6
 # A second key passage is shown only when it scores almost as well as the first.
-SECOND_PASSAGE_MARGIN = 0.05
+SECOND_PASSAGE_MARGIN = 0.15
+# A list answer ("List every obligation of…") quotes every sentence scoring within this
+# much of the best one, up to LIST_LIMIT of them.
+LIST_MARGIN = 0.25
+LIST_LIMIT = 10
 # Weight of a sentence's share of the question's terms, against its cosine similarity.
 WORDS_WEIGHT = 0.5
 
@@ -104,7 +108,7 @@ def key_passages(
     sentences: SourceSentences,
     weights: Mapping[str, float],
     *,
-    limit: int = 2,
+    limit: int = 3,
 ) -> list[Citation]:
     """The best sentences for the question, as citations of their source's exact span.
 
@@ -115,13 +119,39 @@ def key_passages(
     if not len(sentences):
         return []
     scores = _scores(query, sources, sentences, weights)
-    order = np.argsort(-scores)
-    chosen = [int(order[0])]
-    for i in order[1:limit]:
-        if scores[i] >= scores[order[0]] - SECOND_PASSAGE_MARGIN:
-            chosen.append(int(i))
-    picked = [sentences.sentences[i] for i in chosen]
+    order = np.argsort(-scores).tolist()
+    picked = [sentences.sentences[order[0]]]
+    for i in order[1:]:
+        if len(picked) == limit or scores[i] < scores[order[0]] - SECOND_PASSAGE_MARGIN:
+            break
+        if all(sentences.sentences[i].source != p.source for p in picked):
+            picked.append(sentences.sentences[i])
     return [as_citation(s.source, _excerpt(sources[s.source - 1], s.start, s.end)) for s in picked]
+
+
+def listed_passages(
+    query: np.ndarray,
+    sources: Sequence[Hit],
+    sentences: SourceSentences,
+    weights: Mapping[str, float],
+    *,
+    limit: int = LIST_LIMIT,
+) -> list[Citation]:
+    """Every sentence that answers a request for a list ("List every obligation of the
+    Recipient"): up to ``limit`` of those scoring within ``LIST_MARGIN`` of the best, in
+    document order, each once (passages overlap)."""
+    if not len(sentences):
+        return []
+    scores = _scores(query, sources, sentences, weights)
+    order = np.argsort(-scores).tolist()
+    chosen: dict[tuple[str, int | None, int], Citation] = {}
+    for i in order:
+        if len(chosen) == limit or scores[i] < scores[order[0]] - LIST_MARGIN:
+            break
+        s = sentences.sentences[i]
+        cited = as_citation(s.source, _excerpt(sources[s.source - 1], s.start, s.end))
+        chosen.setdefault((cited.path, cited.page, cited.start), cited)
+    return [chosen[key] for key in sorted(chosen, key=lambda k: (k[0], k[1] or 0, k[2]))]
 
 
 def excerpts(

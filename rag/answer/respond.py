@@ -1,7 +1,8 @@
 """Respond: how retrieved passages become an answer, in one direction.
 
 1. Relevance decides whether the documents hold an answer at all; if not, say so.
-2. The sources are split into sentences and embedded, once (``split_sources``).
+2. The sources are split into sentences and embedded, once (``split_sources``), before
+   relevance is judged, which weighs the sentence closest to the question.
 3. In generate mode the model reads excerpts of them (slices of that split), as many
    as fit its context.
 4. The key passages, the sentences that best answer, are shown before any
@@ -24,7 +25,6 @@ from rag.answer.evidence import (
     excerpts,
     key_passages,
     quote_passages,
-    split_sources,
 )
 from rag.answer.generate import Generator
 from rag.answer.prompt import fit_prompt
@@ -37,13 +37,16 @@ from rag.types import Answer, Evidence, Hit, Relevance
 
 @dataclass(frozen=True, slots=True)
 class Retrieved:
-    """A question, its vector, the passages retrieved for it, best first, and how relevant
-    they are (None when no passage was found). ``read_as`` is how a follow-up was read,
-    with the earlier words it was searched with (``rag.answer.followup``)."""
+    """A question, its vector, the passages retrieved for it, best first, their sentences,
+    and how relevant they are (None when no passage was found). ``read_as`` is how the
+    question was read: a follow-up with the earlier words it was searched with
+    (``rag.answer.followup``), or with the forms of its words that the documents use
+    (``rag.retrieve.abbreviations``)."""
 
     question: str
     query: np.ndarray
     hits: list[Hit]
+    sentences: SourceSentences
     relevance: Relevance | None
     read_as: str | None = None
 
@@ -87,7 +90,7 @@ def respond(
             read_as=found.read_as,
         )
         return
-    hits, sentences = found.hits, split_sources(found.hits, embedder)
+    hits, sentences = found.hits, found.sentences
     reading, notice = None, None
     if config.answer_mode == "generate":
         try:

@@ -18,7 +18,7 @@ from rag.config import Config
 from rag.errors import HushdocError
 from rag.eval.dataset_workspace import default_workspace
 from rag.eval.metrics import Verdict, qa_metrics, qa_metrics_by_kind, retrieval_metrics
-from rag.eval.qa import index_qa_set, judge_answers, read_qa_set
+from rag.eval.qa import index_qa_set, judge_answers, read_qa_set, read_requests
 from rag.eval.retrieval import index_beir, rank_beir, read_beir, run_file_paths, write_trec_run
 from rag.progress import drive
 from rag.retrieve.search import MODES
@@ -113,7 +113,8 @@ def run_eval_retrieval(args: argparse.Namespace, config: Config) -> int:
 def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
     if args.limit is not None and args.limit < 1:
         raise HushdocError("--limit must be at least 1.")
-    items = read_qa_set(args.qa_set, limit=args.limit)
+    questions = read_qa_set(args.qa_set, limit=args.limit)
+    items = questions + read_requests(args.qa_set)
     workspace = args.workspace or default_workspace("qa", args.qa_set)
     bar = ProgressBar(enabled=sys.stderr.isatty())
     verdicts: list[Verdict] = []
@@ -133,10 +134,13 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
                 out.flush()
             bar.update(Progress("answer", len(verdicts), len(items)))
     bar.finish()
-    metrics = qa_metrics(verdicts)
-    by_kind = qa_metrics_by_kind(kinds, verdicts)
+    asked, requested = verdicts[: len(questions)], verdicts[len(questions) :]
+    metrics = qa_metrics(asked)
+    by_kind = qa_metrics_by_kind(kinds[: len(questions)], asked)
+    requests = qa_metrics(requested) if requested else None
     if args.json:
-        print(json.dumps({**metrics, "by_kind": by_kind} if by_kind else metrics))
+        extra = {"by_kind": by_kind} if by_kind else {}
+        print(json.dumps({**metrics, **extra, **({"requests": requests} if requests else {})}))
         return 0
     print_index_report(report)
     print(f"Workspace '{workspace}'.")
@@ -147,6 +151,11 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
         print(f"  {'kind':<22}" + "".join(f"{c:>22}" for c in columns))
         for kind, figures in by_kind.items():
             print(f"  {kind:<22}" + "".join(f"{_shown(figures[c]):>22}" for c in columns))
+    if requests:
+        print(
+            f"  {requests['questions']} whole-document requests: found "
+            f"{_shown(requests['found'])}, evidence_share {_shown(requests['evidence_share'])}"
+        )
     return 0
 
 

@@ -156,6 +156,9 @@ class Verdict:
     # Found: answered, not refused, with a cited passage that covers the gold evidence
     # (answerable, with evidence): what a user asking the question gets to read.
     found: bool | None = None
+    # The share of the gold evidence strings that some cited passage covers, 0 if refused
+    # (answerable, with evidence): for a request whose answer is a list, how much of it.
+    evidence_share: float | None = None
     # Checked sentences of a generated answer, and how many no source supports.
     claims: int = 0
     unsupported: int = 0
@@ -191,6 +194,12 @@ def judge(gold: Gold, answer: Answer | None, seconds: float) -> Verdict:
             any(contains_answer(c, gold.answers) for c in cited) if applies_answer else None
         ),
         found=not abstained and any(covering) if applies_evidence else None,
+        evidence_share=(
+            sum(not abstained and any(covers(c, e) for c in cited) for e in gold.evidence)
+            / len(gold.evidence)
+            if applies_evidence
+            else None
+        ),
         claims=len(answer.claims) if answer else 0,
         unsupported=len(answer.unsupported) if answer else 0,
     )
@@ -200,7 +209,8 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
     """The answer-quality metrics; a metric whose denominator is empty is None.
 
     Denominators:
-    - evidence_recall and found: answerable questions that have gold evidence;
+    - evidence_recall, found and evidence_share: answerable questions that have gold
+      evidence;
     - citation_precision: all passages cited in answers to answerable questions
       (pooled, so an answer citing four passages weighs four times one citing one);
     - answer_hit and cited_answer: answerable questions that have gold answers;
@@ -223,6 +233,7 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
         "failed": sum(v.failed for v in verdicts),
         "evidence_recall": _share(v.evidence_covered for v in answerable),
         "found": _share(v.found for v in answerable),
+        "evidence_share": _mean(v.evidence_share for v in answerable),
         "citation_precision": sum(v.cited_covering for v in answerable) / cited if cited else None,
         "answer_hit": _share(v.answer_hit for v in answerable),
         "cited_answer": _share(v.cited_answer for v in answerable),
@@ -258,4 +269,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def _share(flags: Iterable[bool | None]) -> float | None:
     """Share of True among the flags that apply (not None)."""
     applicable = [f for f in flags if f is not None]
+    return sum(applicable) / len(applicable) if applicable else None
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that apply (not None)."""
+    applicable = [v for v in values if v is not None]
     return sum(applicable) / len(applicable) if applicable else None

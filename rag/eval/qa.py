@@ -1,7 +1,8 @@
 """Answer evaluation, for ``hushdoc eval qa``: a QA set's questions answered and judged.
 
 A QA set is a ``docs`` folder, a ``questions.jsonl`` file and, optionally, an
-``out_of_scope.jsonl`` file of questions the documents do not answer. The
+``out_of_scope.jsonl`` file of questions the documents do not answer and a
+``requests.jsonl`` file of whole-document requests. The
 documents are indexed into a workspace of their own, and the questions are
 answered through ``rag.answer.batch``, the code behind ``hushdoc ask --batch``,
 so what is measured is what users run. Each answer is judged by
@@ -73,6 +74,7 @@ class JudgedAnswer:
             "cited_precision": verdict.cited_precision,
             "answer_hit": verdict.answer_hit,
             "cited_answer": verdict.cited_answer,
+            "evidence_share": verdict.evidence_share,
             "claims": [
                 {"text": c.text, "status": c.status, "reason": c.reason}
                 for c in (answer.claims if answer else ())
@@ -90,6 +92,13 @@ def read_qa_set(folder: Path, *, limit: int | None = None) -> list[QAItem]:
     if (folder / "out_of_scope.jsonl").is_file():
         items += _read_qa_file(folder, folder / "out_of_scope.jsonl")
     return items
+
+
+def read_requests(folder: Path) -> list[QAItem]:
+    """The whole-document requests of ``requests.jsonl`` ("Summarize the NDA"), if the set
+    has them: scored apart, since their answer is a list rather than a passage."""
+    path = folder / "requests.jsonl"
+    return _read_qa_file(folder, path) if path.is_file() else []
 
 
 def _read_qa_file(folder: Path, path: Path) -> list[QAItem]:

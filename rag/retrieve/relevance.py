@@ -25,7 +25,7 @@ absent clause and 14% of the answerable ones (with ten passages retrieved).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rag.store.database import Store
 from rag.text.words import content_words, coverage, is_framing, specificity, stem, terms
@@ -38,15 +38,28 @@ UNKNOWN_WEIGHT = 0.75
 NAMED_SPECIFICITY = 0.5
 
 
-def assess(question: str, hits: Sequence[Hit], store: Store, *, path: str | None) -> Relevance:
+def assess(
+    question: str,
+    hits: Sequence[Hit],
+    store: Store,
+    *,
+    path: str | None,
+    closest: float,
+    known: Iterable[str] = (),
+) -> Relevance:
     """The relevance of ``hits``, retrieved for ``question`` from the document ``path`` or
-    from the whole workspace."""
+    from the whole workspace. ``closest`` is the cosine similarity of the sentence of
+    ``hits`` closest to the question (``rag.answer.evidence.split_sources``). The ``known`` words of the question are left out: forms the
+    documents do not use, which the question also gives as forms they do
+    (``rag.retrieve.abbreviations``)."""
     cosine = max((h.dense for h in hits if h.dense is not None), default=-1.0)
+    left_out = set(terms(" ".join(known)))
     # Each of the question's terms, with the first word that gave it: the index is
     # searched for that word (it stems it alike) and the user is told of the word.
     spelled: dict[str, str] = {}
     for word in content_words(question):
-        spelled.setdefault(stem(word), word)
+        if stem(word) not in left_out:
+            spelled.setdefault(stem(word), word)
     if not spelled:
         return Relevance(cosine, (), {})
     words = list(spelled.values())

@@ -67,12 +67,12 @@ class Retriever:
             question, mode, depth=k * PASSAGES_PER_DOCUMENT, path=None
         )
         scores = score_passages(mode, dense, keyword)
-        paths = self.store.document_paths(list(scores))
+        passages = self.store.passages(list(scores))
         best: dict[str, float] = {}
         for chunk_id, score in scores.items():
-            path = paths.get(chunk_id)
-            if path is not None and score > best.get(path, -np.inf):
-                best[path] = score
+            passage = passages.get(chunk_id)
+            if passage is not None and score > best.get(passage.path, -np.inf):
+                best[passage.path] = score
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
 
     def _candidates(

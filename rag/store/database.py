@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.store.check import check_store
 from rag.store.files import PlainFiles, SealedFiles, StoreFiles
-from rag.store.keywords import TermCounts, keyword_search, term_counts
+from rag.store.keywords import TermCounts, keyword_search, prefix_search, term_counts
 from rag.store.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -92,10 +92,8 @@ class Store:
         exact_search_max_vectors: int = EXACT_SEARCH_MAX_VECTORS,
     ) -> Store:
         """Open (or create) the store in ``folder``, refusing one built with another model.
-
-        An encrypted workspace's store needs its ``vault``. Dense search is exact up to
-        ``exact_search_max_vectors`` vectors (see ``rag.store.vectors``).
-        """
+        An encrypted workspace's store needs its ``vault``; dense search is exact up to
+        ``exact_search_max_vectors`` vectors (``rag.store.vectors``)."""
         folder.mkdir(parents=True, exist_ok=True)
         if (folder / MANIFEST_NAME).exists():
             manifest = read_manifest(folder)
@@ -272,19 +270,6 @@ class Store:
             ).fetchall()
         return [Passage(*r) for r in rows]
 
-    def document_paths(self, chunk_ids: Sequence[int]) -> dict[int, str]:
-        """The path of each chunk's document, without reading the chunks' text."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE c.id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
-        return dict(rows)
-
     def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of ``chunk_ids``, in that order."""
         marks = ",".join("?" * len(chunk_ids))
@@ -321,6 +306,13 @@ class Store:
         """(chunk id, BM25 score; higher is better), best first (see ``rag.store.keywords``)."""
         with self._lock:
             return keyword_search(self._db, text, k, path=path)
+
+    def prefix_passages(
+        self, prefixes: Sequence[str], k: int, *, path: str | None = None
+    ) -> list[str]:
+        """Passages with a run of words starting with ``prefixes`` in turn (``prefix_search``)."""
+        with self._lock:
+            return prefix_search(self._db, prefixes, k, path=path)
 
     def term_counts(self, words: Sequence[str], *, path: str | None = None) -> TermCounts:
         """The passages in the document ``path`` (or in all), and how many hold each word."""

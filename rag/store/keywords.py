@@ -55,6 +55,21 @@ def keyword_search(
     return [(r[0], float(r[1])) for r in db.execute(sql, params)]
 
 
+def prefix_search(
+    db: sqlite3.Connection, prefixes: Sequence[str], k: int, *, path: str | None = None
+) -> list[str]:
+    """The texts of up to ``k`` passages holding a run of words that start with each of
+    ``prefixes`` in turn (folded letters and digits): "d", "o", "a" find "direct oral
+    anticoagulants"; "echo" alone finds "echocardiography"."""
+    sql = "SELECT c.text FROM chunks c WHERE c.id IN (SELECT rowid FROM chunks_fts WHERE "
+    sql += "chunks_fts MATCH ?"
+    params: list[object] = [" + ".join(f'"{p}"*' for p in prefixes)]
+    if path is not None:
+        sql += _IN_DOCUMENT
+        params.append(path)
+    return [r[0] for r in db.execute(sql + " LIMIT ?)", [*params, k])]
+
+
 def term_counts(
     db: sqlite3.Connection, words: Sequence[str], *, path: str | None = None
 ) -> TermCounts:
