@@ -47,11 +47,11 @@ MIN_LETTER_SHARE = 0.6
 HEADING_MAX_WORDS = 10
 # A heading line that is not in title case is at most this share of a page's typical line.
 HEADING_LINE_SHARE = 0.6
-# The same sentence on this many pages is a running header or footer.
+# The same line on this many pages is a running header or footer.
 BOILERPLATE_PAGES = 3
 # Sentences embedded, at most. On a 100-page document this keeps the embedding within a
 # few seconds on two cores; beyond it sentences are taken at an even stride.
-MAX_CANDIDATES = 1500
+MAX_CANDIDATES = 1000
 # Added to the centrality (a cosine) of a sentence that opens a section or a paragraph:
 # there a document states what the section is about ("The target INR for this patient
 # is...", "This Agreement is governed by the laws of...").
@@ -61,12 +61,15 @@ CENTRALITY_WEIGHT = 0.7
 # Larger than any difference of MMR scores (cosines lie in [-1, 1]), so every part
 # gets a point before any part gets a second one.
 COVERAGE_BONUS = 2.0
+# Two authors as a reference list names them ("Holzmueller CG, Pronovost PJ,").
+_REFERENCE = re.compile(r"(?:\b[A-Z][\w'-]+ [A-Z]{1,3}[,.] ){2}")
 _BOILERPLATE = re.compile(
-    r"https?://|www\.|\S@\S|all rights reserved|\bpage \d+ of \d+\b|^\W*page \d+\W*$",
+    r"https?://|www\.|\S@\S|_{3,}|all rights reserved|\bpage \d+ of \d+\b|^\W*page \d+\W*$",
     re.IGNORECASE,
 )
 # What may stand before a heading on its line: a section number ("3.", "4.2", "(b)", "IV.").
 _SECTION_NUMBER = re.compile(r"\s*(?:\(?(?:\d{1,3}(?:\.\d+)*|[A-Za-z]|[ivxIVX]{1,4})[.)]?\s+)?")
+_LIST_MARKER = re.compile(r"(?:[A-Za-z]\.|\(?\d{1,3}[.)]|\([a-z]{1,4}\)|[•▪●◦*–-])\s+")
 _LINE_STOPS = (".", ",", ";", "!", "?", "-", "–")
 
 
@@ -119,24 +122,32 @@ class Candidate:
 def candidate_sentences(pages: Sequence[Page], *, path: str) -> list[Candidate]:
     """The sentences of ``pages`` that can stand alone as a point, in document order."""
     found = []
+    running = _running_lines(pages)
     for page in pages:
         line_chars = _typical_line_chars(page.text)
         for span in sentence_spans(page.text):
-            start = _after_headings(page.text, span.start, span.end, line_chars=line_chars)
+            start = _after_headings(
+                page.text, span.start, span.end, line_chars=line_chars, running=running
+            )
+            start = _after_list_marker(page.text, start, span.end)
             text = page.text[start : span.end]
             if is_point(text):
                 leads = span.opens_paragraph or start > span.start
                 found.append(Candidate(Excerpt(path, page.number, start, span.end, text), leads))
-    repeated = _repeated_across_pages([c.excerpt for c in found])
-    return [c for c in found if _normal(c.excerpt.text) not in repeated]
+    return [c for c in found if _normal(c.excerpt.text) not in running]
 
 
 def is_point(text: str) -> bool:
     """Whether a sentence says something on its own: long enough, in running prose (words in
-    lower case and at least one function word), not a question or a lead-in to a list, not a
-    table row, a web address or a page number."""
+    lower case and at least one function word), opening as a sentence does (not in
+    lower case: that is a fragment cut at a page break), not a question or a lead-in to a list, not a
+    table row, a form to fill in, a reference, a web address or a page number."""
     spelled = spelled_words(text)
-    if not MIN_WORDS <= len(spelled) <= MAX_WORDS or text.endswith(("?", ":")):
+    if (
+        not _opens_capitalized(text)
+        or not MIN_WORDS <= len(spelled) <= MAX_WORDS
+        or text.endswith(("?", ":"))
+    ):
         return False
     lowercase = sum(1 for w in spelled if w.islower())
     lettered = sum(1 for w in spelled if not w.isdigit())
@@ -145,6 +156,7 @@ def is_point(text: str) -> bool:
         and lettered >= MIN_LETTER_SHARE * len(spelled)
         and any(w in STOPWORDS for w in words(text))
         and not _BOILERPLATE.search(text)
+        and not _REFERENCE.search(text)
     )
 
 
@@ -186,7 +198,9 @@ def _cosines(vectors: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return (vectors @ direction) / norm if norm else np.zeros(len(vectors))
 
 
-def _after_headings(text: str, start: int, end: int, *, line_chars: float) -> int:
+def _after_headings(
+    text: str, start: int, end: int, *, line_chars: float, running: set[str]
+) -> int:
     """Where a sentence begins once the heading lines at its head are cut off.
 
     PDF text often runs a heading into the sentence after it ("Hospital course\\nRate
@@ -194,7 +208,8 @@ def _after_headings(text: str, start: int, end: int, *, line_chars: float) -> in
     number at most), without a stop at its end (a label's colon is allowed), before a
     line that begins in capitals or digits; and it is in title case or short: under
     ``HEADING_LINE_SHARE`` of the page's typical line (``line_chars``), where a wrapped
-    line of prose runs to full width.
+    line of prose runs to full width. A running header (a line of ``running``) is cut
+    whatever its length.
     """
     while (newline := text.find("\n", start, end)) >= 0:
         line = text[start:newline].strip()
@@ -202,7 +217,7 @@ def _after_headings(text: str, start: int, end: int, *, line_chars: float) -> in
         while rest < end and text[rest].isspace():
             rest += 1
         before = text[text.rfind("\n", 0, start) + 1 : start]
-        is_heading = (
+        is_heading = _normal(line) in running or (
             _SECTION_NUMBER.fullmatch(before) is not None
             and len(line.split()) <= HEADING_MAX_WORDS
             and not line.endswith(_LINE_STOPS)
@@ -234,12 +249,19 @@ def _typical_line_chars(text: str) -> float:
     return float(np.median(lengths)) if lengths else 0.0
 
 
-def _repeated_across_pages(found: Sequence[Excerpt]) -> set[str]:
-    """Sentences on ``BOILERPLATE_PAGES`` pages or more: running headers and footers."""
-    pages: Counter[str] = Counter()
-    for key in {(_normal(c.text), c.page) for c in found}:
-        pages[key[0]] += 1
-    return {text for text, count in pages.items() if count >= BOILERPLATE_PAGES}
+def _running_lines(pages: Sequence[Page]) -> set[str]:
+    """Lines on ``BOILERPLATE_PAGES`` pages or more, as ``_normal`` words: running headers
+    and footers."""
+    seen: Counter[str] = Counter()
+    for page in pages:
+        seen.update({_normal(line) for line in page.text.splitlines()} - {""})
+    return {line for line, count in seen.items() if count >= BOILERPLATE_PAGES}
+
+
+def _after_list_marker(text: str, start: int, end: int) -> int:
+    """Where a sentence begins after a list item's marker ("C. ", "(b) ", "• ")."""
+    marker = _LIST_MARKER.match(text, start, end)
+    return marker.end() if marker and _opens_capitalized(text[marker.end() : end]) else start
 
 
 def _normal(text: str) -> str:
@@ -247,8 +269,22 @@ def _normal(text: str) -> str:
 
 
 def _thinned(found: list[Candidate], limit: int) -> list[Candidate]:
-    """At most ``limit`` sentences, taken at an even stride over the document."""
+    """At most ``limit`` sentences: those that lead a section or paragraph first, then
+    others, each kind taken at an even stride over the document."""
     if len(found) <= limit:
         return found
-    keep = np.linspace(0, len(found) - 1, limit).round().astype(int)
-    return [found[i] for i in np.unique(keep)]
+    leading = [i for i, c in enumerate(found) if c.leads]
+    others = [i for i, c in enumerate(found) if not c.leads]
+    keep = _spread(leading, limit)
+    keep += _spread(others, limit - len(keep))
+    return [found[i] for i in sorted(keep)]
+
+
+def _spread(indices: list[int], count: int) -> list[int]:
+    """``count`` of ``indices`` (all if fewer) at an even stride."""
+    if len(indices) <= count:
+        return indices
+    if count <= 0:
+        return []
+    picks = np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))
+    return [indices[i] for i in picks.tolist()]
