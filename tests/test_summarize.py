@@ -119,6 +119,15 @@ def test_embedding_runs_in_batches_with_progress_between_them():
     assert len(summary.points) == 2
 
 
+def test_a_long_document_embeds_at_most_the_cap_leading_sentences_first(monkeypatch):
+    monkeypatch.setattr("rag.digest.summarize.MAX_CANDIDATES", 4)
+    embedder = HashEmbedder()
+    summary = drive(summarize(PAGES, path="r.txt", embedder=embedder, points=4), lambda _: None)
+    assert embedder.embedded_texts == 4
+    # Each page's first sentence opens its section, so those four are the ones kept.
+    assert [p.text.split()[0] for p in summary.points] == ["The", "Hand", "The", "Patients"]
+
+
 @pytest.mark.parametrize("count", [0, 51])
 def test_a_point_count_out_of_range_is_refused(count):
     with pytest.raises(HushdocError, match="1 to 50"):
