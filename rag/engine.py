@@ -23,6 +23,8 @@ from rag.answer.generate import Generator as TextGenerator
 from rag.answer.generate import load_generator
 from rag.answer.respond import Retrieved, read_sources, respond
 from rag.config import Config
+from rag.digest.pages import pages_from_passages
+from rag.digest.summarize import DEFAULT_POINTS, check_points, summarize
 from rag.embed.backends import load_embedder
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError, WorkspaceError
@@ -46,6 +48,7 @@ from rag.types import (
     Failure,
     IndexReport,
     Progress,
+    Summary,
 )
 
 log = logging.getLogger(__name__)
@@ -231,6 +234,28 @@ class Engine:
             )
         return Retrieved(
             question, query, hits, sentences, relevance, searched if expansions else None
+        )
+
+    # -- whole documents ------------------------------------------------------------------
+
+    def summarize(
+        self, path: str | Path, *, points: int = DEFAULT_POINTS
+    ) -> Generator[Progress, None, Summary]:
+        """The key points of one indexed document (``rag.digest.summarize``), quoted with
+        their pages and spans. Yields progress while the sentences are embedded."""
+        check_points(points)
+        document = self.resolve_document(path)
+        if self._embedder is None:
+            yield Progress("model", 0, 0, path=document)
+        pages = pages_from_passages(self.store.document_passages(document))
+        return (
+            yield from summarize(
+                pages,
+                path=document,
+                embedder=self.embedder,
+                points=points,
+                batch=self.config.embed_batch,
+            )
         )
 
     def resolve_document(self, path: str | Path) -> str:

@@ -19,6 +19,7 @@ from rag.cli.bench import add_bench_command
 from rag.cli.command import EXIT_ERROR, Handler, common_options
 from rag.cli.documents import add_document_commands, add_index_command, add_prepare_command
 from rag.cli.evaluate import add_eval_commands
+from rag.cli.summarize import add_summarize_command
 from rag.cli.terminal import PlainText, plain
 from rag.cli.workspaces import add_workspace_commands
 from rag.config import load_config
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("app", help="open the desktop app (the default)")
     add_index_command(commands, options)
     add_ask_command(commands, options)
+    add_summarize_command(commands, options)
     add_document_commands(commands, options)
     add_workspace_commands(commands, options)
     add_eval_commands(commands, options)
