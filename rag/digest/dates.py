@@ -1,0 +1,180 @@
+"""The dates a piece of text states: absolute ones found by ``dateparser``, relative ones
+("two days later") by their cue words.
+
+dateparser's search reads dates into far too much ("may", "now", "3 of 12", a bare
+"2020", "5 mg" in some contexts), so a date it finds is kept only when the text
+itself names a month and a year:
+
+- a month by name and a four-digit year ("3 March 2025", "Jan. 14, 2020",
+  "March 2019"), or a numeric date of three parts ("03/12/2025", "06/15/20",
+  "2025-03-12");
+- a year from 1900 to 2100.
+
+A month and year without a day ("March 2019") is dated the 1st, with
+``day_stated`` False so that a reader is shown "2019-03", and its text as written.
+A numeric date is read month first, as US records write them, unless its first
+number is above 12 ("15/03/2025" is 15 March): a config-free rule, the one
+dateparser's ``DATE_ORDER="MDY"`` applies.
+
+dateparser reads "within fifteen (15) days" as the 15th of a month and misses "the
+next day", so relative dates are found by their cue words instead: a duration
+with "within", "in" or "after" before it or "later", "after", "earlier" or
+"before" after it ("within two weeks", "two days later", "three (3) years after"),
+and "the next/following day (week, month...)". A plain duration ("for two days",
+"continues for two (2) years", "thirty (30) days' notice") is no event.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from dateparser.languages.loader import default_loader
+from dateparser.search import search_dates
+
+_ENGLISH = default_loader.get_locale("en").info
+# Every English word dateparser knows for a month: "jan", "january", "sept"...
+_MONTH_WORDS = frozenset(
+    word
+    for month in (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    )
+    for word in _ENGLISH[month]
+)
+_MONTH_PERIOD = re.compile(
+    r"\b(?:" + "|".join(w for w in _MONTH_WORDS if len(w) <= 4) + r")(\.)", re.IGNORECASE
+)
+# Only text with a plausible year or a numeric date can state an absolute date; this
+# cheap check keeps dateparser (about 5 ms a call) off all other sentences.
+_MAY_HOLD_DATE = re.compile(r"\b(?:19\d\d|20\d\d|2100)\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b")
+_NUMERIC_DATE = re.compile(
+    r"\b(?:\d{1,2}/\d{1,2}/(?:\d{2}|\d{4})|\d{1,2}-\d{1,2}-\d{4}|\d{1,2}\.\d{1,2}\.\d{4}"
+    r"|\d{4}-\d{1,2}-\d{1,2})\b"
+)
+_DAY_NUMBER = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\b", re.IGNORECASE)
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100
+_SETTINGS = {
+    "DATE_ORDER": "MDY",
+    "PREFER_DAY_OF_MONTH": "first",
+    "REQUIRE_PARTS": ["month", "year"],
+    # A fixed base: nothing read here may depend on today's date.
+    "RELATIVE_BASE": datetime.datetime(2000, 1, 1),
+}
+
+_AMOUNT = (
+    r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|eighteen|twenty|thirty|forty|forty-five|sixty|ninety|"
+    r"several|a\s+few|few)(?:\s*\(\d+\))?"
+)
+_UNIT = r"(?:hours?|days?|weeks?|months?|years?)"
+_RELATIVE = re.compile(
+    rf"\b(?:within|in|after)\s+(?:the\s+next\s+)?{_AMOUNT}\s+(?:business\s+|calendar\s+)?{_UNIT}"
+    rf"|\b{_AMOUNT}\s+(?:business\s+|calendar\s+)?{_UNIT}\s+(?:later|after|afterwards|earlier|"
+    rf"before|thereafter)\b"
+    r"|\bthe\s+(?:next|following)\s+(?:day|morning|evening|week|month|year)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date stated in a text, at ``[start, end)`` of it, where ``text`` is as written.
+
+    ``date`` is None for a relative date ("within two weeks")."""
+
+    start: int
+    end: int
+    text: str
+    date: datetime.date | None
+    day_stated: bool = True
+
+
+def find_dates(text: str) -> list[DateMention]:
+    """Every absolute and relative date ``text`` states, in the order it states them."""
+    found = [*_absolute_dates(text), *_relative_dates(text)]
+    return sorted(found, key=lambda m: m.start)
+
+
+def _relative_dates(text: str) -> list[DateMention]:
+    return [DateMention(m.start(), m.end(), m.group(), None) for m in _RELATIVE.finditer(text)]
+
+
+def _absolute_dates(text: str) -> list[DateMention]:
+    if not _MAY_HOLD_DATE.search(text):
+        return []
+    searched, origin = _for_search(text)
+    results = search_dates(searched, languages=["en"], settings=_SETTINGS) or []
+    mentions = []
+    cursor = 0
+    for matched, when in results:
+        at = searched.find(matched, cursor)
+        if at < 0:  # dateparser reworded what it matched; nothing to point at
+            continue
+        cursor = at + len(matched)
+        start, end = _trimmed(searched, at, cursor)
+        mention = _checked(searched[start:end], when.date())
+        if mention is not None:
+            first, last = origin[start], origin[end - 1] + 1
+            mentions.append(
+                DateMention(first, last, text[first:last], mention.date, mention.day_stated)
+            )
+    return mentions
+
+
+def _for_search(text: str) -> tuple[str, list[int]]:
+    """``text`` as dateparser reads it best, and where each of its characters came from.
+
+    A date broken over lines ("14\\nJanuary 2025") or an abbreviated month ("Jan. 14")
+    is cut in two by dateparser's own splitting: white space becomes one space and
+    the period after a month's abbreviation is dropped.
+    """
+    dropped = {m.start(1) for m in _MONTH_PERIOD.finditer(text)}
+    origin = [
+        i
+        for i, c in enumerate(text)
+        if i not in dropped and not (c.isspace() and i > 0 and text[i - 1].isspace())
+    ]
+    return "".join(" " if text[i].isspace() else text[i] for i in origin), origin
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without the words around the date that dateparser took along
+    ("on 12 March 2025 and"): words with no digit that are not months, and punctuation."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    keep = [i for i, (a, b) in enumerate(words) if _dates_word(text[start + a : start + b])]
+    if not keep:
+        return start, start
+    first, last = words[keep[0]][0], words[keep[-1]][1]
+    span = text[start + first : start + last]
+    lead = len(span) - len(span.lstrip("([\"'"))
+    tail = len(span) - len(span.rstrip(",;:.)]\"'"))
+    return start + first + lead, start + last - tail
+
+
+def _dates_word(word: str) -> bool:
+    return any(c.isdigit() for c in word) or word.strip(".,;:()").lower() in _MONTH_WORDS
+
+
+def _checked(text: str, date: datetime.date) -> DateMention | None:
+    """The date ``text`` states, if it names a month and a year; else None."""
+    if not _FIRST_YEAR <= date.year <= _LAST_YEAR:
+        return None
+    if _NUMERIC_DATE.fullmatch(text):
+        return DateMention(0, len(text), text, date)
+    names_month = any(w.lower() in _MONTH_WORDS for w in re.findall(r"[A-Za-z]+", text))
+    if not names_month or str(date.year) not in text:
+        return None
+    day_stated = any(m.group() != str(date.year) for m in _DAY_NUMBER.finditer(text))
+    return DateMention(0, len(text), text, date if day_stated else date.replace(day=1), day_stated)

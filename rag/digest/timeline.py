@@ -1,0 +1,101 @@
+"""The chronology of documents: every sentence that states a date, sorted by date.
+
+An event is the sentence holding a date (``rag.text.sentences``), quoted verbatim
+with its page and span; a sentence with two dates is two events. A label on its
+own line ("Admitted:\\n 3 March 2025.") stays with its date, since the sentence runs
+from the end of the sentence before. Text with no sentence ends (a table, a court
+filing's header) can make a "sentence" run on: one longer than
+``_LONGEST_EVENT_CHARS`` is cut to the lines holding the date, with the line before
+when that one is a label.
+
+Which dates count is ``rag.digest.dates``'s rule. A relative date ("two days
+later", "within two weeks") keeps its text and is anchored to the last absolute date
+its document states before it; it is listed right after that date's events (and
+after every dated event when no date precedes it).
+
+The order: by date, then by document (path), then in reading order.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Generator, Iterable, Sequence
+
+from rag.digest.dates import DateMention, find_dates
+from rag.digest.pages import pages_from_passages
+from rag.store.database import Store
+from rag.text.sentences import sentence_spans
+from rag.types import DatedEvent, Excerpt, Page, Progress, Timeline
+
+# A sentence longer than this is no readable event; it is cut to the date's lines.
+_LONGEST_EVENT_CHARS = 400
+# A line this short before the date's line is a label ("Filed:"), kept with it.
+_LABEL_CHARS = 40
+
+
+def build_timeline(
+    store: Store | None, paths: Sequence[str]
+) -> Generator[Progress, None, Timeline]:
+    """The timeline of the stored documents ``paths``, reading each one's pages."""
+    events: list[DatedEvent] = []
+    for done, path in enumerate(paths):
+        yield Progress("load", done, len(paths), path=path)
+        if store is not None:
+            events += document_events(path, pages_from_passages(store.document_passages(path)))
+    yield Progress("load", len(paths), len(paths))
+    return sorted_timeline(events)
+
+
+def document_events(path: str, pages: Iterable[Page]) -> list[DatedEvent]:
+    """Every dated event of one document, in reading order, relative ones anchored."""
+    events = []
+    anchor: datetime.date | None = None
+    for page in pages:
+        for span in sentence_spans(page.text):
+            sentence = page.text[span.start : span.end]
+            for mention in find_dates(sentence):
+                excerpt = _excerpt(path, page, span.start, span.end, mention)
+                if mention.date is not None:
+                    anchor = mention.date
+                    events.append(
+                        DatedEvent(mention.date, mention.text, excerpt, day_stated=mention.day_stated)
+                    )
+                else:
+                    events.append(DatedEvent(None, mention.text, excerpt, anchor=anchor))
+    return events
+
+
+def sorted_timeline(events: Iterable[DatedEvent]) -> Timeline:
+    """``events`` (each document's in reading order) sorted by date, then path, then
+    reading order; a relative event right after its anchor's events."""
+
+    def key(numbered: tuple[int, DatedEvent]) -> tuple[datetime.date, bool, str, int]:
+        order, event = numbered
+        when = event.date or event.anchor or datetime.date.max
+        return (when, event.date is None, event.excerpt.path, order)
+
+    return Timeline(tuple(e for _, e in sorted(enumerate(events), key=key)))
+
+
+def _excerpt(path: str, page: Page, start: int, end: int, mention: DateMention) -> Excerpt:
+    """The sentence ``page.text[start:end]`` holding ``mention`` (whose offsets are into
+    the sentence), or only the date's lines of an over-long one."""
+    if end - start > _LONGEST_EVENT_CHARS:
+        text = page.text
+        at, until = start + mention.start, start + mention.end
+        line_start = text.rfind("\n", start, at) + 1 or start
+        line_end = text.find("\n", until, end)
+        line_end = end if line_end < 0 else line_end
+        before = text.rfind("\n", start, line_start - 1) + 1 or start
+        if line_start > start and line_start - before <= _LABEL_CHARS:
+            line_start = before
+        start, end = _stripped(text, max(line_start, start), line_end)
+    return Excerpt(path, page.number, start, end, page.text[start:end])
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
