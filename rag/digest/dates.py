@@ -63,6 +63,8 @@ _NUMERIC_DATE = re.compile(
     r"\b(?:\d{1,2}/\d{1,2}/(?:\d{2}|\d{4})|\d{1,2}-\d{1,2}-\d{4}|\d{1,2}\.\d{1,2}\.\d{4}"
     r"|\d{4}-\d{1,2}-\d{1,2})\b"
 )
+_DASHES = "—–"
+_CLOCK_TIME = re.compile(r"\d:\d\d")
 _DAY_NUMBER = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\b", re.IGNORECASE)
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100
 _SETTINGS = {
@@ -136,17 +138,17 @@ def _absolute_dates(text: str) -> list[DateMention]:
 def _for_search(text: str) -> tuple[str, list[int]]:
     """``text`` as dateparser reads it best, and where each of its characters came from.
 
-    A date broken over lines ("14\\nJanuary 2025") or an abbreviated month ("Jan. 14")
-    is cut in two by dateparser's own splitting: white space becomes one space and
-    the period after a month's abbreviation is dropped.
+    A date broken over lines ("14\\nJanuary 2025"), an abbreviated month ("Jan. 14")
+    or dates joined by a dash ("Argued April 23, 2013—Decided June 13, 2013") are cut
+    apart or lost by dateparser's own splitting: white space becomes one space, a
+    dash a space, and the period after a month's abbreviation is dropped.
     """
     dropped = {m.start(1) for m in _MONTH_PERIOD.finditer(text)}
+    spaces = [c.isspace() or c in _DASHES for c in text]
     origin = [
-        i
-        for i, c in enumerate(text)
-        if i not in dropped and not (c.isspace() and i > 0 and text[i - 1].isspace())
+        i for i in range(len(text)) if i not in dropped and not (spaces[i] and i and spaces[i - 1])
     ]
-    return "".join(" " if text[i].isspace() else text[i] for i in origin), origin
+    return "".join(" " if spaces[i] else text[i] for i in origin), origin
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -164,6 +166,8 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _dates_word(word: str) -> bool:
+    if _CLOCK_TIME.search(word):  # "August 4, 2016 at 5:00 PM": the date is the event
+        return False
     return any(c.isdigit() for c in word) or word.strip(".,;:()").lower() in _MONTH_WORDS
 
 

@@ -6,7 +6,9 @@ own line ("Admitted:\\n 3 March 2025.") stays with its date, since the sentence 
 from the end of the sentence before. Text with no sentence ends (a table, a court
 filing's header) can make a "sentence" run on: one longer than
 ``_LONGEST_EVENT_CHARS`` is cut to the lines holding the date, with the line before
-when that one is a label.
+when that one is a label. A line that recurs on several pages with only its numbers
+changed is a running header or footer ("Case: 20-1507 ... Page: 4 Date Filed:
+12/22/2020"): its date is one event, the first, quoted as that line alone.
 
 Which dates count is ``rag.digest.dates``'s rule. A relative date ("two days
 later", "within two weeks") keeps its text and is anchored to the last absolute date
@@ -19,9 +21,10 @@ The order: by date, then by document (path), then in reading order.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Generator, Iterable, Sequence
 
-from rag.digest.dates import DateMention, find_dates
+from rag.digest.dates import find_dates
 from rag.digest.pages import pages_from_passages
 from rag.store.database import Store
 from rag.text.sentences import sentence_spans
@@ -29,6 +32,7 @@ from rag.types import DatedEvent, Excerpt, Page, Progress, Timeline
 
 # A sentence longer than this is no readable event; it is cut to the date's lines.
 _LONGEST_EVENT_CHARS = 400
+_NUMBER = re.compile(r"\d+")
 # A line this short before the date's line is a label ("Filed:"), kept with it.
 _LABEL_CHARS = 40
 
@@ -48,13 +52,27 @@ def build_timeline(
 
 def document_events(path: str, pages: Iterable[Page]) -> list[DatedEvent]:
     """Every dated event of one document, in reading order, relative ones anchored."""
+    pages = list(pages)
+    running = _running_lines(pages)
+    seen_running: set[tuple[str, datetime.date]] = set()
     events = []
     anchor: datetime.date | None = None
     for page in pages:
         for span in sentence_spans(page.text):
             sentence = page.text[span.start : span.end]
             for mention in find_dates(sentence):
-                excerpt = _excerpt(path, page, span.start, span.end, mention)
+                at = span.start + mention.start, span.start + mention.end
+                line = _line(page.text, *at, span.start, span.end)
+                shape = _shape(page.text[line[0] : line[1]])
+                if mention.date is not None and shape in running:
+                    if (shape, mention.date) in seen_running:
+                        continue
+                    seen_running.add((shape, mention.date))
+                    excerpt = _excerpt(path, page, *line)
+                elif span.end - span.start > _LONGEST_EVENT_CHARS:
+                    excerpt = _excerpt(path, page, *_with_label(page.text, *line, span.start))
+                else:
+                    excerpt = _excerpt(path, page, span.start, span.end)
                 if mention.date is not None:
                     anchor = mention.date
                     events.append(
@@ -77,19 +95,38 @@ def sorted_timeline(events: Iterable[DatedEvent]) -> Timeline:
     return Timeline(tuple(e for _, e in sorted(enumerate(events), key=key)))
 
 
-def _excerpt(path: str, page: Page, start: int, end: int, mention: DateMention) -> Excerpt:
-    """The sentence ``page.text[start:end]`` holding ``mention`` (whose offsets are into
-    the sentence), or only the date's lines of an over-long one."""
-    if end - start > _LONGEST_EVENT_CHARS:
-        text = page.text
-        at, until = start + mention.start, start + mention.end
-        line_start = text.rfind("\n", start, at) + 1 or start
-        line_end = text.find("\n", until, end)
-        line_end = end if line_end < 0 else line_end
-        before = text.rfind("\n", start, line_start - 1) + 1 or start
-        if line_start > start and line_start - before <= _LABEL_CHARS:
-            line_start = before
-        start, end = _stripped(text, max(line_start, start), line_end)
+def _running_lines(pages: Sequence[Page]) -> set[str]:
+    """The shapes of the lines found on more than one page: running headers and footers
+    such as "Case: 20-1507 Document: 00117684624 Page: 4 Date Filed: 12/22/2020"."""
+    pages_with: dict[str, int] = {}
+    for page in pages:
+        for shape in {_shape(line) for line in page.text.splitlines()}:
+            pages_with[shape] = pages_with.get(shape, 0) + 1
+    return {shape for shape, count in pages_with.items() if count > 1 and shape}
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers blanked, so that a header matches itself on every page."""
+    return _NUMBER.sub("#", " ".join(line.split()))
+
+
+def _line(text: str, at: int, until: int, start: int, end: int) -> tuple[int, int]:
+    """The line(s) of ``text`` holding ``[at, until)``, within ``[start, end)``."""
+    line_start = text.rfind("\n", start, at) + 1 or start
+    line_end = text.find("\n", until, end)
+    return _stripped(text, line_start, end if line_end < 0 else line_end)
+
+
+def _with_label(text: str, line_start: int, line_end: int, start: int) -> tuple[int, int]:
+    """The line ``[line_start, line_end)`` with the line before it when that is a short
+    label ("Filed:"), not before ``start``."""
+    before = text.rfind("\n", start, max(line_start - 1, start)) + 1 or start
+    if before < line_start and line_start - before <= _LABEL_CHARS:
+        return _stripped(text, before, line_end)
+    return line_start, line_end
+
+
+def _excerpt(path: str, page: Page, start: int, end: int) -> Excerpt:
     return Excerpt(path, page.number, start, end, page.text[start:end])
 
 
