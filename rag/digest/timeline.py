@@ -24,7 +24,7 @@ import datetime
 import re
 from collections.abc import Generator, Iterable, Sequence
 
-from rag.digest.dates import find_dates
+from rag.digest.dates import find_dates, numeric_order, read_in_order
 from rag.digest.pages import pages_from_passages
 from rag.store.database import Store
 from rag.text.sentences import sentence_spans
@@ -53,33 +53,38 @@ def build_timeline(
 def document_events(path: str, pages: Iterable[Page]) -> list[DatedEvent]:
     """Every dated event of one document, in reading order, relative ones anchored."""
     pages = list(pages)
+    found = [
+        (page, span, mention)
+        for page in pages
+        for span in sentence_spans(page.text)
+        for mention in find_dates(page.text[span.start : span.end])
+    ]
+    order = numeric_order(mention for _, _, mention in found)
     running = _running_lines(pages)
     seen_running: set[tuple[str, datetime.date]] = set()
     events = []
     anchor: datetime.date | None = None
-    for page in pages:
-        for span in sentence_spans(page.text):
-            sentence = page.text[span.start : span.end]
-            for mention in find_dates(sentence):
-                at = span.start + mention.start, span.start + mention.end
-                line = _line(page.text, *at, span.start, span.end)
-                shape = _shape(page.text[line[0] : line[1]])
-                if mention.date is not None and shape in running:
-                    if (shape, mention.date) in seen_running:
-                        continue
-                    seen_running.add((shape, mention.date))
-                    excerpt = _excerpt(path, page, *line)
-                elif span.end - span.start > _LONGEST_EVENT_CHARS:
-                    excerpt = _excerpt(path, page, *_with_label(page.text, *line, span.start))
-                else:
-                    excerpt = _excerpt(path, page, span.start, span.end)
-                if mention.date is not None:
-                    anchor = mention.date
-                    events.append(
-                        DatedEvent(mention.date, mention.text, excerpt, day_stated=mention.day_stated)
-                    )
-                else:
-                    events.append(DatedEvent(None, mention.text, excerpt, anchor=anchor))
+    for page, span, mention in found:
+        mention = read_in_order(mention, order)
+        at = span.start + mention.start, span.start + mention.end
+        line = _line(page.text, *at, span.start, span.end)
+        shape = _shape(page.text[line[0] : line[1]])
+        if mention.date is not None and shape in running:
+            if (shape, mention.date) in seen_running:
+                continue
+            seen_running.add((shape, mention.date))
+            excerpt = _excerpt(path, page, *line)
+        elif span.end - span.start > _LONGEST_EVENT_CHARS:
+            excerpt = _excerpt(path, page, *_with_label(page.text, *line, span.start))
+        else:
+            excerpt = _excerpt(path, page, span.start, span.end)
+        if mention.date is not None:
+            anchor = mention.date
+            events.append(
+                DatedEvent(mention.date, mention.text, excerpt, day_stated=mention.day_stated)
+            )
+        else:
+            events.append(DatedEvent(None, mention.text, excerpt, anchor=anchor))
     return events
 
 
