@@ -170,9 +170,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     """``[start, end)`` without the words around the date that dateparser took along:
     "on 12 March 2025 and", "Version 2.3- September 2016", "September 2016\\n6" (a
     page number), "August 4, 2016 at 5:00 PM"."""
-    words = [
-        (start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])
-    ]
+    words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
     keep = [i for i, (a, b) in enumerate(words) if _dates_word(text[a:b])]
     if not keep:
         return start, start
@@ -214,9 +212,7 @@ def _checked(text: str, date: datetime.date) -> DateMention | None:
         first, second = (int(n) for n in re.findall(r"\d+", numeric.group())[:2])
         if numeric.group().startswith(str(date.year)):  # 2025-03-12 reads one way only
             return DateMention(0, len(text), text, date)
-        order: Order | None = (
-            "day-first" if first > 12 else "month-first" if second > 12 else None
-        )
+        order: Order | None = "day-first" if first > 12 else "month-first" if second > 12 else None
         return DateMention(0, len(text), text, date, numeric=True, order=order)
     month = next((m for m in re.finditer(r"[A-Za-z]+", text) if _is_month(m.group())), None)
     if month is None or str(date.year) not in text:
@@ -233,8 +229,9 @@ def numeric_order(mentions: Iterable[DateMention]) -> Order:
     read one way only ("31/07/2017") are mostly day first or, with none, when its dates
     with month names are mostly written day first ("3 March 2025"); else month first,
     as US records write them."""
-    numeric = Counter(m.order for m in mentions if m.numeric and m.order)
-    named = Counter(m.order for m in mentions if not m.numeric and m.order)
+    shown = [(m.numeric, m.order) for m in mentions if m.order]
+    numeric = Counter(order for is_numeric, order in shown if is_numeric)
+    named = Counter(order for is_numeric, order in shown if not is_numeric)
     votes = numeric or named
     return "day-first" if votes["day-first"] > votes["month-first"] else "month-first"
 
