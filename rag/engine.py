@@ -25,6 +25,7 @@ from rag.answer.respond import Retrieved, read_sources, respond
 from rag.config import Config
 from rag.digest.pages import pages_from_passages
 from rag.digest.summarize import DEFAULT_POINTS, check_points, summarize
+from rag.digest.timeline import build_timeline
 from rag.embed.backends import load_embedder
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError, WorkspaceError
@@ -49,6 +50,7 @@ from rag.types import (
     IndexReport,
     Progress,
     Summary,
+    Timeline,
 )
 
 log = logging.getLogger(__name__)
@@ -275,6 +277,16 @@ class Engine:
             f"{path} is not indexed in workspace '{self.workspace}'. Run hushdoc list to see "
             "its documents."
         )
+
+    # -- whole documents ------------------------------------------------------------------
+
+    def timeline(self, paths: Sequence[str | Path] = ()) -> Generator[Progress, None, Timeline]:
+        """Every dated event of the documents ``paths`` (all indexed ones when none is
+        given), sorted by date (``rag.digest.timeline``). Loads no model."""
+        documents = [self.resolve_document(p) for p in paths] or [
+            d.path for d in self.documents() if d.status == "indexed"
+        ]
+        return (yield from build_timeline(self._existing_store(), documents))
 
     # -- maintenance ----------------------------------------------------------------------
 

@@ -227,13 +227,15 @@ class DatedEvent:
 
     ``date`` is the date the document states, or None for a relative one ("two days
     later"), which keeps ``date_text`` as written and names its ``anchor``: the last
-    date the document stated before it.
+    date the document stated before it. A month and year without a day ("March 2019")
+    is dated the 1st, with ``day_stated`` False.
     """
 
     date: datetime.date | None
     date_text: str
     excerpt: Excerpt
     anchor: datetime.date | None = None
+    day_stated: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return {

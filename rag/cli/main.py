@@ -21,6 +21,7 @@ from rag.cli.documents import add_document_commands, add_index_command, add_prep
 from rag.cli.evaluate import add_eval_commands
 from rag.cli.summarize import add_summarize_command
 from rag.cli.terminal import PlainText, plain
+from rag.cli.timeline import add_timeline_command
 from rag.cli.workspaces import add_workspace_commands
 from rag.config import load_config
 from rag.errors import HushdocError
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ask_command(commands, options)
     add_summarize_command(commands, options)
     add_document_commands(commands, options)
+    add_timeline_command(commands, options)
     add_workspace_commands(commands, options)
     add_eval_commands(commands, options)
     add_bench_command(commands, options)
