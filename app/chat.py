@@ -84,6 +84,12 @@ class ChatPanel(QWidget):
         self.only_document.setToolTip("Ask within one document of this workspace")
         self.document_choice = QComboBox()
         self.document_choice.setEnabled(False)
+        self.points_button = push_button(
+            "Key points", "Quote the key points of the document chosen beside Only in"
+        )
+        self.timeline_button = push_button(
+            "Timeline", "List the dated events of that document, or of all with Only in off"
+        )
         self.copy_button = QPushButton("Copy as Markdown")
         self.export_button = push_button("Export…", "Save the chat as a Markdown file")
         self.clear_button = push_button("Clear", "Clear this workspace's chat history")
@@ -91,6 +97,8 @@ class ChatPanel(QWidget):
         scope = QHBoxLayout()
         scope.addWidget(self.only_document)
         scope.addWidget(self.document_choice, 1)
+        scope.addWidget(self.points_button)
+        scope.addWidget(self.timeline_button)
         ask = QHBoxLayout()
         ask.addWidget(self.question, 1)
         buttons = QVBoxLayout()
@@ -110,6 +118,8 @@ class ChatPanel(QWidget):
         layout.addLayout(ask)
 
         self.question.submitted.connect(self.submit)
+        self.points_button.clicked.connect(self.ask_key_points)
+        self.timeline_button.clicked.connect(self.ask_timeline)
         self.send_button.clicked.connect(self.submit)
         self.stop_button.clicked.connect(self.stop_requested)
         self.only_document.toggled.connect(self.document_choice.setEnabled)
@@ -127,6 +137,8 @@ class ChatPanel(QWidget):
     def set_state(self, *, can_ask: bool, busy: bool) -> None:
         """``can_ask``: a question would be answered now or queued; ``busy``: a job runs."""
         self.send_button.setEnabled(can_ask and not self.asking)
+        for button in (self.points_button, self.timeline_button):
+            button.setEnabled(can_ask and not self.asking and self.document_choice.count() > 0)
         self.stop_button.setEnabled(self.asking)
         has_turns = bool(self.turns)
         self.clear_button.setEnabled(has_turns and not busy)
@@ -166,6 +178,22 @@ class ChatPanel(QWidget):
             return
         document = self.document_choice.currentData(PATH_ROLE)
         emit(self.ask_requested, question, document if self.only_document.isChecked() else None)
+
+    def ask_key_points(self) -> None:
+        """Ask for the key points of the chosen document (``rag.answer.requests``)."""
+        document = self.document_choice.currentData(PATH_ROLE)
+        if document and self.points_button.isEnabled():
+            emit(self.ask_requested, f"Key points of {Path(document).name}", document)
+
+    def ask_timeline(self) -> None:
+        """Ask for the dated events of the chosen document, or of every document."""
+        if not self.timeline_button.isEnabled():
+            return
+        if self.only_document.isChecked():
+            document = self.document_choice.currentData(PATH_ROLE)
+            emit(self.ask_requested, f"Timeline of {Path(document).name}", document)
+        else:
+            emit(self.ask_requested, "Timeline of all the documents", None)
 
     def begin_answer(self, question: str, document: str | None) -> None:
         self.asking = True

@@ -21,9 +21,17 @@ from rag.answer.evidence import split_sources
 from rag.answer.followup import leans_on_earlier, read_with_earlier
 from rag.answer.generate import Generator as TextGenerator
 from rag.answer.generate import load_generator
+from rag.answer.requests import (
+    DocumentRequest,
+    recognized_request,
+    requested_documents,
+    summary_answer,
+    timeline_answer,
+)
 from rag.answer.respond import Retrieved, read_sources, respond
 from rag.config import Config
 from rag.digest.pages import pages_from_passages
+from rag.digest.prose import write_prose
 from rag.digest.summarize import DEFAULT_POINTS, check_points, summarize
 from rag.digest.timeline import build_timeline
 from rag.embed.backends import load_embedder
@@ -32,7 +40,9 @@ from rag.errors import HushdocError, WorkspaceError
 from rag.index.run import index_files
 from rag.load.discover import find_documents
 from rag.load.limits import Limits
+from rag.progress import drive
 from rag.retrieve.abbreviations import resolve, spelled_out
+from rag.retrieve.names import named_document
 from rag.retrieve.relevance import assess
 from rag.retrieve.search import Retriever
 from rag.store.audit import audited
@@ -188,7 +198,16 @@ class Engine:
         if not question:
             raise HushdocError("The question is empty. Type a question about your documents.")
         document = self.resolve_document(path) if path is not None else None
+        paths = [document] if document else self._indexed_paths()
+        request = recognized_request(question, paths)
+        if request is not None and request.kind != "list":
+            yield from self._whole_document(question, request, paths)
+            return
+        named = named_document(question, self.store, paths) if document is None else None
+        document = named or document
         found = self._retrieve(question, document, top_k)
+        if named:
+            found = replace(found, read_as=f"{found.read_as or question} (in {Path(named).name})")
         # Only a question that cannot stand alone is read with the earlier ones: a
         # follow-up the documents answer as asked ("Is she diabetic?") is answered so.
         if after and leans_on_earlier(question) and _score(found) < self.config.min_relevance:
@@ -204,7 +223,29 @@ class Engine:
             embedder=self.embedder,
             generator=lambda: self.generator,
             should_stop=should_stop,
+            listing=request is not None,
         )
+
+    def _whole_document(
+        self, question: str, request: DocumentRequest, paths: list[str]
+    ) -> Iterator[Evidence | str | Answer]:
+        """A summary or a chronology asked for in words (``rag.answer.requests``)."""
+        chosen = requested_documents(request, paths, rank=self._best_document)
+        if request.kind == "summary":
+            points = request.points or DEFAULT_POINTS
+            summary = drive(self.summarize(chosen[0], points=points), lambda _p: None)
+            answer = summary_answer(question, summary)
+        else:
+            timeline = drive(self.timeline(chosen), lambda _p: None)
+            answer = timeline_answer(question, timeline, chosen)
+        yield Evidence((), answer.sources, answer.read_as)  # the answer is all quotation
+        yield answer.text
+        yield answer
+
+    def _best_document(self, text: str) -> str | None:
+        """The indexed document ``text`` is most about (hybrid search), if any."""
+        ranked = Retriever(self.store, self.embedder).rank_documents(text, mode="hybrid", k=1)
+        return ranked[0][0] if ranked else None
 
     def prompt_for(self, question: str) -> str:
         """The prompt ``ask`` gives the model for ``question``, asked of the whole workspace
@@ -244,21 +285,31 @@ class Engine:
         self, path: str | Path, *, points: int = DEFAULT_POINTS
     ) -> Generator[Progress, None, Summary]:
         """The key points of one indexed document (``rag.digest.summarize``), quoted with
-        their pages and spans. Yields progress while the sentences are embedded."""
+        their pages and spans. Yields progress while the sentences are embedded. With a
+        model of the user's own in generate mode, a checked prose summary comes with them
+        (``rag.digest.prose``)."""
         check_points(points)
         document = self.resolve_document(path)
         if self._embedder is None:
             yield Progress("model", 0, 0, path=document)
         pages = pages_from_passages(self.store.document_passages(document))
-        return (
-            yield from summarize(
-                pages,
-                path=document,
-                embedder=self.embedder,
-                points=points,
-                batch=self.config.embed_batch,
-            )
+        found = yield from summarize(
+            pages,
+            path=document,
+            embedder=self.embedder,
+            points=points,
+            batch=self.config.embed_batch,
         )
+        if self.config.answer_mode != "generate" or self.config.generator_model is None:
+            return found
+        yield Progress("answer", 0, 1, path=document)
+        prose = write_prose(
+            found,
+            generator=self.generator,
+            embedder=self.embedder,
+            answer_tokens=self.config.answer_tokens,
+        )
+        return replace(found, prose=prose)
 
     def resolve_document(self, path: str | Path) -> str:
         """The stored path of an indexed document, given as typed by the user."""
@@ -283,10 +334,11 @@ class Engine:
     def timeline(self, paths: Sequence[str | Path] = ()) -> Generator[Progress, None, Timeline]:
         """Every dated event of the documents ``paths`` (all indexed ones when none is
         given), sorted by date (``rag.digest.timeline``). Loads no model."""
-        documents = [self.resolve_document(p) for p in paths] or [
-            d.path for d in self.documents() if d.status == "indexed"
-        ]
+        documents = [self.resolve_document(p) for p in paths] or self._indexed_paths()
         return (yield from build_timeline(self._existing_store(), documents))
+
+    def _indexed_paths(self) -> list[str]:
+        return [d.path for d in self.documents() if d.status == "indexed"]
 
     # -- maintenance ----------------------------------------------------------------------
 

@@ -112,3 +112,27 @@ def test_the_citation_grammar_allows_only_real_source_numbers():
     grammar = citation_grammar(3, max_sentences=4)
     assert 'source ::= "1" | "2" | "3"' in grammar.splitlines()
     assert "{0,3}" in grammar  # one sentence, then at most three more
+
+
+def test_a_list_request_quotes_the_items_of_the_best_section_and_stops_at_the_next():
+    from fakes import HashEmbedder
+
+    from rag.answer.evidence import listed_passages, split_sources
+
+    text = (
+        "Discharge medications\nWarfarin 5 mg by mouth once daily.\n"
+        "Metoprolol 50 mg by mouth once daily.\nMetformin 1000 mg by mouth twice daily.\n"
+        "Follow-up\nAnticoagulation clinic on 12 March for a check by mouth."
+    )
+    embedder = HashEmbedder()
+    sources = [Hit(Passage(1, "/docs/summary.pdf", 2, 0, len(text), text), 1.0)]
+    sentences = split_sources(sources, embedder)
+    question = "List the doses in mg she takes by mouth"
+    query = embedder.embed([question])[0]
+    listed = listed_passages(query, sources, sentences, {"mg": 1.0, "mouth": 1.0})
+    assert [c.text.split("\n")[-1].split()[0] for c in listed] == [
+        "Warfarin",
+        "Metoprolol",
+        "Metformin",
+    ]
+    assert all(text[c.start : c.end] == c.text and c.page == 2 for c in listed)

@@ -587,6 +587,37 @@ def test_a_follow_up_is_read_with_the_earlier_question_and_shown_so(qtbot, windo
     assert f"Read as: {read_as}" in window.chat.transcript.toPlainText()
 
 
+def test_key_points_and_a_timeline_quote_the_documents_with_clickable_citations(
+    qtbot, window
+) -> None:
+    index(qtbot, window, [DATA / "discharge-summary.pdf", DATA / "mutual-nda.pdf"])
+    chat = window.chat
+    chat.document_choice.setCurrentIndex(chat.document_choice.findText("mutual-nda.pdf"))
+    with qtbot.waitSignal(window.session.answer_finished, timeout=WORK_TIMEOUT_MS) as finished:
+        qtbot.mouseClick(chat.points_button, Qt.MouseButton.LeftButton)
+    points = finished.args[0]
+    assert points is not None and points.answer.read_as == "the key points of mutual-nda.pdf"
+    assert len(points.answer.citations) == 5
+    assert {Path(c.path).name for c in points.answer.citations} == {"mutual-nda.pdf"}
+    assert "Read as: the key points of mutual-nda.pdf" in chat.transcript.toPlainText()
+    last = points.answer.citations[-1]
+    with qtbot.waitSignal(window.viewer.shown, timeout=10_000):
+        click_anchor(qtbot, window, f"cite:0/{last.n}")
+    assert window.viewer.current_page == last.page and window.viewer.highlight_rects
+
+    # With "Only in" off, the timeline is of every document, in date order.
+    chat.only_document.setChecked(False)
+    with qtbot.waitSignal(window.session.answer_finished, timeout=WORK_TIMEOUT_MS) as finished:
+        qtbot.mouseClick(chat.timeline_button, Qt.MouseButton.LeftButton)
+    timeline = finished.args[0]
+    assert timeline is not None and timeline.question == "Timeline of all the documents"
+    dates = [line[:10] for line in timeline.answer.text.splitlines() if line[:2] == "20"]
+    assert dates[0] == "2025-01-14" and "2025-03-03" in dates and dates == sorted(dates)
+    markdown = chat.markdown()
+    assert "## Timeline of all the documents" in markdown
+    assert '2025-03-03: "Admitted: 3 March 2025."' in markdown
+
+
 def test_an_abstention_is_shown_as_such(qtbot, window) -> None:
     index(qtbot, window, [DATA / "discharge-summary.pdf"])
     turn, _ = ask(qtbot, window, "Who won the 2018 FIFA World Cup?")

@@ -185,3 +185,49 @@ def test_summarize_the_samples_from_the_command_line(tmp_path, hushdoc_home):
         "summarize", "mutual-nda.pdf", "--points", "99", home=hushdoc_home, check=False
     )
     assert too_many.returncode == 1 and "1 to 50" in too_many.stderr
+
+
+def test_a_capable_model_s_prose_keeps_only_the_sentences_the_points_support():
+    from fakes import ScriptedGenerator
+
+    from rag.digest.prose import write_prose
+    from rag.types import Excerpt
+
+    nda = "/docs/mutual-nda.pdf"
+    points = (
+        Excerpt(
+            nda,
+            1,
+            0,
+            60,
+            "The Parties wish to evaluate a collaboration on clinical data analytics.",
+        ),
+        Excerpt(
+            nda,
+            1,
+            80,
+            150,
+            "This Agreement begins on the Effective Date and continues for two years.",
+        ),
+    )
+    model = ScriptedGenerator(
+        "The Parties evaluate a collaboration on clinical data analytics [1]. "
+        "Bluebird pays Northwind 5 million dollars [2]. "
+        "The Agreement continues for two years from the Effective Date [2]."
+    )
+    prose = write_prose(
+        Summary(nda, points), generator=model, embedder=HashEmbedder(), answer_tokens=128
+    )
+    assert prose is not None
+    assert "collaboration on clinical data analytics [1]" in prose
+    assert "continues for two years from the Effective Date [2]" in prose
+    assert "million" not in prose  # a figure no point states is left out
+    assert '<source n="2" from="mutual-nda.pdf, page 1">' in model.prompts[0]
+    assert "Summarize the sources above" in model.prompts[0]
+    unsupported = ScriptedGenerator("Bluebird pays Northwind 5 million dollars [1].")
+    assert (
+        write_prose(
+            Summary(nda, points), generator=unsupported, embedder=HashEmbedder(), answer_tokens=128
+        )
+        is None
+    )

@@ -30,6 +30,10 @@ SECOND_PASSAGE_MARGIN = 0.15
 # much of the best one, up to LIST_LIMIT of them.
 LIST_MARGIN = 0.25
 LIST_LIMIT = 10
+# A list's items are its best sentence's neighbours scoring within this much of the best.
+LIST_BLOCK_MARGIN = 0.5
+# A first line of at most this many words, without a stop, is a heading.
+HEADING_WORDS = 4
 # Weight of a sentence's share of the question's terms, against its cosine similarity.
 WORDS_WEIGHT = 0.5
 
@@ -137,21 +141,58 @@ def listed_passages(
     *,
     limit: int = LIST_LIMIT,
 ) -> list[Citation]:
-    """Every sentence that answers a request for a list ("List every obligation of the
-    Recipient"): up to ``limit`` of those scoring within ``LIST_MARGIN`` of the best, in
-    document order, each once (passages overlap)."""
+    """Every sentence that answers a request for a list ("List all of her discharge
+    medications"), in document order, each once (passages overlap), up to ``limit``.
+
+    Those scoring within ``LIST_MARGIN`` of the best are listed, and with each the
+    sentences around it in its passage, while they score within ``LIST_BLOCK_MARGIN``
+    and no heading opens a new section: the items of a list are worded alike, so the
+    embedding cannot tell the medications from the follow-up visits below them, but
+    the document's layout can.
+    """
     if not len(sentences):
         return []
     scores = _scores(query, sources, sentences, weights)
-    order = np.argsort(-scores).tolist()
-    chosen: dict[tuple[str, int | None, int], Citation] = {}
-    for i in order:
-        if len(chosen) == limit or scores[i] < scores[order[0]] - LIST_MARGIN:
+    best = float(scores.max())
+    picked: set[int] = set()
+    for i in np.argsort(-scores).tolist():
+        if scores[i] < best - LIST_MARGIN:
             break
+        picked |= _block(i, sentences.sentences, scores >= best - LIST_BLOCK_MARGIN)
+    chosen: dict[tuple[str, int | None, int], Citation] = {}
+    for i in sorted(picked):
         s = sentences.sentences[i]
         cited = as_citation(s.source, _excerpt(sources[s.source - 1], s.start, s.end))
         chosen.setdefault((cited.path, cited.page, cited.start), cited)
-    return [chosen[key] for key in sorted(chosen, key=lambda k: (k[0], k[1] or 0, k[2]))]
+    ordered = sorted(chosen, key=lambda k: (k[0], k[1] or 0, k[2]))
+    return [chosen[key] for key in ordered[:limit]]
+
+
+def _block(i: int, spans: Sequence[SourceSentence], close: np.ndarray) -> set[int]:
+    """Sentence ``i`` and its neighbours in the same source that are ``close`` enough,
+    up to a sentence that opens with a heading line (a new section)."""
+    block = {i}
+    for step in (-1, 1):
+        j = i
+        while True:
+            k = j + step
+            if not (0 <= k < len(spans)) or spans[k].source != spans[i].source or not close[k]:
+                break
+            if _opens_with_heading(spans[max(j, k)].text):
+                break
+            block.add(k)
+            j = k
+    return block
+
+
+def _opens_with_heading(text: str) -> bool:
+    """Whether a sentence starts with a heading line ("Follow-up" above its first item)."""
+    first, _, rest = text.partition("\n")
+    return (
+        bool(rest)
+        and len(first.split()) <= HEADING_WORDS
+        and not first.rstrip().endswith((".", ",", ";", ":"))
+    )
 
 
 def excerpts(

@@ -13,10 +13,13 @@ choice is never silent.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rag.errors import HushdocError
+from rag.text.words import terms, words
 from rag.types import Answer, Citation, Excerpt, Summary, Timeline
 
 RequestKind = Literal["summary", "timeline", "list"]
@@ -46,7 +49,7 @@ _FRAMING = re.compile(
     r"\b(summari[sz]e|summary|sum up|key|main|points?|bullets?|overview|gist|tl;?dr|outline|"
     r"findings|recommendations|takeaways|conclusions|messages|chronology|chronological|timeline|time line|sequence|events?|dates?|give|me|us|"
     r"please|can|could|you|write|make|list|all|of|the|a|an|in|for|this|that|what|are|is|"
-    r"document|file|\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
+    r"documents?|files?|\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
     re.I,
 )
 _NUMBERS = {
@@ -58,6 +61,16 @@ _POINTS = re.compile(
 )
 
 
+# Words that name a kind of document: "Summarize the Seventh Circuit order" asks about a
+# document; "Summarize her discharge medications" asks about a topic, and is a question.
+DOCUMENT_NOUNS = frozenset(
+    """agreement contract nda lease deed will order opinion judgment ruling decision brief
+    complaint motion petition filing transcript record records chart note notes letter
+    report summary study paper article guide guideline guidelines policy memo memorandum
+    document documents file files protocol manual handbook minutes""".split()  # noqa: SIM905
+)
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentRequest:
     """What a whole-document request asks for, the words naming its document (``about``,
@@ -66,6 +79,10 @@ class DocumentRequest:
     kind: RequestKind
     about: str
     points: int | None = None
+
+    def names_a_kind_of_document(self) -> bool:
+        """Whether ``about`` is empty ("Summarize this") or names a kind of document."""
+        return not self.about or bool(set(words(self.about)) & DOCUMENT_NOUNS)
 
 
 def document_request(question: str) -> DocumentRequest | None:
@@ -88,12 +105,57 @@ def document_request(question: str) -> DocumentRequest | None:
     return DocumentRequest(kind, about, points)
 
 
+def recognized_request(question: str, paths: Sequence[str]) -> DocumentRequest | None:
+    """The whole-document request ``question`` makes of the documents ``paths``, if any.
+    A summary of a topic ("Summarize her discharge medications") is a question: only one
+    that names a document, by its kind or its file name, asks for the key points."""
+    request = document_request(question)
+    if request is None or request.kind != "summary" or request.names_a_kind_of_document():
+        return request
+    # "Summarize the NDA" names mutual-nda.pdf; "Summarize the discharge medications and
+    # the follow-up plan" names a topic that only shares a word with discharge-summary.pdf.
+    about = set(terms(request.about))
+    named = any(2 * len(about & set(terms(Path(p).stem))) >= len(about) for p in paths)
+    return request if named else None
+
+
+def requested_documents(
+    request: DocumentRequest, paths: Sequence[str], *, rank: Callable[[str], str | None]
+) -> list[str]:
+    """Which of ``paths`` a request is about: those its words name by file name, or the
+    only one; a chronology that names none takes them all; else the one ``rank`` finds
+    its words most about."""
+    named = named_documents(request.about, paths)
+    if request.kind == "timeline" and (named or not request.about):
+        return named or list(paths)
+    if len(named) == 1 or len(paths) == 1:
+        return named or list(paths)
+    if not paths or not request.about:
+        names = ", ".join(Path(p).name for p in paths) or "none yet"
+        raise HushdocError(
+            f"Which document? Name it in the request (this workspace holds: {names}), "
+            "or choose it beside Only in."
+        )
+    return [rank(request.about) or paths[0]]
+
+
+def named_documents(about: str, paths: Sequence[str]) -> list[str]:
+    """The documents whose file names share the most words with ``about`` ("the NDA":
+    ``mutual-nda.pdf``); none if no name shares a word."""
+    wanted = set(terms(about))
+    shared = {p: len(wanted & set(terms(Path(p).stem))) for p in paths}
+    most = max(shared.values(), default=0)
+    return [p for p, n in shared.items() if n == most] if most else []
+
+
 def summary_answer(question: str, summary: Summary) -> Answer:
     """The key points as an answer: each quoted, numbered, and cited by its page."""
     name = Path(summary.document).name
     citations = _cited(summary.points)
     lines = [f"{c.n}. {_quoted(c)} [{c.n}]" for c in citations]
     text = "\n".join(lines) if lines else f"{name} has no sentence to quote as a key point."
+    if summary.prose:  # a capable model's summary, checked against the points
+        text = f"{summary.prose}\n\nKey points:\n{text}"
     return _answer(question, text, citations, f"the key points of {name}")
 
 
@@ -130,7 +192,6 @@ def _answer(question: str, text: str, citations: tuple[Citation, ...], read_as: 
         abstained=False,
         citations=citations,
         sources=citations,
-        key_passages=citations,
         mode="extractive",
         read_as=read_as,
     )

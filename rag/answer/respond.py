@@ -24,6 +24,7 @@ from rag.answer.evidence import (
     SourceSentences,
     excerpts,
     key_passages,
+    listed_passages,
     quote_passages,
 )
 from rag.answer.generate import Generator
@@ -69,11 +70,14 @@ def respond(
     embedder: Embedder,
     generator: Callable[[], Generator],
     should_stop: Callable[[], bool] = lambda: False,
+    listing: bool = False,
 ) -> Iterator[Evidence | str | Answer]:
     """Yield the evidence, then the answer's text as it is written, then the ``Answer``.
 
     ``generator`` loads the language model when first called; in extractive mode,
-    or when it cannot be loaded, the key passages are the answer.
+    or when it cannot be loaded, the key passages are the answer. A request for a list
+    (``listing``: "List every obligation of the Recipient") is answered with every
+    sentence that answers it, in document order, and no model.
     """
     question, relevance = found.question, found.relevance
     if relevance is None or relevance.score < config.min_relevance:
@@ -92,14 +96,15 @@ def respond(
         return
     hits, sentences = found.hits, found.sentences
     reading, notice = None, None
-    if config.answer_mode == "generate":
+    if config.answer_mode == "generate" and not listing:
         try:
             reading = read_sources(found, sentences, config=config, generator=generator())
         except ModelError as exc:
             notice = f"Showing the key passages only: {exc}"
         else:
             hits, sentences = reading.sources, reading.sentences
-    keys = tuple(key_passages(found.query, hits, sentences, relevance.weights))
+    choose = listed_passages if listing else key_passages
+    keys = tuple(choose(found.query, hits, sentences, relevance.weights))
     sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
     yield Evidence(keys, sources, found.read_as)
     if reading is None:

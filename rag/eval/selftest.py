@@ -30,6 +30,14 @@ EXPECTED_NUMBERS = ("2.0", "3.0")
 # word (which also proves the word-frequency list is installed: rag.text.words).
 ABSENT_QUESTION = "Was she started on amiodarone?"
 ABSENT_WORD = "amiodarone"
+# An abbreviation the samples never write, which only the standard list resolves (which
+# proves that list is installed: rag.retrieve.abbreviations).
+ABBREVIATION_QUESTION = "Was she in AF?"
+ABBREVIATION_MEANING = "atrial fibrillation"
+# A chronology of the samples must give the admission's date (which proves that the date
+# parser's data is installed: rag.digest.timeline).
+TIMELINE_REQUEST = "Give me a timeline of the discharge summary."
+ADMITTED = "2025-03-03"
 WORKSPACE = "selftest"
 
 
@@ -74,6 +82,8 @@ def check_engine(
         answer = final_answer(engine.ask(QUESTION))
         seconds = time.monotonic() - started
         refusal = final_answer(engine.ask(ABSENT_QUESTION))
+        abbreviation = final_answer(engine.ask(ABBREVIATION_QUESTION))
+        timeline = final_answer(engine.ask(TIMELINE_REQUEST))
     numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
     generated = answer.mode == "generate" and not answer.abstained and answer.notice is None
     checks.append(
@@ -98,6 +108,20 @@ def check_engine(
             "refusal",
             refusal.abstained and f'"{ABSENT_WORD}"' in refusal.text,
             f"{ABSENT_QUESTION!r}: {' '.join(refusal.text.split())[:160]!r}",
+        )
+    )
+    checks.append(
+        Check(
+            "abbreviation",
+            ABBREVIATION_MEANING in (abbreviation.read_as or ""),
+            f"{ABBREVIATION_QUESTION!r} read as {abbreviation.read_as!r}",
+        )
+    )
+    checks.append(
+        Check(
+            "timeline",
+            ADMITTED in timeline.text,
+            f"{TIMELINE_REQUEST!r}: {' '.join(timeline.text.split())[:160]!r}",
         )
     )
     return EngineResult(tuple(checks), citation)
