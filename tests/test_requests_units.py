@@ -40,7 +40,7 @@ from rag.types import DatedEvent, Excerpt, Summary, Timeline
         ("What are the key dates?", DocumentRequest("timeline", "")),
         (
             "List every obligation of the Recipient.",
-            DocumentRequest("list", "every obligation Recipient"),
+            DocumentRequest("list", "obligation Recipient"),
         ),
     ],
 )

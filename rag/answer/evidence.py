@@ -169,16 +169,20 @@ def listed_passages(
 
 
 def _block(i: int, spans: Sequence[SourceSentence], close: np.ndarray) -> set[int]:
-    """Sentence ``i`` and its neighbours in the same source that are ``close`` enough,
-    up to a sentence that opens with a heading line (a new section)."""
+    """Sentence ``i`` and its neighbours in the same source that are ``close`` enough, up to
+    a sentence that opens with a heading line (a new section). A sentence that opens with
+    a heading the request matched ("Discharge medications") brings its whole section."""
+    section = _opens_with_heading(spans[i].text)
     block = {i}
     for step in (-1, 1):
+        if section and step < 0:
+            continue
         j = i
         while True:
             k = j + step
-            if not (0 <= k < len(spans)) or spans[k].source != spans[i].source or not close[k]:
+            if not (0 <= k < len(spans)) or spans[k].source != spans[i].source:
                 break
-            if _opens_with_heading(spans[max(j, k)].text):
+            if _opens_with_heading(spans[max(j, k)].text) or not (section or close[k]):
                 break
             block.add(k)
             j = k

@@ -48,7 +48,8 @@ _LIST = re.compile(
 _FRAMING = re.compile(
     r"\b(summari[sz]e|summary|sum up|key|main|points?|bullets?|overview|gist|tl;?dr|outline|"
     r"findings|recommendations|takeaways|conclusions|messages|chronology|chronological|timeline|time line|sequence|events?|dates?|give|me|us|"
-    r"please|can|could|you|write|make|list|all|of|the|a|an|in|for|this|that|what|are|is|"
+    r"please|can|could|you|write|make|list|all|every|each|everything|walk|through|tell|show|"
+    r"of|the|a|an|in|for|this|that|what|are|is|"
     r"documents?|files?|\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
     re.I,
 )

@@ -28,11 +28,13 @@ STOPWORDS = frozenset(
     t s d ll m re ve don doesn didn isn wasn aren weren hasn haven hadn won wouldn shouldn
     couldn can""".split()  # noqa: SIM905
 )
-# Words that frame a question rather than name its subject ("how long", "what kind"):
+# Words that frame a question or a request rather than name its subject ("how long", "what
+# kind", "summarize"):
 # a document that never uses them may still answer it.
 QUESTION_FRAMING = frozenset(
     """long last many much often kind type types happens happen mean means called known
-    main difference describe explain role purpose example examples""".split()  # noqa: SIM905
+    main difference describe explain role purpose example examples summarize summarise
+    summary overview outline list enumerate tell show walk""".split()  # noqa: SIM905
 )
 # Zipf frequencies (log10 of uses per billion words): at or above COMMON_ZIPF a word is
 # everyday English ("date" 5.2, "next" 5.7), at or below RARE_ZIPF a specialist's
