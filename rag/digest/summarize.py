@@ -19,13 +19,13 @@ point is the document's own words at the page and span it names:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rag.digest.pages import repeated_lines
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError
 from rag.text.sentences import sentence_spans
@@ -124,7 +124,7 @@ class Candidate:
 def candidate_sentences(pages: Sequence[Page], *, path: str) -> list[Candidate]:
     """The sentences of ``pages`` that can stand alone as a point, in document order."""
     found = []
-    running = _running_lines(pages)
+    running = repeated_lines(pages, _normal, min_pages=BOILERPLATE_PAGES)
     for page in pages:
         line_chars = _typical_line_chars(page.text)
         for span in sentence_spans(page.text):
@@ -249,15 +249,6 @@ def _is_title(line: str) -> bool:
 def _typical_line_chars(text: str) -> float:
     lengths = [len(line.strip()) for line in text.splitlines() if line.strip()]
     return float(np.median(lengths)) if lengths else 0.0
-
-
-def _running_lines(pages: Sequence[Page]) -> set[str]:
-    """Lines on ``BOILERPLATE_PAGES`` pages or more, as ``_normal`` words: running headers
-    and footers."""
-    seen: Counter[str] = Counter()
-    for page in pages:
-        seen.update({_normal(line) for line in page.text.splitlines()} - {""})
-    return {line for line, count in seen.items() if count >= BOILERPLATE_PAGES}
 
 
 def _after_list_marker(text: str, start: int, end: int) -> int:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Generator, Iterable, Sequence
 
 from rag.digest.dates import find_dates, numeric_order, read_in_order
-from rag.digest.pages import pages_from_passages
+from rag.digest.pages import pages_from_passages, repeated_lines
 from rag.store.database import Store
 from rag.text.sentences import sentence_spans
 from rag.types import DatedEvent, Excerpt, Page, Progress, Timeline
@@ -33,6 +33,8 @@ from rag.types import DatedEvent, Excerpt, Page, Progress, Timeline
 # A sentence longer than this is no readable event; it is cut to the date's lines.
 _LONGEST_EVENT_CHARS = 400
 _NUMBER = re.compile(r"\d+")
+# A line with the same shape (numbers aside) on this many pages is a running header.
+RUNNING_PAGES = 2
 # A line this short before the date's line is a label ("Filed:"), kept with it.
 _LABEL_CHARS = 40
 
@@ -60,7 +62,7 @@ def document_events(path: str, pages: Iterable[Page]) -> list[DatedEvent]:
         for mention in find_dates(page.text[span.start : span.end])
     ]
     order = numeric_order(mention for _, _, mention in found)
-    running = _running_lines(pages)
+    running = repeated_lines(pages, _shape, min_pages=RUNNING_PAGES)
     seen_running: set[tuple[str, datetime.date]] = set()
     events = []
     anchor: datetime.date | None = None
@@ -98,16 +100,6 @@ def sorted_timeline(events: Iterable[DatedEvent]) -> Timeline:
         return (when, event.date is None, event.excerpt.path, order)
 
     return Timeline(tuple(e for _, e in sorted(enumerate(events), key=key)))
-
-
-def _running_lines(pages: Sequence[Page]) -> set[str]:
-    """The shapes of the lines found on more than one page: running headers and footers
-    such as "Case: 20-1507 Document: 00117684624 Page: 4 Date Filed: 12/22/2020"."""
-    pages_with: dict[str, int] = {}
-    for page in pages:
-        for shape in {_shape(line) for line in page.text.splitlines()}:
-            pages_with[shape] = pages_with.get(shape, 0) + 1
-    return {shape for shape, count in pages_with.items() if count > 1 and shape}
 
 
 def _shape(line: str) -> str:
