@@ -85,6 +85,14 @@ def test_no_date_is_read_into_doses_sections_durations_or_bare_numbers(text):
     assert find_dates(text) == []
 
 
+def test_the_date_a_reference_was_consulted_is_no_event():
+    reference = "Guidelines. Available at: http://www.who.int/gpsc (accessed 18 October 2016)."
+    assert find_dates(reference) == [] and find_dates("[cited 2016 Oct 18]") == []
+    assert dates_in("The study accessed records from 3 March 2020 onward.") == [
+        (date(2020, 3, 3), "3 March 2020")
+    ]
+
+
 def test_a_date_is_cut_clean_of_a_version_or_page_number_beside_it():
     assert dates_in("Version 2.3- September 2016\n6 FUNDAMENTAL ELEMENTS") == [
         (date(2016, 9, 1), "September 2016")

@@ -22,7 +22,8 @@ next day", so relative dates are found by their cue words instead: a duration
 with "within", "in" or "after" before it or "later", "after", "earlier" or
 "before" after it ("within two weeks", "two days later", "three (3) years after"),
 and "the next/following day (week, month...)". A plain duration ("for two days",
-"continues for two (2) years", "thirty (30) days' notice") is no event.
+"continues for two (2) years", "thirty (30) days' notice") is no event, nor is the
+date a reference was consulted ("accessed 18 October 2016").
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ _RELATIVE = re.compile(
 )
 
 
+# What comes right before the date a web page or a reference was consulted.
+_CITED = re.compile(r"\b(?:accessed|retrieved|cited|viewed)(?:\s+on)?\W*$", re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class DateMention:
     """A date stated in a text, at ``[start, end)`` of it, where ``text`` is as written.
@@ -121,9 +126,11 @@ class DateMention:
 
 
 def find_dates(text: str) -> list[DateMention]:
-    """Every absolute and relative date ``text`` states, in the order it states them."""
+    """Every absolute and relative date ``text`` states, in the order it states them; not
+    the date a reference was looked at ("accessed 18 October 2016"), which is no event."""
     found = [*_absolute_dates(text), *_relative_dates(text)]
-    return sorted(found, key=lambda m: m.start)
+    kept = [m for m in found if not _CITED.search(text, max(0, m.start - 40), m.start)]
+    return sorted(kept, key=lambda m: m.start)
 
 
 def _relative_dates(text: str) -> list[DateMention]:

@@ -28,7 +28,7 @@ import numpy as np
 from rag.digest.pages import repeated_lines
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError
-from rag.text.sentences import sentence_spans
+from rag.text.sentences import is_reference, sentence_spans
 from rag.text.words import STOPWORDS, spelled_words, words
 from rag.types import Excerpt, Page, Progress, Summary
 
@@ -63,8 +63,6 @@ CENTRALITY_WEIGHT = 0.7
 # Larger than any difference of MMR scores (cosines lie in [-1, 1]), so every part
 # gets a point before any part gets a second one.
 COVERAGE_BONUS = 2.0
-# Two authors as a reference list names them ("Holzmueller CG, Pronovost PJ,").
-_REFERENCE = re.compile(r"(?:\b[A-Z][\w'-]+ [A-Z]{1,3}[,.] ){2}")
 _BOILERPLATE = re.compile(
     r"https?://|www\.|\S@\S|_{3,}|all rights reserved|\bpage \d+ of \d+\b|^\W*page \d+\W*$",
     re.IGNORECASE,
@@ -158,7 +156,7 @@ def is_point(text: str) -> bool:
         and lettered >= MIN_LETTER_SHARE * len(spelled)
         and any(w in STOPWORDS for w in words(text))
         and not _BOILERPLATE.search(text)
-        and not _REFERENCE.search(text)
+        and not is_reference(text)
     )
 
 

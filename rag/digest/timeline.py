@@ -10,7 +10,8 @@ when that one is a label. A line that recurs on several pages with only its numb
 changed is a running header or footer ("Case: 20-1507 ... Page: 4 Date Filed:
 12/22/2020"): its date is one event, the first, quoted as that line alone.
 
-Which dates count is ``rag.digest.dates``'s rule. A relative date ("two days
+Which dates count is ``rag.digest.dates``'s rule; an entry of a reference list
+(``rag.text.sentences.is_reference``) states none. A relative date ("two days
 later", "within two weeks") keeps its text and is anchored to the last absolute date
 its document states before it; it is listed right after that date's events (and
 after every dated event when no date precedes it).
@@ -27,7 +28,7 @@ from collections.abc import Generator, Iterable, Sequence
 from rag.digest.dates import find_dates, numeric_order, read_in_order
 from rag.digest.pages import pages_from_passages, repeated_lines
 from rag.store.database import Store
-from rag.text.sentences import sentence_spans
+from rag.text.sentences import is_reference, sentence_spans
 from rag.types import DatedEvent, Excerpt, Page, Progress, Timeline
 
 # A sentence longer than this is no readable event; it is cut to the date's lines.
@@ -59,6 +60,7 @@ def document_events(path: str, pages: Iterable[Page]) -> list[DatedEvent]:
         (page, span, mention)
         for page in pages
         for span in sentence_spans(page.text)
+        if not is_reference(page.text[span.start : span.end])
         for mention in find_dates(page.text[span.start : span.end])
     ]
     order = numeric_order(mention for _, _, mention in found)

@@ -111,3 +111,13 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     while end > start and text[end - 1].isspace():
         end -= 1
     return (start, end) if end > start else None
+
+
+# Two authors as a reference list names them ("Holzmueller CG, Pronovost PJ,").
+_REFERENCE = re.compile(r"(?:\b[A-Z][\w'-]+ [A-Z]{1,3}[,.] ){2}")
+
+
+def is_reference(sentence: str) -> bool:
+    """Whether a sentence is an entry of a reference list, which states no fact of the
+    document's own (a key point) and no event (a chronology)."""
+    return bool(_REFERENCE.search(sentence))
