@@ -295,7 +295,7 @@ class Engine:
         model of the user's own in generate mode, a checked prose summary comes with them
         (``rag.digest.prose``)."""
         check_points(points)
-        document = self.resolve_document(path)
+        document = self._readable(path)
         if self._embedder is None:
             yield Progress("model", 0, 0, path=document)
         pages = pages_from_passages(self.store.document_passages(document))
@@ -340,8 +340,16 @@ class Engine:
     def timeline(self, paths: Sequence[str | Path] = ()) -> Generator[Progress, None, Timeline]:
         """Every dated event of the documents ``paths`` (all indexed ones when none is
         given), sorted by date (``rag.digest.timeline``). Loads no model."""
-        documents = [self.resolve_document(p) for p in paths] or self._indexed_paths()
+        documents = [self._readable(p) for p in paths] or self._indexed_paths()
         return (yield from build_timeline(self._existing_store(), documents))
+
+    def _readable(self, path: str | Path) -> str:
+        """The stored path of an indexed document whose text Hushdoc could read."""
+        document = self.resolve_document(path)
+        failed = next((d for d in self.documents() if d.path == document and d.error), None)
+        if failed is not None:
+            raise HushdocError(f"{Path(document).name} has no text to read: {failed.error}")
+        return document
 
     def _indexed_paths(self) -> list[str]:
         return [d.path for d in self.documents() if d.status == "indexed"]

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 from fakes import HashEmbedder
 from test_cli import hushdoc
 
@@ -152,6 +153,13 @@ def test_the_engine_summarizes_a_stored_document_from_its_passages(hushdoc_home,
             assert pages[0].text[point.start : point.end] == point.text
         with pytest.raises(HushdocError, match="missing.pdf is not indexed"):
             drive(engine.summarize("missing.pdf"), lambda _: None)
+        # A file that could not be indexed says why, whether summarized or put on a timeline.
+        scan = tmp_path / "scanned.pdf"
+        shutil.copy(DATA / "scanned.pdf", scan)
+        drive(engine.index([scan]), lambda _: None)
+        for work in (lambda: engine.summarize(scan), lambda: engine.timeline([scan])):
+            with pytest.raises(HushdocError, match="scanned.pdf has no text to read: .*no text"):
+                drive(work(), lambda _: None)
 
 
 @pytest.mark.slow
