@@ -10,9 +10,12 @@ import pytest
 from rag.answer.requests import (
     DocumentRequest,
     document_request,
+    recognized_request,
+    requested_documents,
     summary_answer,
     timeline_answer,
 )
+from rag.errors import HushdocError
 from rag.types import DatedEvent, Excerpt, Summary, Timeline
 
 
@@ -25,6 +28,7 @@ from rag.types import DatedEvent, Excerpt, Summary, Timeline
             DocumentRequest("summary", "discharge"),
         ),
         ("Can you summarize this?", DocumentRequest("summary", "")),
+        ("Summarize the whole thing.", DocumentRequest("summary", "")),
         (
             "Give me the key findings of the rapid PCR study.",
             DocumentRequest("summary", "rapid PCR study"),
@@ -88,3 +92,20 @@ def test_points_and_events_become_an_answer_with_one_citation_each():
         'within two weeks (after 2025-03-09): "Primary care: within two weeks." [2]',
     ]
     assert answer.read_as == "a chronology of discharge-summary.pdf"
+
+
+def test_the_document_is_the_one_named_the_only_one_or_asked_for():
+    paths = ["/docs/mutual-nda.pdf", "/docs/discharge-summary.pdf"]
+    never = lambda _about: None  # noqa: E731 (no search needed)
+    nda = document_request("Summarize the NDA")
+    assert nda is not None and requested_documents(nda, paths, rank=never) == [paths[0]]
+    everything = document_request("Give me a timeline")
+    assert everything is not None and requested_documents(everything, paths, rank=never) == paths
+    vague = document_request("Summarize the whole thing")
+    assert vague is not None
+    assert requested_documents(vague, paths[1:], rank=never) == paths[1:]
+    with pytest.raises(HushdocError, match="Which document.*mutual-nda.pdf, discharge-summary.pdf"):
+        requested_documents(vague, paths, rank=never)
+    # A summary of a topic that only shares a word with a file name is a question.
+    assert recognized_request("Summarize the discharge medications and the plan.", paths) is None
+    assert recognized_request("Summarize the discharge summary.", paths) is not None

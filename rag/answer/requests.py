@@ -49,6 +49,7 @@ _FRAMING = re.compile(
     r"\b(summari[sz]e|summary|sum up|key|main|points?|bullets?|overview|gist|tl;?dr|outline|"
     r"findings|recommendations|takeaways|conclusions|messages|chronology|chronological|timeline|time line|sequence|events?|dates?|give|me|us|"
     r"please|can|could|you|write|make|list|all|every|each|everything|walk|through|tell|show|"
+    r"whole|entire|thing|it|them|these|those|"
     r"of|the|a|an|in|for|this|that|what|are|is|"
     r"documents?|files?|\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
     re.I,
@@ -173,6 +174,7 @@ def timeline_answer(question: str, timeline: Timeline, documents: list[str]) -> 
 
 
 def _relative(written: str, anchor: object) -> str:
+    written = " ".join(written.split())
     return f"{written} (after {anchor})" if anchor else written
 
 

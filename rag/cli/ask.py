@@ -96,9 +96,7 @@ def print_as_they_come(
     """Pass ``Engine.ask``'s items on, printing the key passages, then the answer's text."""
     for item in items:
         if isinstance(item, Evidence):
-            print_read_as(item.read_as)
-            print_key_passages(item.key_passages)
-            print("\nAnswer:")
+            print_evidence(item.read_as, item.key_passages)
         elif isinstance(item, str):
             print(item, end="", flush=True)
         yield item
@@ -109,11 +107,15 @@ def print_read_as(read_as: str | None) -> None:
         print(f"Read as: {read_as}\n")
 
 
-def print_key_passages(passages: Sequence[Citation]) -> None:
+def print_evidence(read_as: str | None, passages: Sequence[Citation]) -> None:
+    """How the question was read and its key passages, then the answer's heading."""
+    print_read_as(read_as)
     if passages:
         print("Key passages (the documents' own words):")
         for passage in passages:
             print(f"  {format_citation(passage)}")
+        print()
+    print("Answer:")
 
 
 def print_answer(answer: Answer, *, streamed: bool) -> None:
@@ -123,11 +125,11 @@ def print_answer(answer: Answer, *, streamed: bool) -> None:
             print_read_as(answer.read_as)
         if answer.claims:
             print(f"\nChecked against the sources: {answer.text}")
-    else:
+    elif answer.abstained:
         print_read_as(answer.read_as)
-        if not answer.abstained:
-            print_key_passages(answer.key_passages)
-            print("\nAnswer:")
+        print(answer.text)
+    else:
+        print_evidence(answer.read_as, answer.key_passages)
         print(answer.text)
     if answer.notice:
         print(f"({answer.notice})")
