@@ -82,7 +82,7 @@ def term_counts(
     if path is not None:
         count += _IN_DOCUMENT
         scope.append(path)
-    total = db.execute(count, scope).fetchone()[0]
+    total = _passage_count(db, path)
     held = [
         db.execute(count + " AND chunks_fts MATCH ?", [*scope, match]).fetchone()[0]
         if (match := fts_query(word))
@@ -91,6 +91,16 @@ def term_counts(
     ]
     names = _name_terms(db, path)
     return TermCounts(total, held, [bool(set(terms(word)) & names) for word in words])
+
+
+def _passage_count(db: sqlite3.Connection, path: str | None) -> int:
+    """How many passages the document ``path`` (or the store) has. The chunks table's index
+    counts them at once; the FTS table, which triggers keep in step with it, would be read
+    whole (9 ms for 4,500 passages, on every question)."""
+    if path is None:
+        return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    sql = "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?"
+    return int(db.execute(sql, [path]).fetchone()[0])
 
 
 def _name_terms(db: sqlite3.Connection, path: str | None) -> set[str]:
