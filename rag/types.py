@@ -237,6 +237,14 @@ class DatedEvent:
     anchor: datetime.date | None = None
     day_stated: bool = True
 
+    @property
+    def stated_date(self) -> str | None:
+        """The date as precisely as the document states it: "2025-03-03", or "2019-03" for
+        a month without a day; None for a relative date."""
+        if self.date is None:
+            return None
+        return self.date.isoformat() if self.day_stated else self.date.strftime("%Y-%m")
+
     def to_dict(self) -> dict[str, object]:
         return {
             "date": self.date.isoformat() if self.date else None,

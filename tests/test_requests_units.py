@@ -85,11 +85,14 @@ def test_points_and_events_become_an_answer_with_one_citation_each():
     events = (
         DatedEvent(datetime.date(2025, 3, 3), "3 March 2025", admitted),
         DatedEvent(None, "within two weeks", later, anchor=datetime.date(2025, 3, 9)),
+        DatedEvent(datetime.date(2025, 4, 1), "April 2025", later, day_stated=False),
     )
     answer = timeline_answer("Give me a chronology", Timeline(events), [record])
     assert answer.text.splitlines() == [
         '2025-03-03: "Admitted: 3 March 2025." [1]',
         'within two weeks (after 2025-03-09): "Primary care: within two weeks." [2]',
+        # A month without a day is shown as the document states it, not as the 1st.
+        '2025-04: "Primary care: within two weeks." [3]',
     ]
     assert answer.read_as == "a chronology of discharge-summary.pdf"
 

@@ -12,6 +12,7 @@ choice is never silent.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -166,14 +167,14 @@ def timeline_answer(question: str, timeline: Timeline, documents: list[str]) -> 
     citations = _cited([e.excerpt for e in timeline.events])
     lines = []
     for event, citation in zip(timeline.events, citations, strict=True):
-        when = event.date.isoformat() if event.date else _relative(event.date_text, event.anchor)
+        when = event.stated_date or _relative(event.date_text, event.anchor)
         lines.append(f"{when}: {_quoted(citation)} [{citation.n}]")
     names = ", ".join(Path(d).name for d in documents)
     text = "\n".join(lines) if lines else f"No dated event was found in {names}."
     return _answer(question, text, citations, f"a chronology of {names}")
 
 
-def _relative(written: str, anchor: object) -> str:
+def _relative(written: str, anchor: datetime.date | None) -> str:
     written = " ".join(written.split())
     return f"{written} (after {anchor})" if anchor else written
 

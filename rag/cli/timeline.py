@@ -50,9 +50,8 @@ def format_event(event: DatedEvent) -> str:
     """One line: the date ("2019-03" when the document names no day), or for a relative
     date its words and the last date stated before it (the one it is listed after);
     then the sentence, and where."""
-    if event.date is not None:
-        when = event.date.isoformat() if event.day_stated else event.date.strftime("%Y-%m")
-        when = when.ljust(10)
+    if event.stated_date is not None:
+        when = event.stated_date.ljust(10)
     else:
         before = event.anchor.isoformat() if event.anchor else "none"
         when = f'relative    "{_one_line(event.date_text)}" (the last date before it: {before})'
