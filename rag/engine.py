@@ -285,6 +285,24 @@ class Engine:
         read_as = spelled_out(shown or question, expansions) if expansions else None
         return Retrieved(question, query, hits, sentences, relevance, read_as)
 
+    def resolve_document(self, path: str | Path) -> str:
+        """The stored path of an indexed document, given as typed by the user."""
+        store = self._existing_store()
+        candidate = os.path.abspath(path)
+        known = {d.path for d in store.documents()} if store else set()
+        if candidate in known:
+            return candidate
+        by_name = [p for p in known if Path(p).name == Path(path).name]
+        if len(by_name) == 1:
+            return by_name[0]
+        raise self._not_indexed(path)
+
+    def _not_indexed(self, path: str | Path) -> HushdocError:
+        return HushdocError(
+            f"{path} is not indexed in workspace '{self.workspace}'. Run hushdoc list to see "
+            "its documents."
+        )
+
     # -- whole documents ------------------------------------------------------------------
 
     def summarize(
@@ -316,26 +334,6 @@ class Engine:
             answer_tokens=self.config.answer_tokens,
         )
         return replace(found, prose=prose)
-
-    def resolve_document(self, path: str | Path) -> str:
-        """The stored path of an indexed document, given as typed by the user."""
-        store = self._existing_store()
-        candidate = os.path.abspath(path)
-        known = {d.path for d in store.documents()} if store else set()
-        if candidate in known:
-            return candidate
-        by_name = [p for p in known if Path(p).name == Path(path).name]
-        if len(by_name) == 1:
-            return by_name[0]
-        raise self._not_indexed(path)
-
-    def _not_indexed(self, path: str | Path) -> HushdocError:
-        return HushdocError(
-            f"{path} is not indexed in workspace '{self.workspace}'. Run hushdoc list to see "
-            "its documents."
-        )
-
-    # -- whole documents ------------------------------------------------------------------
 
     def timeline(self, paths: Sequence[str | Path] = ()) -> Generator[Progress, None, Timeline]:
         """Every dated event of the documents ``paths`` (all indexed ones when none is

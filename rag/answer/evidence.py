@@ -258,7 +258,12 @@ def _scores(
 
 def quote_passages(passages: Sequence[Citation]) -> str:
     """The extractive answer: the key passages, quoted, each with its source number."""
-    return "\n".join(f'"{" ".join(p.text.split())}" [{p.n}]' for p in passages)
+    return "\n".join(f"{quoted(p)} [{p.n}]" for p in passages)
+
+
+def quoted(citation: Citation) -> str:
+    """A citation's text in quotation marks, on one line."""
+    return f'"{" ".join(citation.text.split())}"'
 
 
 def _excerpt(hit: Hit, start: int, end: int) -> Hit:

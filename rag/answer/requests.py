@@ -6,8 +6,8 @@ recognizes it here and answers with the document's key points
 (``rag.digest.summarize``), its dated events (``rag.digest.timeline``), or, for
 "List every obligation of the Recipient", every sentence that answers
 (``rag.answer.evidence.listed_passages``), each quoted with its page, as an
-``Answer`` whose citations every front end already shows and opens. The answer names the document it chose (``read_as``), so the
-choice is never silent.
+``Answer`` whose citations every front end already shows and opens. The answer names
+the document it chose (``read_as``), so the choice is never silent.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rag.answer.evidence import quoted
 from rag.errors import HushdocError
-from rag.text.words import terms, words
+from rag.text.words import name_terms, terms, words
 from rag.types import Answer, Citation, Excerpt, Summary, Timeline
 
 RequestKind = Literal["summary", "timeline", "list"]
@@ -33,6 +34,10 @@ _SUMMARY = re.compile(
     r"takeaways|conclusions|messages|terms))\b",
     re.I,
 )
+_NUMBERS = {
+    w: n
+    for n, w in enumerate("one two three four five six seven eight nine ten".split(), 1)  # noqa: SIM905
+}
 _YES_NO = re.compile(r"^\W*(is|was|are|were|does|did|do|has|have|had|will|should)\b", re.I)
 _TIMELINE = re.compile(
     r"\b(chronology|chronological|timeline|time line|sequence of events|key dates|"
@@ -48,17 +53,14 @@ _LIST = re.compile(
 # left ("the NDA", "her admission") names the document.
 _FRAMING = re.compile(
     r"\b(summari[sz]e|summary|sum up|key|main|points?|bullets?|overview|gist|tl;?dr|outline|"
-    r"findings|recommendations|takeaways|conclusions|messages|chronology|chronological|timeline|time line|sequence|events?|dates?|give|me|us|"
+    r"findings|recommendations|takeaways|conclusions|messages|chronology|chronological|"
+    r"timeline|time line|sequence|events?|dates?|give|me|us|"
     r"please|can|could|you|write|make|list|all|every|each|everything|walk|through|tell|show|"
     r"whole|entire|thing|it|them|these|those|"
     r"of|the|a|an|in|for|this|that|what|are|is|"
-    r"documents?|files?|\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
+    rf"documents?|files?|\d+|{'|'.join(_NUMBERS)})\b",
     re.I,
 )
-_NUMBERS = {
-    w: n
-    for n, w in enumerate("one two three four five six seven eight nine ten".split(), 1)  # noqa: SIM905
-}
 _POINTS = re.compile(
     r"\b(\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(key\s+|main\s+|bullet\s+)?(points|bullets)\b", re.I
 )
@@ -118,7 +120,7 @@ def recognized_request(question: str, paths: Sequence[str]) -> DocumentRequest |
     # "Summarize the NDA" names mutual-nda.pdf; "Summarize the discharge medications and
     # the follow-up plan" names a topic that only shares a word with discharge-summary.pdf.
     about = set(terms(request.about))
-    named = any(2 * len(about & set(terms(Path(p).stem))) >= len(about) for p in paths)
+    named = any(2 * len(about & name_terms(p)) >= len(about) for p in paths)
     return request if named else None
 
 
@@ -146,7 +148,7 @@ def named_documents(about: str, paths: Sequence[str]) -> list[str]:
     """The documents whose file names share the most words with ``about`` ("the NDA":
     ``mutual-nda.pdf``); none if no name shares a word."""
     wanted = set(terms(about))
-    shared = {p: len(wanted & set(terms(Path(p).stem))) for p in paths}
+    shared = {p: len(wanted & name_terms(p)) for p in paths}
     most = max(shared.values(), default=0)
     return [p for p, n in shared.items() if n == most] if most else []
 
@@ -155,7 +157,7 @@ def summary_answer(question: str, summary: Summary) -> Answer:
     """The key points as an answer: each quoted, numbered, and cited by its page."""
     name = Path(summary.document).name
     citations = _cited(summary.points)
-    lines = [f"{c.n}. {_quoted(c)} [{c.n}]" for c in citations]
+    lines = [f"{c.n}. {quoted(c)} [{c.n}]" for c in citations]
     text = "\n".join(lines) if lines else f"{name} has no sentence to quote as a key point."
     if summary.prose:  # a capable model's summary, checked against the points
         text = f"{summary.prose}\n\nKey points:\n{text}"
@@ -168,7 +170,7 @@ def timeline_answer(question: str, timeline: Timeline, documents: list[str]) -> 
     lines = []
     for event, citation in zip(timeline.events, citations, strict=True):
         when = event.stated_date or _relative(event.date_text, event.anchor)
-        lines.append(f"{when}: {_quoted(citation)} [{citation.n}]")
+        lines.append(f"{when}: {quoted(citation)} [{citation.n}]")
     names = ", ".join(Path(d).name for d in documents)
     text = "\n".join(lines) if lines else f"No dated event was found in {names}."
     return _answer(question, text, citations, f"a chronology of {names}")
@@ -183,10 +185,6 @@ def _cited(excerpts: list[Excerpt] | tuple[Excerpt, ...]) -> tuple[Citation, ...
     return tuple(
         Citation(n, e.path, e.page, e.start, e.end, e.text) for n, e in enumerate(excerpts, 1)
     )
-
-
-def _quoted(citation: Citation) -> str:
-    return f'"{" ".join(citation.text.split())}"'
 
 
 def _answer(question: str, text: str, citations: tuple[Citation, ...], read_as: str) -> Answer:

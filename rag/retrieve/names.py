@@ -10,10 +10,9 @@ answer says so (``read_as``: "… (in mutual-nda.pdf)").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from rag.store.database import Store
-from rag.text.words import content_words, terms
+from rag.text.words import content_words, name_terms, terms
 
 
 def named_document(question: str, store: Store, paths: Sequence[str]) -> str | None:
@@ -31,5 +30,5 @@ def named_document(question: str, store: Store, paths: Sequence[str]) -> str | N
     if not naming:
         return None
     wanted = set(terms(" ".join(naming)))
-    matches = [p for p in paths if wanted & set(terms(Path(p).stem))]
+    matches = [p for p in paths if wanted & name_terms(p)]
     return matches[0] if len(matches) == 1 else None

@@ -56,9 +56,9 @@ def assess(
 ) -> Relevance:
     """The relevance of ``hits``, retrieved for ``question`` from the document ``path`` or
     from the whole workspace. ``closest`` is the cosine similarity of the sentence of
-    ``hits`` closest to the question (``rag.answer.evidence.split_sources``). The ``known`` words of the question are left out: forms the
-    documents do not use, which the question also gives as forms they do
-    (``rag.retrieve.abbreviations``)."""
+    ``hits`` closest to the question (``rag.answer.evidence.split_sources``). The
+    ``known`` words of the question are left out: forms the documents do not use, which
+    the question also gives as forms they do (``rag.retrieve.abbreviations``)."""
     cosine = max((h.dense for h in hits if h.dense is not None), default=-1.0)
     left_out = set(terms(" ".join(known)))
     # Each of the question's terms, with the first word that gave it: the index is

@@ -10,9 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 
-from rag.text.words import content_words, terms
+from rag.text.words import content_words, name_terms, terms
 
 # Restricts a query on chunks_fts to one document's passages (parameter: its path).
 _IN_DOCUMENT = (
@@ -107,4 +106,4 @@ def _name_terms(db: sqlite3.Connection, path: str | None) -> set[str]:
     """The terms of the file names of the indexed documents (of ``path`` alone, if given)."""
     sql = "SELECT path FROM documents WHERE status = 'indexed'"
     rows = db.execute(sql + " AND path = ?", [path]) if path else db.execute(sql)
-    return {term for (stored,) in rows for term in terms(PurePath(stored).stem)}
+    return set().union(*(name_terms(stored) for (stored,) in rows))

@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from pathlib import PurePath
 
 import Stemmer
 from wordfreq import zipf_frequency
@@ -88,6 +89,13 @@ def specificity(word: str) -> float:
     frequency in wordfreq's lists, placed between ``COMMON_ZIPF`` and ``RARE_ZIPF``."""
     zipf = zipf_frequency(word, "en")
     return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - RARE_ZIPF)))
+
+
+@lru_cache(maxsize=4096)
+def name_terms(path: str) -> frozenset[str]:
+    """The terms of a file's name without its suffix ("mutual-nda.pdf": mutual, nda): how a
+    question names a document ("the NDA")."""
+    return frozenset(terms(PurePath(path).stem))
 
 
 def is_framing(term: str) -> bool:
