@@ -233,7 +233,7 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
         "failed": sum(v.failed for v in verdicts),
         "evidence_recall": _share(v.evidence_covered for v in answerable),
         "found": _share(v.found for v in answerable),
-        "evidence_share": _mean(v.evidence_share for v in answerable),
+        "evidence_share": _share(v.evidence_share for v in answerable),
         "citation_precision": sum(v.cited_covering for v in answerable) / cited if cited else None,
         "answer_hit": _share(v.answer_hit for v in answerable),
         "cited_answer": _share(v.cited_answer for v in answerable),
@@ -266,13 +266,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if len(values) else None
 
 
-def _share(flags: Iterable[bool | None]) -> float | None:
-    """Share of True among the flags that apply (not None)."""
-    applicable = [f for f in flags if f is not None]
-    return sum(applicable) / len(applicable) if applicable else None
-
-
-def _mean(values: Iterable[float | None]) -> float | None:
-    """The mean of the values that apply (not None)."""
+def _share(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that apply (not None): of flags, the share that are True."""
     applicable = [v for v in values if v is not None]
     return sum(applicable) / len(applicable) if applicable else None
