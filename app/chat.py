@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.controls import push_button
 from app.signals import emit
 from app.transcript import (
+    LinkKind,
     parse_cite_url,
     render_key_passages,
     render_pending,
@@ -233,12 +234,15 @@ class ChatPanel(QWidget):
 
     # -- citations ------------------------------------------------------------------------
 
-    def citation(self, turn: int, n: int, key: bool = False) -> Citation | None:
-        """Source ``n`` of a turn, or with ``key`` its key passage number ``n`` (from 0)."""
+    def citation(self, turn: int, n: int, kind: LinkKind = "") -> Citation | None:
+        """Source ``n`` of a turn, its key passage number ``n`` (from 0; kind "k"), or its
+        copied answer's span (kind "a")."""
         if not 0 <= turn < len(self.turns):
             return None
         answer = self.turns[turn].answer
-        if key:
+        if kind == "a":
+            return answer.copied
+        if kind == "k":
             return answer.key_passages[n] if n < len(answer.key_passages) else None
         return next((c for c in (*answer.citations, *answer.sources) if c.n == n), None)
 

@@ -43,6 +43,8 @@ LABELS = {
 }
 # How an answer is made, as the dialog offers it (Config.answer_mode).
 ANSWER_MODES = {
+    "auto": "Chosen for the model: copied under 1B parameters, else written and checked",
+    "copy": "Copied word for word from the documents by the language model",
     "generate": "Written by the language model, each sentence checked",
     "extractive": "Quoted from the documents only, no language model",
 }
@@ -199,7 +201,7 @@ class SettingsDialog(QDialog):
 
     def _show_generation_settings(self) -> None:
         """The model's own settings apply only to answers it writes."""
-        generated = self.answer_mode.currentData() == "generate"
+        generated = self.answer_mode.currentData() in ("auto", "generate")
         self.excerpts.setEnabled(generated)
         self.strict.setEnabled(generated)
 

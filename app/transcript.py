@@ -11,11 +11,13 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Literal, cast
 
 from PySide6.QtCore import QUrl
 
+from rag.answer.copied import copied_within
 from rag.store.history import Turn
-from rag.types import Citation, Claim
+from rag.types import Answer, Citation, Claim
 
 CITE_SCHEME = "cite"
 SNIPPET_CHARS = 220
@@ -29,17 +31,23 @@ def plain(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", "<br>")
 
 
-def cite_url(turn: int, n: int, *, key: bool = False) -> str:
-    """A link to source ``n`` of a turn, or with ``key`` to its key passage number ``n``."""
-    return f"{CITE_SCHEME}:{turn}/{'k' if key else ''}{n}"
+# What a link points at: a source by its number (""), a key passage by its place ("k"), or
+# the copied answer ("a", number 0).
+LinkKind = Literal["", "k", "a"]
 
 
-def parse_cite_url(url: QUrl) -> tuple[int, int, bool] | None:
-    """(turn, n, key) of a link made by ``cite_url``; None for anything else."""
+def cite_url(turn: int, n: int, kind: LinkKind = "") -> str:
+    """A link to source ``n`` of a turn, to its key passage number ``n`` (kind "k"), or to
+    its copied answer (kind "a")."""
+    return f"{CITE_SCHEME}:{turn}/{kind}{n}"
+
+
+def parse_cite_url(url: QUrl) -> tuple[int, int, LinkKind] | None:
+    """(turn, n, kind) of a link made by ``cite_url``; None for anything else."""
     if url.scheme() != CITE_SCHEME:
         return None
-    match = re.fullmatch(r"(\d+)/(k?)(\d+)", url.path())
-    return (int(match[1]), int(match[3]), bool(match[2])) if match else None
+    match = re.fullmatch(r"(\d+)/([ka]?)(\d+)", url.path())
+    return (int(match[1]), int(match[3]), cast(LinkKind, match[2])) if match else None
 
 
 def where(citation: Citation) -> str:
@@ -82,12 +90,39 @@ def render_key_passages(turn_index: int, passages: tuple[Citation, ...], muted: 
         return ""
     rows = [f'<p style="color:{muted}">Key passages: the documents\' own words</p>']
     for i, passage in enumerate(passages):
-        url = cite_url(turn_index, i, key=True)
+        url = cite_url(turn_index, i, "k")
         rows.append(
             f"<blockquote>“{plain(snippet(passage.text, chars=600))}” "
             f'<a href="{url}">[{passage.n}] {plain(where(passage))}</a></blockquote>'
         )
     return "".join(rows)
+
+
+# The copied answer inside its sentence: dark text on yellow, on light and dark themes alike.
+HIGHLIGHT = "background-color: #ffe066; color: #000000"
+
+
+def render_copied(turn_index: int, answer: Answer) -> str:
+    """A copied answer first, linking to its span on the page, then the sentence it was
+    copied from, quoted, with the copied words highlighted."""
+    copied = answer.copied
+    found = copied_within(answer.key_passages, copied) if copied else None
+    if copied is None or found is None:
+        return ""
+    passage, start, end = found
+    text = passage.text
+    quote = (
+        f"{plain(' '.join(text[:start].split()))} "
+        f'<span style="{HIGHLIGHT}">{plain(" ".join(text[start:end].split()))}</span> '
+        f"{plain(' '.join(text[end:].split()))}"
+    )
+    url = cite_url(turn_index, 0, "a")
+    return (
+        f'<p><b>Hushdoc:</b> <a href="{url}"><b>{plain(" ".join(copied.text.split()))}</b></a> '
+        f'<a href="{url}">[{copied.n}]</a></p>'
+        f'<blockquote>“{quote.strip()}” <a href="{url}">[{copied.n}] {plain(where(copied))}</a>'
+        "</blockquote>"
+    )
 
 
 def render_unsupported(claims: tuple[Claim, ...]) -> str:
@@ -121,11 +156,14 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
             f"<p><b>Hushdoc:</b> <i>Not found in your documents.</i> {plain(answer.text)}</p>"
         )
     else:
+        copied = render_copied(index, answer)
+        parts.append(copied)
         parts.append(render_key_passages(index, answer.key_passages, muted))
         numbers = {c.n for c in answer.sources}
         body = render_answer_text(index, answer.text, numbers, answer.unsupported)
         stopped = f' <i style="color:{muted}">(stopped)</i>' if turn.stopped else ""
-        parts.append(f"<p><b>Hushdoc:</b> {body}{stopped}</p>")
+        if not copied or stopped:
+            parts.append(f"<p><b>Hushdoc:</b> {body}{stopped}</p>")
         if answer.notice:
             parts.append(f'<p style="color:{muted}"><i>{plain(answer.notice)}</i></p>')
         parts.append(render_unsupported(answer.unsupported))

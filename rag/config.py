@@ -20,12 +20,12 @@ from rag.errors import ConfigError
 from rag.load.limits import MAX_FILE_MB, MAX_PDF_PAGES, MAX_STREAM_MB, MAX_TEXT_CHARS
 from rag.store.atomic import write_atomic
 from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS
-from rag.types import AnswerMode
+from rag.types import AnswerSetting
 
 APP_NAME = "hushdoc"
 HOME_VARIABLE = "HUSHDOC_HOME"
 
-ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
+ANSWER_MODES: tuple[AnswerSetting, ...] = get_args(AnswerSetting)
 
 # all-MiniLM-L6-v2 reads at most 256 word pieces, two of them [CLS] and [SEP].
 EMBEDDING_TOKEN_LIMIT = 254
@@ -82,7 +82,9 @@ class Config:
     # Chosen on covidqa-dev, cuad-dev and the natural-question sets (README, "The
     # trade-off"); lower it to abstain less, raise it to abstain more.
     min_relevance: float = 0.60
-    answer_mode: AnswerMode = "generate"
+    # "auto": copied answers for a model under 1B parameters, free writing for larger ones
+    # (rag.answer.mode); or one of "copy", "generate", "extractive" whatever the model.
+    answer_mode: AnswerSetting = "auto"
     # Leave out generated sentences that no source supports.
     strict: bool = False
     # Constrain generation with a grammar: every sentence ends with a real source's marker.

@@ -10,9 +10,13 @@ from typing import Literal
 
 DocumentKind = Literal["pdf", "docx", "text", "html"]
 DocumentStatus = Literal["indexed", "failed"]
-# "generate": the model answers from the sources, each sentence checked against them.
-# "extractive": the key passages, quoted, are the answer; no model runs.
-AnswerMode = Literal["generate", "extractive"]
+# How an answer was made. "copy": the model copies a run of words from one key passage,
+# under a grammar that lets it write nothing else (rag.answer.copied). "generate": the
+# model writes freely from the sources, each sentence checked against them. "extractive":
+# the key passages, quoted, are the answer; no model runs.
+AnswerMode = Literal["copy", "generate", "extractive"]
+# The setting: one of those, or "auto", the mode that suits the model (rag.answer.mode).
+AnswerSetting = Literal["auto", "copy", "generate", "extractive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +103,13 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What ``ask`` yields before generating: the key passages and all sources, and how a
-    follow-up question was read (``Answer.read_as``)."""
+    """What ``ask`` yields before generating: the key passages and all sources, how a
+    follow-up question was read (``Answer.read_as``), and how the answer will be made."""
 
     key_passages: tuple[Citation, ...]
     sources: tuple[Citation, ...]
     read_as: str | None = None
+    mode: AnswerMode = "extractive"
 
 
 ClaimStatus = Literal["supported", "unsupported", "uncited"]
@@ -154,7 +159,8 @@ class Answer:
     extractive one, which is all quotation). ``notice`` tells the user why the
     answer is not what they asked for (no model, nothing supported).
     ``dropped_markers`` counts markers such as ``[9]`` that pointed at no source
-    and were removed.
+    and were removed. ``copied`` is a copied answer's exact span of the document, inside
+    the key passage of the same number; ``mode_reason`` says why the mode was used.
     """
 
     question: str
@@ -171,6 +177,8 @@ class Answer:
     relevance: float | None = None
     # How a follow-up was read, with the earlier words it was searched with; None if as asked.
     read_as: str | None = None
+    copied: Citation | None = None
+    mode_reason: str | None = None
 
     @property
     def unsupported(self) -> tuple[Claim, ...]:
@@ -181,6 +189,8 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "mode": self.mode,
+            "mode_reason": self.mode_reason,
+            "copied": asdict(self.copied) if self.copied else None,
             "notice": self.notice,
             "citations": [asdict(c) for c in self.citations],
             "key_passages": [asdict(k) for k in self.key_passages],

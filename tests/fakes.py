@@ -77,11 +77,14 @@ class ScriptedGenerator:
 
     ``stopped_after`` counts the pieces streamed before ``should_stop()`` said stop."""
 
-    def __init__(self, *replies: str, context_tokens: int = 2048) -> None:
+    def __init__(
+        self, *replies: str, context_tokens: int = 2048, parameters: int | None = None
+    ) -> None:
         if not replies:
             raise ValueError("a ScriptedGenerator needs at least one reply")
         self.replies = replies
         self.context_tokens = context_tokens
+        self.parameters = parameters
         self.prompts: list[str] = []
         self.grammars: list[str | None] = []
         self.stopped_after: int | None = None

@@ -485,6 +485,7 @@ class PauseAfterFirstPiece:
         self.real = real
         self.name = real.name
         self.context_tokens = real.context_tokens
+        self.parameters = real.parameters
         self.resume = threading.Event()
         self.hold = True
         self.pieces_after_resume = 0

@@ -103,8 +103,10 @@ def test_injected_html_in_an_answer_and_a_source_renders_as_literal_text(qtbot) 
 
 
 def test_only_cite_links_are_followed() -> None:
-    assert parse_cite_url(QUrl("cite:2/3")) == (2, 3, False)
-    assert parse_cite_url(QUrl("cite:2/k0")) == (2, 0, True)
+    assert parse_cite_url(QUrl("cite:2/3")) == (2, 3, "")
+    assert parse_cite_url(QUrl("cite:2/k0")) == (2, 0, "k")
+    assert parse_cite_url(QUrl("cite:2/a0")) == (2, 0, "a")
+    assert parse_cite_url(QUrl("cite:2/x0")) is None
     assert parse_cite_url(QUrl("javascript:alert(1)")) is None
     assert parse_cite_url(QUrl("file:///etc/passwd")) is None
 
@@ -204,7 +206,10 @@ def test_settings_persist_and_invalid_ones_are_refused(qtbot) -> None:
 def test_how_answers_are_made_is_chosen_in_the_settings(qtbot) -> None:
     dialog = SettingsDialog(Config())
     qtbot.addWidget(dialog)
-    assert dialog.answer_mode.currentData() == "generate" and dialog.excerpts.isEnabled()
+    assert dialog.answer_mode.currentData() == "auto" and dialog.excerpts.isEnabled()
+    dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("copy"))
+    assert not dialog.excerpts.isEnabled() and not dialog.strict.isEnabled()
+    dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("generate"))
     dialog.excerpts.setValue(0)
     dialog.strict.setChecked(True)
     config = dialog.build_config()
@@ -412,6 +417,7 @@ class _CountingGenerator:
     """A language model that is never asked to answer here (Generator protocol)."""
 
     context_tokens = 2048
+    parameters = None
 
     def render(self, messages):
         raise AssertionError("not used")

@@ -31,7 +31,7 @@ from rag.errors import ConfigError
         ({"strict": "yes"}, "Setting 'strict' must be true or false, not 'yes'."),
         (
             {"answer_mode": "chat"},
-            "Setting 'answer_mode' is 'chat'; it must be one of generate, extractive.",
+            "Setting 'answer_mode' is 'chat'; it must be one of auto, copy, generate, extractive.",
         ),
     ],
 )

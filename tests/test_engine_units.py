@@ -12,6 +12,7 @@ import pytest
 from conftest import DATA, HARD_CASES, final_answer, run_index
 from fakes import HashEmbedder, ScriptedGenerator
 
+from rag.answer.copied import marked_quote
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import HushdocError, StoreError
@@ -231,3 +232,31 @@ def test_listing_loads_no_model_and_another_embedder_is_refused(library):
     other = Engine(config, "w", embedder=HashEmbedder(dimension=128))
     with pytest.raises(StoreError, match="indexed with the embedding model 'hash-words:256'"):
         _ = other.store
+
+
+def test_a_small_model_copies_its_answer_through_ask(library) -> None:
+    with open_engine(library.home, ScriptedGenerator("unused"), answer_mode="extractive") as engine:
+        [key, *_] = list(engine.ask(INR))[-1].key_passages
+    # The model copies the words of the key passage from "target" to "3.0,".
+    words = key.text.split()
+    run = " ".join(words[words.index("target") : words.index("3.0,") + 1])
+    scripted = ScriptedGenerator(f"{run} [{key.n}]", parameters=134_515_008)
+    with open_engine(library.home, scripted) as engine:
+        answer = list(engine.ask(INR))[-1]
+    assert isinstance(answer, Answer) and answer.mode == "copy"
+    assert "135M" in (answer.mode_reason or "")
+    assert answer.text == f"target INR for this patient is 2.0 to 3.0, [{key.n}]"
+    assert answer.copied is not None and answer.copied.text == run
+    assert key.start <= answer.copied.start < answer.copied.end <= key.end
+    assert marked_quote(answer.key_passages, answer.copied)
+    assert scripted.grammars[0] is not None and f'" [{key.n}]"' in scripted.grammars[0]
+    assert answer.to_dict()["mode"] == "copy" and answer.to_dict()["copied"]
+
+
+def test_a_copy_that_is_not_in_the_passages_falls_back_to_the_quotes(library) -> None:
+    scripted = ScriptedGenerator("words the model made up [1]", parameters=134_515_008)
+    with open_engine(library.home, scripted) as engine:
+        answer = list(engine.ask(INR))[-1]
+    assert isinstance(answer, Answer) and answer.mode == "extractive" and answer.copied is None
+    assert answer.notice and "copied no answer" in answer.notice
+    assert "2.0 to 3.0" in answer.text

@@ -182,6 +182,8 @@ def test_qa_metrics_and_their_denominators():
         "false_abstain": pytest.approx(1 / 5),
         # of the 3 checked sentences (right's 2, wrong's 1), 2 unsupported
         "unsupported_claims": pytest.approx(2 / 3),
+        # The answers given: 6, 3, 1 and 1 words, markers left out.
+        "answer_words_p50": pytest.approx(2.0),
         "latency_p50_s": pytest.approx(4.0),
         "latency_p95_s": pytest.approx(6.7),
     }
@@ -303,7 +305,8 @@ def test_eval_qa_end_to_end(tmp_path, hushdoc_home):
         "questions", "answerable", "unanswerable", "failed", "evidence_recall", "found",
         "evidence_share",
         "citation_precision", "answer_hit", "cited_answer", "abstain_unanswerable",
-        "false_abstain", "unsupported_claims", "latency_p50_s", "latency_p95_s",
+        "false_abstain", "unsupported_claims", "answer_words_p50", "latency_p50_s",
+        "latency_p95_s",
     }  # fmt: skip
     assert (metrics["questions"], metrics["answerable"], metrics["unanswerable"]) == (3, 2, 1)
     assert metrics["failed"] == 0 and metrics["false_abstain"] == 0.0

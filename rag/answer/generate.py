@@ -32,9 +32,11 @@ class Message(TypedDict):
 
 
 class Generator(Protocol):
-    """What the pipeline needs from a language model."""
+    """What the pipeline needs from a language model: its context, and its parameter count
+    (None if not known), which chooses how it answers (``rag.answer.mode``)."""
 
     context_tokens: int
+    parameters: int | None
 
     def render(self, messages: Sequence[Message]) -> str:
         """The exact prompt text for ``messages``, in the model's chat template."""
@@ -85,7 +87,7 @@ class LlamaGenerator:
     ) -> None:
         path = Path(model_path) if model_path else bundled_generator_path()
         check_gguf(path)
-        from llama_cpp import Llama
+        from llama_cpp import Llama, llama_model_n_params
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         try:
@@ -104,6 +106,7 @@ class LlamaGenerator:
             ) from exc
         self.path = path
         self.context_tokens = context_tokens
+        self.parameters: int | None = int(llama_model_n_params(self._llm.model))
         self.temperature = temperature
         template = self._llm.metadata.get("tokenizer.chat_template")
         self._formatter = None

@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from rag.answer.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
+from rag.answer.copied import copied_span, copy_grammar, offered
 from rag.answer.evidence import (
     SourceSentences,
     excerpts,
@@ -28,7 +29,8 @@ from rag.answer.evidence import (
     quote_passages,
 )
 from rag.answer.generate import Generator
-from rag.answer.prompt import fit_prompt
+from rag.answer.mode import chosen_mode
+from rag.answer.prompt import copy_messages, fit_prompt
 from rag.answer.verify import check_claims
 from rag.config import Config
 from rag.embed.protocol import Embedder
@@ -90,42 +92,54 @@ def respond(
             abstained=True,
             citations=(),
             sources=(),
+            mode="extractive",
             relevance=score,
             read_as=found.read_as,
         )
         return
     hits, sentences = found.hits, found.sentences
-    reading, notice = None, None
-    if config.answer_mode == "generate" and not listing:
+    reading, notice, model, chosen = None, None, None, None
+    if config.answer_mode != "extractive" and not listing:
         try:
-            reading = read_sources(found, sentences, config=config, generator=generator())
+            model = generator()
         except ModelError as exc:
             notice = f"Showing the key passages only: {exc}"
         else:
-            hits, sentences = reading.sources, reading.sentences
+            chosen = chosen_mode(config.answer_mode, model.parameters)
+            if chosen.mode == "generate":
+                reading = read_sources(found, sentences, config=config, generator=model)
+                hits, sentences = reading.sources, reading.sentences
     choose = listed_passages if listing else key_passages
     keys = tuple(choose(found.query, hits, sentences, relevance.weights))
     sources = tuple(as_citation(n, hit) for n, hit in enumerate(hits, 1))
-    yield Evidence(keys, sources, found.read_as)
-    if reading is None:
-        text = quote_passages(keys)
-        yield text
-        yield Answer(
-            question,
-            text,
-            abstained=False,
-            citations=tuple(cited_sources((), keys, hits)),
-            sources=sources,
-            key_passages=keys,
-            mode="extractive",
-            notice=notice,
-            relevance=relevance.score,
-            read_as=found.read_as,
+    yield Evidence(keys, sources, found.read_as, chosen.mode if chosen else "extractive")
+    quoting = Answer(
+        question,
+        quote_passages(keys),
+        abstained=False,
+        citations=tuple(cited_sources((), keys, hits)),
+        sources=sources,
+        key_passages=keys,
+        mode="extractive",
+        notice=notice,
+        relevance=relevance.score,
+        read_as=found.read_as,
+    )
+    if model is not None and chosen is not None and chosen.mode == "copy" and keys:
+        yield from copy_answer(
+            replace(quoting, mode="copy", mode_reason=chosen.reason),
+            model,
+            max_tokens=config.answer_tokens,
+            should_stop=should_stop,
         )
+        return
+    if reading is None or model is None:
+        yield quoting.text
+        yield quoting
         return
     pieces: list[str] = []
     grammar = citation_grammar(len(hits)) if config.cite_grammar else None
-    for piece in generator().stream(
+    for piece in model.stream(
         reading.prompt, max_tokens=config.answer_tokens, grammar=grammar, should_stop=should_stop
     ):
         pieces.append(piece)
@@ -148,7 +162,32 @@ def respond(
         dropped_markers=dropped,
         relevance=relevance.score,
         read_as=found.read_as,
+        mode_reason=chosen.reason if chosen else None,
     )
+
+
+def copy_answer(
+    quoting: Answer, model: Generator, *, max_tokens: int, should_stop: Callable[[], bool]
+) -> Iterator[str | Answer]:
+    """The model's copy of a run of words of one key passage (``rag.answer.copied``), then
+    the ``Answer`` whose text it is, with its span; the quoted key passages if it copied
+    nothing (stopped early)."""
+    passages = [offered(k) for k in quoting.key_passages]
+    question = quoting.read_as or quoting.question
+    prompt = model.render(copy_messages(question, passages))
+    pieces: list[str] = []
+    for piece in model.stream(
+        prompt, max_tokens=max_tokens, grammar=copy_grammar(passages), should_stop=should_stop
+    ):
+        pieces.append(piece)
+        yield piece
+    span = copied_span("".join(pieces), passages)
+    if span is None:
+        notice = "The model copied no answer; showing the key passages."
+        yield replace(quoting, mode="extractive", notice=notice)
+        return
+    text = f"{' '.join(span.text.split())} [{span.n}]"
+    yield replace(quoting, text=text, copied=span)
 
 
 def read_sources(

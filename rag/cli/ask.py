@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.batch import answer_questions, final_answer, read_questions
+from rag.answer.copied import marked_quote
 from rag.cli.command import Commands, CommonOptions
 from rag.cli.workspace import open_engine
 from rag.config import Config
@@ -93,10 +94,11 @@ def run_batch(engine: Engine, path: Path, *, top_k: int | None) -> int:
 def print_as_they_come(
     items: Iterable[Evidence | str | Answer],
 ) -> Iterator[Evidence | str | Answer]:
-    """Pass ``Engine.ask``'s items on, printing the key passages, then the answer's text."""
+    """Pass ``Engine.ask``'s items on, printing the key passages, then the answer's text; a
+    copied answer comes first, and its key passages after it (``print_answer``)."""
     for item in items:
         if isinstance(item, Evidence):
-            print_evidence(item.read_as, item.key_passages)
+            print_evidence(item.read_as, () if item.mode == "copy" else item.key_passages)
         elif isinstance(item, str):
             print(item, end="", flush=True)
         yield item
@@ -119,6 +121,7 @@ def print_evidence(read_as: str | None, passages: Sequence[Citation]) -> None:
 
 
 def print_answer(answer: Answer, *, streamed: bool) -> None:
+    quote = marked_quote(answer.key_passages, answer.copied) if answer.copied else None
     if streamed:
         print()
         if answer.abstained:
@@ -129,8 +132,12 @@ def print_answer(answer: Answer, *, streamed: bool) -> None:
         print_read_as(answer.read_as)
         print(answer.text)
     else:
-        print_evidence(answer.read_as, answer.key_passages)
+        print_evidence(answer.read_as, () if quote else answer.key_passages)
         print(answer.text)
+    if quote:
+        print(f'  copied from: "{quote}"\n\nKey passages (the documents\' own words):')
+        for passage in answer.key_passages:
+            print(f"  {format_citation(passage)}")
     if answer.notice:
         print(f"({answer.notice})")
     for claim in answer.unsupported:

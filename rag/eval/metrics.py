@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer.cite import MARKER
 from rag.types import Answer
 
 # Evidence of fewer words than this must occur verbatim (normalized) in a passage.
@@ -162,6 +163,8 @@ class Verdict:
     # Checked sentences of a generated answer, and how many no source supports.
     claims: int = 0
     unsupported: int = 0
+    # Words of the answer, markers left out (None if refused or failed).
+    words: int | None = None
 
     @property
     def cited_precision(self) -> float | None:
@@ -202,6 +205,7 @@ def judge(gold: Gold, answer: Answer | None, seconds: float) -> Verdict:
         ),
         claims=len(answer.claims) if answer else 0,
         unsupported=len(answer.unsupported) if answer else 0,
+        words=len(MARKER.sub("", text).split()) if answer and not abstained else None,
     )
 
 
@@ -218,6 +222,8 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
     - false_abstain: answerable questions;
     - unsupported_claims: all checked sentences of generated answers (None in extractive
       mode, which quotes and claims nothing);
+    - answer_words_p50: the answers' median length in words, markers left out: answers
+      that are not refusals;
     - latency p50/p95 (seconds per question, linear interpolation): all questions.
     A question that failed with an error counts as answered wrongly: no sources,
     no citations, no hit, and not an abstention.
@@ -244,6 +250,7 @@ def qa_metrics(verdicts: Sequence[Verdict]) -> dict[str, float | int | None]:
             if (claims := sum(v.claims for v in verdicts))
             else None
         ),
+        "answer_words_p50": percentile([v.words for v in verdicts if v.words is not None], 50),
         "latency_p50_s": percentile(seconds, 50),
         "latency_p95_s": percentile(seconds, 95),
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.answer.copied import marked_quote
 from rag.errors import StoreError
 from rag.store.atomic import write_atomic
 from rag.store.vault import Vault, sealed_path
@@ -82,10 +83,16 @@ def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
             lines += [f"*Asked within {Path(turn.document).name} only.*", ""]
         if answer.read_as:
             lines += [f"*Read as: {answer.read_as}*", ""]
+        stopped = " *(stopped)*" if turn.stopped else ""
+        # A copied answer comes first, then the sentence it is copied from, marked.
+        quote = marked_quote(answer.key_passages, answer.copied) if answer.copied else None
+        if answer.copied and quote:
+            lines += [answer.text + stopped, "", f'> "{quote}" ({_where(answer.copied)})', ""]
         if answer.key_passages:
             lines += ["**Key passages**", ""]
             lines += [f"> {_quote(k)}" for k in answer.key_passages] + [""]
-        lines += [answer.text + (" *(stopped)*" if turn.stopped else ""), ""]
+        if not quote:
+            lines += [answer.text + stopped, ""]
         for claim in answer.unsupported:
             lines += [f'- **Not supported by the sources:** "{claim.text}" ({claim.reason})']
         if answer.unsupported:
@@ -99,8 +106,11 @@ def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
 
 
 def _quote(citation: Citation) -> str:
-    where = Path(citation.path).name + (f", page {citation.page}" if citation.page else "")
-    return f'[{citation.n}] {where}: "{" ".join(citation.text.split())}"'
+    return f'[{citation.n}] {_where(citation)}: "{" ".join(citation.text.split())}"'
+
+
+def _where(citation: Citation) -> str:
+    return Path(citation.path).name + (f", page {citation.page}" if citation.page else "")
 
 
 def _turn_to_dict(turn: Turn) -> dict[str, Any]:
@@ -136,6 +146,8 @@ def _turn_from_dict(item: dict[str, Any]) -> Turn:
         notice=item.get("notice"),
         dropped_markers=int(item.get("dropped_markers", 0)),
         read_as=item.get("read_as"),
+        copied=Citation(**item["copied"]) if item.get("copied") else None,
+        mode_reason=item.get("mode_reason"),
     )
     return Turn(
         answer,

@@ -1,0 +1,45 @@
+"""Mode: how an answer is made, chosen from the setting and the model's size.
+
+A model under about 1B parameters, such as the bundled SmolLM2-135M, writing freely
+is usually wrong, so it copies its answer from a key passage (``rag.answer.copied``).
+A larger model writes freely, and each of its sentences is checked
+(``rag.answer.verify``). The setting can force any mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.types import AnswerMode, AnswerSetting
+
+# Models with fewer parameters than this copy their answers when the setting is "auto".
+COPY_BELOW_PARAMETERS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenMode:
+    """The mode an answer is made in, and why, in words for the settings and ``--json``."""
+
+    mode: AnswerMode
+    reason: str
+
+
+def chosen_mode(setting: AnswerSetting, parameters: int | None) -> ChosenMode:
+    """The mode for ``setting`` with a model of ``parameters`` (None: not known)."""
+    if setting != "auto":
+        return ChosenMode(setting, f"the setting asks for {setting!r} answers")
+    if parameters is None:
+        return ChosenMode("generate", "the model's size is not known: it writes, checked")
+    size = parameter_label(parameters)
+    if parameters < COPY_BELOW_PARAMETERS:
+        return ChosenMode("copy", f"the model has {size} parameters, under 1B: it copies")
+    return ChosenMode("generate", f"the model has {size} parameters: it writes, checked")
+
+
+def parameter_label(parameters: int) -> str:
+    """A parameter count as people write it: "135M", "7.6B"."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if parameters >= size:
+            value = parameters / size
+            return f"{value:.0f}{unit}" if value >= 100 else f"{value:.3g}{unit}"
+    return str(parameters)
