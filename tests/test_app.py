@@ -431,10 +431,16 @@ def test_answer_streams_and_a_citation_opens_the_pdf_page_with_the_passage_highl
     qtbot.keyClick(viewer.find_box, Qt.Key.Key_Return)
     assert viewer.highlight_rects and viewer.current_page == 1
 
-    # The key passage leads the answer; its link highlights just that sentence.
-    assert window.chat.transcript.toPlainText().index("Key passages") < (
-        window.chat.transcript.toPlainText().index("Hushdoc:")
-    )
+    # The bundled model's copied answer leads, highlighted inside its quoted sentence, then
+    # the key passages; the copy's link highlights just its words on the page.
+    copied = turn.answer.copied
+    assert turn.answer.mode == "copy" and copied is not None
+    shown = window.chat.transcript.toPlainText()
+    assert shown.index("Hushdoc:") < shown.index("Key passages")
+    assert "#ffe066" in window.chat.transcript.toHtml()
+    with qtbot.waitSignal(window.viewer.shown, timeout=10_000):
+        click_anchor(qtbot, window, "cite:0/a0")
+    assert viewer.current_page == copied.page and viewer.highlight_rects
     key = turn.answer.key_passages[0]
     assert "target INR" in key.text
     with qtbot.waitSignal(window.viewer.shown, timeout=10_000):

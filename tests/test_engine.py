@@ -11,6 +11,7 @@ from conftest import final_answer, run_index
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import StoreError, WorkspaceError
+from rag.load.document import load_document
 from rag.store.files import DATABASE_NAME
 
 
@@ -26,6 +27,13 @@ def test_answer_cites_the_right_file_and_page(engine, docs):
     assert "target INR" in first.text
     page_text = " ".join(first.text.split())
     assert "2.0 to 3.0" in page_text
+    # The bundled 135M model copies its answer: words of the page, at the span it names.
+    assert answer.mode == "copy" and "135M" in (answer.mode_reason or "")
+    copied = answer.copied
+    assert copied is not None and copied.n in {c.n for c in answer.citations}
+    page = load_document(Path(copied.path)).pages[(copied.page or 1) - 1].text
+    assert page[copied.start : copied.end] == copied.text
+    assert " ".join(copied.text.split()) in " ".join(answer.text.split())
 
 
 @pytest.mark.slow

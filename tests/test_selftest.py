@@ -24,12 +24,12 @@ DISCHARGE = samples_dir() / "discharge-summary.pdf"
 def test_the_selftest_passes_and_says_so_in_one_line(qapp, embedder, generator, capsys):
     assert run_selftest(models=LoadedModels(embedder, generator)) == 0
     out, err = capsys.readouterr()
-    assert out.count("\n") == 1 and out.startswith("hushdoc selftest: PASS (10 checks;")
+    assert out.count("\n") == 1 and out.startswith("hushdoc selftest: PASS (11 checks;")
     assert "time to window" in out
     checked = [line.split()[1].rstrip(":") for line in err.splitlines() if line.startswith("  ok")]
     assert checked == [
-        "window", "app", "index", "answer", "citation", "refusal", "abbreviation", "timeline",
-        "viewer", "close"
+        "window", "app", "index", "answer", "copy", "citation", "refusal", "abbreviation",
+        "timeline", "viewer", "close"
     ]  # fmt: skip
     assert "discharge-summary.pdf p.1" in err
 

@@ -85,16 +85,23 @@ def check_engine(
         abbreviation = final_answer(engine.ask(ABBREVIATION_QUESTION))
         timeline = final_answer(engine.ask(TIMELINE_REQUEST))
     numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
-    generated = answer.mode == "generate" and not answer.abstained and answer.notice is None
+    # The bundled model copies its answer (rag.answer.mode); a larger one writes it.
+    made = answer.mode in ("copy", "generate") and not answer.abstained and not answer.notice
     checks.append(
         Check(
             "answer",
-            generated and not numbers,
+            made and not numbers,
             f"answered in {seconds:.1f} s: {' '.join(answer.text.split())[:160]!r}"
             + (f" (lacks {', '.join(numbers)})" if numbers else "")
             + (f" ({answer.notice})" if answer.notice else ""),
         )
     )
+    if answer.mode == "copy":
+        copied = answer.copied
+        problem = citation_problem(copied) if copied else "the answer holds no copied span"
+        checks.append(
+            Check("copy", problem is None, problem or f"copied {answer.text!r}, verbatim")
+        )
     citation = next((c for c in answer.citations if Path(c.path).name == EXPECTED_SOURCE), None)
     if citation is None:
         cited = ", ".join(Path(c.path).name for c in answer.citations) or "nothing"
