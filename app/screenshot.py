@@ -1,5 +1,5 @@
 """``python -m app.screenshot OUT.png``: the main window with the sample workspace indexed,
-one question answered and its first citation open, rendered offscreen.
+one question answered and its copied answer (or first citation) open, rendered offscreen.
 
 Runs in a fresh temporary data folder (unless ``HUSHDOC_HOME`` is set), so it
 shows exactly what a newcomer sees and leaves the user's data alone.
@@ -59,10 +59,11 @@ def render(out: str, question: str) -> int:
     # The question waits its turn: the models load and the samples index first.
     wait(session.answer_finished, lambda: session.ask(question))
     turn = session.turns[-1] if session.turns else None
-    shown = turn and (turn.answer.key_passages or turn.answer.citations)
+    # The copied answer's words on their page, else the first key passage or citation.
+    answer = turn.answer if turn else None
+    shown = answer and (answer.copied or next(iter(answer.key_passages or answer.citations), None))
     if shown:
-        first = shown[0]
-        wait(window.viewer.shown, lambda: window.show_citation(first))
+        wait(window.viewer.shown, lambda: window.show_citation(shown))
     app.processEvents()
     ok = window.grab().save(out)
     window.close()

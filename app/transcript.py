@@ -84,12 +84,17 @@ def render_answer_text(
     return _MARKER.sub(link, body)
 
 
-def render_key_passages(turn_index: int, passages: tuple[Citation, ...], muted: str) -> str:
-    """The key passages, quoted, each linking to its highlighted span."""
-    if not passages:
+def render_key_passages(
+    turn_index: int, passages: tuple[Citation, ...], muted: str, *, shown: Citation | None = None
+) -> str:
+    """The key passages, quoted, each linking to its highlighted span; but the one ``shown``
+    already (holding the copied answer)."""
+    if not [p for p in passages if p is not shown]:
         return ""
     rows = [f'<p style="color:{muted}">Key passages: the documents\' own words</p>']
     for i, passage in enumerate(passages):
+        if passage is shown:
+            continue
         url = cite_url(turn_index, i, "k")
         rows.append(
             f"<blockquote>“{plain(snippet(passage.text, chars=600))}” "
@@ -157,8 +162,10 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
         )
     else:
         copied = render_copied(index, answer)
+        found = copied_within(answer.key_passages, answer.copied) if answer.copied else None
         parts.append(copied)
-        parts.append(render_key_passages(index, answer.key_passages, muted))
+        shown = found[0] if found else None
+        parts.append(render_key_passages(index, answer.key_passages, muted, shown=shown))
         numbers = {c.n for c in answer.sources}
         body = render_answer_text(index, answer.text, numbers, answer.unsupported)
         stopped = f' <i style="color:{muted}">(stopped)</i>' if turn.stopped else ""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.batch import answer_questions, final_answer, read_questions
-from rag.answer.copied import marked_quote
+from rag.answer.copied import copied_within, marked_quote
 from rag.cli.command import Commands, CommonOptions
 from rag.cli.workspace import open_engine
 from rag.config import Config
@@ -134,10 +134,14 @@ def print_answer(answer: Answer, *, streamed: bool) -> None:
     else:
         print_evidence(answer.read_as, () if quote else answer.key_passages)
         print(answer.text)
-    if quote:
-        print(f'  copied from: "{quote}"\n\nKey passages (the documents\' own words):')
-        for passage in answer.key_passages:
-            print(f"  {format_citation(passage)}")
+    if quote and answer.copied:
+        print(f'  copied from: "{quote}"')
+        holding = copied_within(answer.key_passages, answer.copied)
+        others = [p for p in answer.key_passages if holding is None or p is not holding[0]]
+        if others:
+            print("\nOther key passages (the documents' own words):")
+            for passage in others:
+                print(f"  {format_citation(passage)}")
     if answer.notice:
         print(f"({answer.notice})")
     for claim in answer.unsupported:

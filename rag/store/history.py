@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.answer.copied import marked_quote
+from rag.answer.copied import copied_within, marked_quote
 from rag.errors import StoreError
 from rag.store.atomic import write_atomic
 from rag.store.vault import Vault, sealed_path
@@ -88,9 +88,11 @@ def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
         quote = marked_quote(answer.key_passages, answer.copied) if answer.copied else None
         if answer.copied and quote:
             lines += [answer.text + stopped, "", f'> "{quote}" ({_where(answer.copied)})', ""]
-        if answer.key_passages:
-            lines += ["**Key passages**", ""]
-            lines += [f"> {_quote(k)}" for k in answer.key_passages] + [""]
+        holding = copied_within(answer.key_passages, answer.copied) if answer.copied else None
+        others = [k for k in answer.key_passages if holding is None or k is not holding[0]]
+        if others:
+            lines += ["**Key passages**" if not holding else "**Other key passages**", ""]
+            lines += [f"> {_quote(k)}" for k in others] + [""]
         if not quote:
             lines += [answer.text + stopped, ""]
         for claim in answer.unsupported:
