@@ -1,5 +1,5 @@
 """``hushdoc eval claims``: reading a claim set, checking it as ``ask`` checks answers, and the
-figures."""
+figures; the slow test runs the real set with the bundled embedder."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from rag.eval.claims import (
 )
 from rag.types import Claim
 
+CLAIM_SET = Path(__file__).parent / "eval-data" / "claims" / "claims.jsonl"
 INR = (
     "Warfarin was started at 5 mg daily with enoxaparin bridging. Her INR on the day of "
     "discharge was 2.1. The target INR for this patient is 2.0 to 3.0, with a goal of 2.5."
@@ -127,3 +128,14 @@ def test_the_command_reports_a_missing_set_without_loading_a_model(tmp_path: Pat
     )
     assert result.returncode == 1
     assert "none.jsonl does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_the_claim_set_with_the_bundled_embedder(hushdoc_home: Path) -> None:
+    """The check's figures on the whole claim set (measured 0.910 and 0.169): it supports
+    most true claims and few false ones."""
+    result = hushdoc("eval", "claims", "--set", str(CLAIM_SET), "--json", home=hushdoc_home)
+    figures = json.loads(result.stdout)
+    assert (figures["claims"], figures["true"], figures["false"]) == (585, 277, 308)
+    assert figures["true_supported"] >= 0.90
+    assert figures["false_supported"] <= 0.18
