@@ -31,6 +31,11 @@ class StoreError(HushdocError):
     """The index on disk is unreadable or was built with other settings."""
 
 
+class InputFileError(HushdocError):
+    """A JSON-lines input (``ask --batch`` questions, an evaluation set) is missing or has a
+    malformed line; the message names the file and the line."""
+
+
 class DocumentError(HushdocError):
     """One document could not be read. Bulk work reports it and goes on."""
 

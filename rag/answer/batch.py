@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.engine import Engine
-from rag.errors import HushdocError
+from rag.errors import HushdocError, InputFileError
 from rag.types import Answer, Evidence
 
 
@@ -61,12 +61,14 @@ def read_jsonl(path: Path) -> Iterator[JsonLine]:
                 except ValueError:
                     item = None
                 if not isinstance(item, dict):
-                    raise HushdocError(f"{path}, line {number}: expected one JSON object per line.")
+                    raise InputFileError(
+                        f"{path}, line {number}: expected one JSON object per line."
+                    )
                 yield JsonLine(number, item)
     except OSError as exc:
-        raise HushdocError(f"Cannot read {path} ({exc.strerror or exc}).") from exc
+        raise InputFileError(f"Cannot read {path} ({exc.strerror or exc}).") from exc
     except UnicodeDecodeError as exc:
-        raise HushdocError(f"{path} is not UTF-8 text ({exc.reason}).") from exc
+        raise InputFileError(f"{path} is not UTF-8 text ({exc.reason}).") from exc
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -76,7 +78,7 @@ def read_questions(path: Path) -> list[Question]:
     for line in read_jsonl(path):
         text = line.data.get("question")
         if not isinstance(text, str):
-            raise HushdocError(
+            raise InputFileError(
                 f'{path}, line {line.number}: expected a JSON object with a "question".'
             )
         after = earlier_questions(line.data.get("after"), f"{path}, line {line.number}")
@@ -91,7 +93,7 @@ def earlier_questions(value: object, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
-        raise HushdocError(f'{where}: "after" must be a list of the earlier questions (strings).')
+        raise InputFileError(f'{where}: "after" must be a list of the earlier questions (strings).')
     return tuple(value)
 
 

@@ -172,7 +172,7 @@ def _block(i: int, spans: Sequence[SourceSentence], close: np.ndarray) -> set[in
     """Sentence ``i`` and its neighbours in the same source that are ``close`` enough, up to
     a sentence that opens with a heading line (a new section). A sentence that opens with
     a heading the request matched ("Discharge medications") brings its whole section."""
-    section = _opens_with_heading(spans[i].text)
+    section = opens_with_heading(spans[i].text)
     block = {i}
     for step in (-1, 1):
         if section and step < 0:
@@ -182,14 +182,14 @@ def _block(i: int, spans: Sequence[SourceSentence], close: np.ndarray) -> set[in
             k = j + step
             if not (0 <= k < len(spans)) or spans[k].source != spans[i].source:
                 break
-            if _opens_with_heading(spans[max(j, k)].text) or not (section or close[k]):
+            if opens_with_heading(spans[max(j, k)].text) or not (section or close[k]):
                 break
             block.add(k)
             j = k
     return block
 
 
-def _opens_with_heading(text: str) -> bool:
+def opens_with_heading(text: str) -> bool:
     """Whether a sentence starts with a heading line ("Follow-up" above its first item)."""
     first, _, rest = text.partition("\n")
     return (

@@ -1,5 +1,5 @@
-"""``hushdoc eval retrieval`` and ``hushdoc eval qa``: run ``rag.eval`` on a labelled data set
-and print its scores (a table, or JSON)."""
+"""``hushdoc eval retrieval``, ``hushdoc eval qa`` and ``hushdoc eval claims``: run ``rag.eval``
+on a labelled data set and print its scores (a table, or JSON)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,17 @@ from rag.cli.documents import print_index_report
 from rag.cli.progress_bar import ProgressBar
 from rag.cli.workspace import open_engine
 from rag.config import Config
+from rag.embed.backends import load_embedder
 from rag.errors import HushdocError
+from rag.eval.claims import (
+    LABELS,
+    VERDICTS,
+    CheckedClaim,
+    check_claim_set,
+    claim_metrics,
+    confusion,
+    read_claim_set,
+)
 from rag.eval.dataset_workspace import default_workspace
 from rag.eval.metrics import Verdict, qa_metrics, qa_metrics_by_kind, retrieval_metrics
 from rag.eval.qa import index_qa_set, judge_answers, read_qa_set, read_requests
@@ -26,7 +36,7 @@ from rag.types import Progress
 
 
 def add_eval_commands(commands: Commands, options: CommonOptions) -> None:
-    """``eval retrieval`` and ``eval qa``."""
+    """``eval retrieval``, ``eval qa`` and ``eval claims``."""
     evaluate = commands.add_parser("eval", help="measure retrieval or answer quality")
     kinds = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
     retrieval = kinds.add_parser(
@@ -70,6 +80,23 @@ def add_eval_commands(commands: Commands, options: CommonOptions) -> None:
         "--out", type=Path, metavar="FILE", help="write one JSON line per question with verdicts"
     )
     qa.set_defaults(handler=run_eval_qa)
+    claims = kinds.add_parser(
+        "claims",
+        parents=[options.as_json],
+        help="check a labelled claim set: the share of true and of false claims called supported",
+    )
+    claims.add_argument(
+        "--set",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        dest="claim_set",
+        help='a claim set: {"id", "claim", "sources", "label"} JSON lines',
+    )
+    claims.add_argument(
+        "--out", type=Path, metavar="FILE", help="write one JSON line per claim with its verdict"
+    )
+    claims.set_defaults(handler=run_eval_claims)
     for parser, prefix in ((retrieval, "beir"), (qa, "qa")):
         parser.add_argument(
             "-w",
@@ -157,6 +184,44 @@ def run_eval_qa(args: argparse.Namespace, config: Config) -> int:
             f"{_shown(requests['found'])}, evidence_share {_shown(requests['evidence_share'])}"
         )
     return 0
+
+
+def run_eval_claims(args: argparse.Namespace, config: Config) -> int:
+    items = read_claim_set(args.claim_set)
+    embedder = load_embedder(config)
+    bar = ProgressBar(enabled=sys.stderr.isatty())
+    checked: list[CheckedClaim] = []
+    with open_for_writing(args.out) if args.out else nullcontext() as out:
+        for result in check_claim_set(items, embedder):
+            checked.append(result)
+            if out:
+                out.write(json.dumps(_claim_line(result)) + "\n")
+            bar.update(Progress("measure", len(checked), len(items)))
+    bar.finish()
+    metrics = claim_metrics(checked)
+    if args.json:
+        print(json.dumps(metrics))
+        return 0
+    print(f"{metrics['claims']} claims: {metrics['true']} true, {metrics['false']} false.")
+    print("  " + "label / verdict".ljust(16) + "".join(f"{v:>14}" for v in VERDICTS))
+    table = confusion(checked)
+    for label in LABELS:
+        print(f"  {label:<16}" + "".join(f"{table[label][v]:>14}" for v in VERDICTS))
+    print(f"  true claims called supported:  {_shown(metrics['true_supported'])}")
+    print(f"  false claims called supported: {_shown(metrics['false_supported'])}")
+    return 0
+
+
+def _claim_line(checked: CheckedClaim) -> dict[str, str | None]:
+    item = checked.item
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "label": item.label,
+        "verdict": checked.verdict,
+        "reason": checked.reason,
+        "claim": item.claim,
+    }
 
 
 def _shown(value: float | int | None) -> str:

@@ -37,6 +37,12 @@ QUESTION_FRAMING = frozenset(
     main difference describe explain role purpose example examples summarize summarise
     summary overview outline list enumerate tell show walk""".split()  # noqa: SIM905
 )
+# Words an answer uses about its sources without taking them from one ("According to the
+# document", "The answer is").
+SOURCE_FRAMING = frozenset(
+    """according answer based context document documents information mentioned passage
+    passages provided question source sources stated states text""".split()  # noqa: SIM905
+)
 # Zipf frequencies (log10 of uses per billion words): at or above COMMON_ZIPF a word is
 # everyday English ("date" 5.2, "next" 5.7), at or below RARE_ZIPF a specialist's
 # ("metformin" 2.6, "nda" 3.0); see ``specificity``.
