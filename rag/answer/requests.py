@@ -21,6 +21,7 @@ from typing import Literal
 
 from rag.answer.evidence import quoted
 from rag.errors import HushdocError
+from rag.text.numbers import NUMBER_WORDS
 from rag.text.words import name_terms, terms, words
 from rag.types import Answer, Citation, Excerpt, Summary, Timeline
 
@@ -34,10 +35,6 @@ _SUMMARY = re.compile(
     r"takeaways|conclusions|messages|terms))\b",
     re.I,
 )
-_NUMBERS = {
-    w: n
-    for n, w in enumerate("one two three four five six seven eight nine ten".split(), 1)  # noqa: SIM905
-}
 _YES_NO = re.compile(r"^\W*(is|was|are|were|does|did|do|has|have|had|will|should)\b", re.I)
 _TIMELINE = re.compile(
     r"\b(chronology|chronological|timeline|time line|sequence of events|key dates|"
@@ -58,11 +55,12 @@ _FRAMING = re.compile(
     r"please|can|could|you|write|make|list|all|every|each|everything|walk|through|tell|show|"
     r"whole|entire|thing|it|them|these|those|"
     r"of|the|a|an|in|for|this|that|what|are|is|"
-    rf"documents?|files?|\d+|{'|'.join(_NUMBERS)})\b",
+    rf"documents?|files?|\d+|{'|'.join(NUMBER_WORDS)})\b",
     re.I,
 )
 _POINTS = re.compile(
-    r"\b(\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(key\s+|main\s+|bullet\s+)?(points|bullets)\b", re.I
+    r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\s+(key\s+|main\s+|bullet\s+)?(points|bullets)\b",
+    re.I,
 )
 
 
@@ -106,7 +104,7 @@ def document_request(question: str) -> DocumentRequest | None:
     points = None
     if count:
         word = count.group(1).lower()
-        points = int(word) if word.isdigit() else _NUMBERS[word]
+        points = (int(word) if word.isdigit() else int(NUMBER_WORDS[word])) or None
     return DocumentRequest(kind, about, points)
 
 
