@@ -3,7 +3,6 @@ is the Config's own."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -25,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.look import warning_text
-from rag.answer.generate import bundled_generator_path, check_gguf
+from app.model_choice import ModelChoice
+from rag.answer.generate import check_gguf
 from rag.config import Config, config_path, default_data_dir
 from rag.errors import ConfigError, HushdocError
 
@@ -48,33 +48,13 @@ ANSWER_MODES = {
     "generate": "Written by the language model, each sentence checked",
     "extractive": "Quoted from the documents only, no language model",
 }
-_QUANT = re.compile(r"(?i)(?<![a-z0-9])(i?q\d(?:_[a-z0-9]+)*|f16|f32|bf16)(?![a-z0-9])")
 
 
-def describe_gguf(path: Path | None) -> str:
-    """Name, size and quantization (read from the file name) of a GGUF model."""
-    label = ""
-    if path is None:
-        label = " (bundled)"
-        try:
-            path = bundled_generator_path()
-        except HushdocError as exc:
-            return str(exc)
-    if not path.is_file():
-        return f"{path.name}: file not found"
-    size_mb = path.stat().st_size / 1_000_000
-    match = _QUANT.search(path.stem)
-    quant = match[1].upper() if match else "unknown quantization"
-    return f"{path.name}{label} — {size_mb:,.0f} MB, {quant}"
+class FolderField(QWidget):
+    """A folder with Browse… and Default buttons; empty means the default."""
 
-
-class PathField(QWidget):
-    """A path with Browse… and Default buttons; empty means the default."""
-
-    def __init__(self, value: Path | None, *, folder: bool, file_filter: str = "") -> None:
+    def __init__(self, value: Path | None) -> None:
         super().__init__()
-        self.folder = folder
-        self.file_filter = file_filter
         self.edit = QLineEdit(str(value) if value else "")
         self.edit.setPlaceholderText("bundled / default")
         browse = QPushButton("Browse…")
@@ -88,12 +68,7 @@ class PathField(QWidget):
         reset.clicked.connect(self.edit.clear)
 
     def browse(self) -> None:
-        if self.folder:
-            chosen = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
-        else:
-            chosen, _ = QFileDialog.getOpenFileName(
-                self, "Choose a file", self.edit.text(), self.file_filter
-            )
+        chosen = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
         if chosen:
             self.edit.setText(chosen)
 
@@ -110,12 +85,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Hushdoc settings")
         self.config = config
         self.result_config: Config | None = None
-        self.model = PathField(config.generator_model, folder=False, file_filter="GGUF (*.gguf)")
-        self.model_info = QLabel(describe_gguf(config.generator_model))
-        self.model_info.setTextFormat(Qt.TextFormat.PlainText)
-        self.model.edit.textChanged.connect(
-            lambda: self.model_info.setText(describe_gguf(self.model.value()))
-        )
+        self.model = ModelChoice(config.generator_model)
         self.threads = _spin(config.threads, 0, 256, "0 = all cores")
         self.context = _spin(config.context_tokens, 512, 131072, "tokens the model reads")
         self.answer = _spin(config.answer_tokens, 16, 65536, "tokens at most per answer")
@@ -135,13 +105,12 @@ class SettingsDialog(QDialog):
         self.strict.setChecked(config.strict)
         self.answer_mode.currentIndexChanged.connect(self._show_generation_settings)
         self._show_generation_settings()
-        self.embedding = PathField(config.embedding_model, folder=True)
-        self.data_dir = PathField(config.data_dir, folder=True)
+        self.embedding = FolderField(config.embedding_model)
+        self.data_dir = FolderField(config.data_dir)
         self.data_dir.edit.setPlaceholderText(str(default_data_dir()))
 
         form = QFormLayout()
         form.addRow("Language model (GGUF):", self.model)
-        form.addRow("", self.model_info)
         form.addRow("Threads:", self.threads)
         form.addRow("Context size:", self.context)
         form.addRow("Answer length:", self.answer)

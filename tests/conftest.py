@@ -24,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from rag.answer.generate import LlamaGenerator  # noqa: E402
+from rag.answer.model_folders import MODEL_DIRS_VARIABLE  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.embed.backends import load_embedder  # noqa: E402
 from rag.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
@@ -108,11 +109,13 @@ def models_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def hushdoc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models_home: Path) -> Path:
-    """Every test gets its own data dir, so nothing leaks between tests or into the user's."""
+    """Every test gets its own data dir, so nothing leaks between tests or into the user's;
+    and no test looks for other apps' models in the real home folder."""
     home = tmp_path / "hushdoc-home"
     home.mkdir()
     (home / "models").symlink_to(models_home / "models", target_is_directory=True)
     monkeypatch.setenv("HUSHDOC_HOME", str(home))
+    monkeypatch.setenv(MODEL_DIRS_VARIABLE, "")
     return home
 
 

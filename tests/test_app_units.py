@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt, QThreadPool, QUrl  # noqa: E402
 from PySide6.QtWidgets import QTextBrowser  # noqa: E402
 
 from app.chat import ChatPanel  # noqa: E402
+from app.model_choice import entry_text, read_entry  # noqa: E402
 from app.passage import find_span  # noqa: E402
-from app.settings import SettingsDialog, describe_gguf  # noqa: E402
+from app.settings import SettingsDialog  # noqa: E402
 from app.signals import emit  # noqa: E402
 from app.transcript import parse_cite_url, render_transcript  # noqa: E402
 from app.workers import GeneratorWorker  # noqa: E402
@@ -239,7 +240,10 @@ def test_the_settings_dialog_says_what_is_wrong_and_stays_open(
     dialog = SettingsDialog(Config())
     qtbot.addWidget(dialog)
     dialog.show()
-    getattr(dialog, field).edit.setText(str(tmp_path / value))
+    if field == "model":
+        dialog.model.set_path(tmp_path / value)
+    else:
+        getattr(dialog, field).edit.setText(str(tmp_path / value))
     dialog.accept()
     assert dialog.isVisible() and dialog.result_config is None
     assert dialog.error_label.isVisibleTo(dialog) and message in dialog.error_label.text()
@@ -261,11 +265,69 @@ def test_a_range_error_names_the_setting_as_the_dialog_labels_it(qtbot) -> None:
     assert dialog.result_config is not None and dialog.result_config.answer_tokens == 200
 
 
-def test_gguf_description_shows_name_size_and_quantization(tmp_path: Path) -> None:
-    model = tmp_path / "mistral-7b-instruct.Q4_K_M.gguf"
-    model.write_bytes(b"GGUF" + bytes(2_000_000))
-    assert describe_gguf(model) == "mistral-7b-instruct.Q4_K_M.gguf — 2 MB, Q4_K_M"
-    assert "(bundled)" in describe_gguf(None)
+def test_a_model_entry_is_read_from_the_files_header(tmp_path: Path) -> None:
+    from gguf_files import write_gguf
+
+    model = write_gguf(tmp_path / "tiny-llama.gguf")
+    path, info = read_entry(model)
+    assert path == model and not isinstance(info, str)
+    size_mb = model.stat().st_size / 1e6
+    assert entry_text(info) == (
+        f"Tiny Llama 3 Instruct — Llama 3 · 1K · Q4_K_M · context 4,096 tokens · {size_mb:,.0f} MB"
+    )
+    _, bundled = read_entry(None)
+    assert not isinstance(bundled, str)
+    assert entry_text(bundled, bundled=True).startswith("Bundled model — SmolLM2 · 135M · Q4_1")
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(10))
+    assert "damaged.gguf is damaged (the header ends early)" in str(read_entry(damaged)[1])
+
+
+def test_the_settings_list_the_models_found_on_this_computer(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gguf_files import write_gguf
+
+    from rag.answer.model_folders import MODEL_DIRS_VARIABLE
+
+    lmstudio = tmp_path / "lmstudio"
+    found = write_gguf(
+        lmstudio / "Qwen" / "Qwen2.5-7B-Instruct-GGUF" / "qwen2.5-7b-instruct-q4_k_m.gguf",
+        architecture="qwen2",
+        name="Qwen2.5 7B Instruct",
+        context_length=32768,
+    )
+    chosen = write_gguf(tmp_path / "elsewhere" / "mine.gguf", name="My Model")
+    monkeypatch.setenv(MODEL_DIRS_VARIABLE, str(lmstudio))
+    dialog = SettingsDialog(Config(generator_model=chosen))
+    qtbot.addWidget(dialog)
+    choice = dialog.model
+    assert choice.value() == chosen
+    with qtbot.waitSignal(choice.listed, timeout=10_000):
+        pass
+    entries = [choice.combo.itemText(i) for i in range(choice.combo.count())]
+    assert entries[0].startswith("Bundled model — SmolLM2 · 135M · Q4_1 · context 8,192")
+    assert entries[-1] == "Browse…"
+    assert "Qwen2.5 7B Instruct — Qwen 2.5 · 1K · Q4_K_M · context 32,768 tokens · 0 MB" in entries
+    # The chosen file, found in no app's folder, is read on its own.
+    qtbot.waitUntil(
+        lambda: (
+            "My Model — Llama · 1K · Q4_K_M · context 4,096 tokens · 0 MB"
+            in [choice.combo.itemText(i) for i in range(choice.combo.count())]
+        )
+    )
+    assert choice.info.text() == str(chosen)
+    choice.combo.setCurrentIndex(choice.combo.findData(str(found)))
+    assert choice.info.text() == str(found)
+    assert dialog.build_config().generator_model == found
+    choice.combo.setCurrentIndex(0)
+    assert choice.info.text() == "SmolLM2-135M-Instruct.Q4_1.gguf, shipped with Hushdoc"
+    assert dialog.build_config().generator_model is None  # the bundled model
+    # A file that cannot be used says why, below the list.
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(b"GGUF")
+    choice.set_path(damaged)
+    qtbot.waitUntil(lambda: "damaged.gguf is damaged (the header ends early)" in choice.info.text())
 
 
 # -- viewer and workspaces (real files, no model) -------------------------------------------

@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from gguf_files import TINY_PARAMETERS, lay_out_apps
+
+from rag.answer.model_folders import MODEL_DIRS_VARIABLE
 
 DATA = Path(__file__).parent / "data"
 HUSHDOC = [sys.executable, "-m", "rag"]
@@ -131,3 +134,30 @@ def test_workspaces_create_rename_delete(hushdoc_home):
     assert names == ["Matter 13"]
     hushdoc("workspaces", "delete", "Matter 13", home=hushdoc_home)
     assert not (hushdoc_home / "workspaces" / "Matter 13").exists()
+
+
+def test_the_models_command_lists_them_as_json(tmp_path, hushdoc_home, monkeypatch):
+    """As the settings list them, from the folders of the apps (here, GPT4All's and Ollama's);
+    the bundled model is not found in a fast test's subprocess."""
+    laid = lay_out_apps(tmp_path)
+    folders = os.pathsep.join(str(laid[app]) for app in ("gpt4all", "ollama"))
+    monkeypatch.setenv(MODEL_DIRS_VARIABLE, folders)
+    listed = json.loads(hushdoc("models", "--json", home=hushdoc_home).stdout)
+    assert [m["name"] for m in listed] == [
+        "llama3.2:3b",
+        "Phi 3 Mini 4k Instruct",
+        "SmolLM2 360M Instruct",
+    ]
+    assert listed[0] | {"path": None, "size_bytes": None} == {
+        "path": None,
+        "name": "llama3.2:3b",
+        "family": "Llama 3",
+        "architecture": "llama",
+        "parameters": TINY_PARAMETERS,
+        "quantization": "Q4_K_M",
+        "context_length": 4096,
+        "size_bytes": None,
+        "chosen": False,
+    }
+    text = hushdoc("models", home=hushdoc_home).stdout
+    assert "Phi-3 · 1K · Q4_0 · context 4,096 tokens" in text and "Phi 3 Mini 4k Instruct" in text

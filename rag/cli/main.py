@@ -19,6 +19,7 @@ from rag.cli.bench import add_bench_command
 from rag.cli.command import EXIT_ERROR, Handler, common_options
 from rag.cli.documents import add_document_commands, add_index_command, add_prepare_command
 from rag.cli.evaluate import add_eval_commands
+from rag.cli.models import add_models_command
 from rag.cli.summarize import add_summarize_command
 from rag.cli.terminal import PlainText, plain
 from rag.cli.timeline import add_timeline_command
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_document_commands(commands, options)
     add_timeline_command(commands, options)
     add_workspace_commands(commands, options)
+    add_models_command(commands, options)
     add_eval_commands(commands, options)
     add_bench_command(commands, options)
     add_prepare_command(commands)
