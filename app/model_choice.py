@@ -16,8 +16,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QVBoxLayout, QWidget
 
 from app.workers import GeneratorWorker, call
-from rag.answer.generate import bundled_generator_path
-from rag.answer.model_info import ModelInfo, find_local_models, read_model_info
+from rag.answer.model_info import (
+    ModelInfo,
+    bundled_generator_path,
+    find_local_models,
+    read_model_info,
+)
 from rag.errors import HushdocError
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class ModelChoice(QWidget):
     """The list of models, the bundled one first and Browse… last, and where the chosen one is."""
 
     listed = Signal()  # the models found on this computer are in the list
+    described = Signal()  # what is known of the chosen model changed (chosen_info)
 
     def __init__(self, value: Path | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +76,7 @@ class ModelChoice(QWidget):
         # What is known of each entry's file (keyed by path, None for the bundled model):
         # where it is, or why it cannot be used.
         self._notes: dict[Path | None, str] = {}
+        self._infos: dict[Path | None, ModelInfo] = {}
         self._reading: set[Path | None] = set()
         self.set_path(value)
         self._kept = self.combo.currentIndex()
@@ -86,6 +92,11 @@ class ModelChoice(QWidget):
         """The chosen file; None for the bundled model."""
         data = self.combo.currentData()
         return Path(data) if isinstance(data, str) and data != NOT_A_MODEL else None
+
+    def chosen_info(self) -> ModelInfo | None:
+        """The chosen model's header (family, parameters…), once read; None before, or if
+        the file cannot be used."""
+        return self._infos.get(self.value())
 
     def set_path(self, path: Path | None) -> None:
         """Choose ``path`` (None: the bundled model), adding it to the list if it is not there."""
@@ -127,6 +138,7 @@ class ModelChoice(QWidget):
         self.combo.setItemData(index, str(info.path), Qt.ItemDataRole.ToolTipRole)
         where = f"{info.path.name}, shipped with Hushdoc" if path is None else str(info.path)
         self._notes[path] = where
+        self._infos[path] = info
 
     def _index_of(self, path: Path) -> int:
         """The entry of the file ``path`` however its path is written; -1 if none."""
@@ -157,6 +169,7 @@ class ModelChoice(QWidget):
     def _show_info(self) -> None:
         """Where the chosen file is, or why it cannot be used; read by a worker the first time."""
         path = self.value()
+        self.described.emit()
         if path in self._notes:
             self.info.setText(self._notes[path])
             return
@@ -178,3 +191,4 @@ class ModelChoice(QWidget):
             self._notes[path] = read
         if self.value() == path:
             self.info.setText(self._notes[path])
+            self.described.emit()

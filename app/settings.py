@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.look import warning_text
 from app.model_choice import ModelChoice
 from rag.answer.generate import check_gguf
+from rag.answer.mode import chosen_mode
 from rag.config import Config, config_path, default_data_dir
 from rag.errors import ConfigError, HushdocError
 
@@ -47,6 +48,14 @@ ANSWER_MODES = {
     "copy": "Copied word for word from the documents by the language model",
     "generate": "Written by the language model, each sentence checked",
     "extractive": "Quoted from the documents only, no language model",
+}
+
+
+# The modes as the note under "Answers" names them (rag.answer.mode).
+MODE_NAMES = {
+    "copy": "copied answers",
+    "generate": "written by the model, each sentence checked",
+    "extractive": "quoted passages only",
 }
 
 
@@ -103,7 +112,12 @@ class SettingsDialog(QDialog):
         )
         self.strict = QCheckBox("Leave out sentences the documents do not support")
         self.strict.setChecked(config.strict)
+        self.mode_in_use = QLabel()
+        self.mode_in_use.setTextFormat(Qt.TextFormat.PlainText)
+        self.mode_in_use.setWordWrap(True)
+        self.mode_in_use.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.answer_mode.currentIndexChanged.connect(self._show_generation_settings)
+        self.model.described.connect(self._show_generation_settings)
         self._show_generation_settings()
         self.embedding = FolderField(config.embedding_model)
         self.data_dir = FolderField(config.data_dir)
@@ -116,6 +130,7 @@ class SettingsDialog(QDialog):
         form.addRow("Answer length:", self.answer)
         form.addRow("Number of sources:", self.sources)
         form.addRow("Answers:", self.answer_mode)
+        form.addRow("", self.mode_in_use)
         form.addRow("Excerpts the model reads:", self.excerpts)
         form.addRow("", self.strict)
         form.addRow("Embedding model folder:", self.embedding)
@@ -169,8 +184,17 @@ class SettingsDialog(QDialog):
         )
 
     def _show_generation_settings(self) -> None:
-        """The model's own settings apply only to answers it writes."""
-        generated = self.answer_mode.currentData() in ("auto", "generate")
+        """How answers will be made with the chosen model, and why; the model's own settings
+        apply only to answers it writes."""
+        setting = self.answer_mode.currentData()
+        info = self.model.chosen_info()
+        if setting == "auto" and info is None:
+            self.mode_in_use.setText("In use: chosen once the model's file is read.")
+            generated = True
+        else:
+            chosen = chosen_mode(setting, info.parameters if info else None)
+            self.mode_in_use.setText(f"In use: {MODE_NAMES[chosen.mode]}, because {chosen.reason}.")
+            generated = chosen.mode == "generate"
         self.excerpts.setEnabled(generated)
         self.strict.setEnabled(generated)
 

@@ -85,6 +85,7 @@ class ScriptedGenerator:
         self.replies = replies
         self.context_tokens = context_tokens
         self.parameters = parameters
+        self.family: str | None = None
         self.prompts: list[str] = []
         self.grammars: list[str | None] = []
         self.stopped_after: int | None = None

@@ -498,6 +498,7 @@ class PauseAfterFirstPiece:
         self.name = real.name
         self.context_tokens = real.context_tokens
         self.parameters = real.parameters
+        self.family = real.family
         self.resume = threading.Event()
         self.hold = True
         self.pieces_after_resume = 0

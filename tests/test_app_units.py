@@ -207,10 +207,16 @@ def test_settings_persist_and_invalid_ones_are_refused(qtbot) -> None:
 def test_how_answers_are_made_is_chosen_in_the_settings(qtbot) -> None:
     dialog = SettingsDialog(Config())
     qtbot.addWidget(dialog)
-    assert dialog.answer_mode.currentData() == "auto" and dialog.excerpts.isEnabled()
-    dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("copy"))
+    assert dialog.answer_mode.currentData() == "auto"
+    # Once the bundled model's header is read, the note says which mode it gets, and why.
+    qtbot.waitUntil(lambda: dialog.model.chosen_info() is not None, timeout=10_000)
+    note = dialog.mode_in_use.text()
+    assert note.startswith("In use: copied answers") and "135M parameters" in note
     assert not dialog.excerpts.isEnabled() and not dialog.strict.isEnabled()
+    dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("copy"))
+    assert "the setting asks for 'copy'" in dialog.mode_in_use.text()
     dialog.answer_mode.setCurrentIndex(dialog.answer_mode.findData("generate"))
+    assert dialog.excerpts.isEnabled() and dialog.strict.isEnabled()
     dialog.excerpts.setValue(0)
     dialog.strict.setChecked(True)
     config = dialog.build_config()
@@ -480,6 +486,7 @@ class _CountingGenerator:
 
     context_tokens = 2048
     parameters = None
+    family = None
 
     def render(self, messages):
         raise AssertionError("not used")

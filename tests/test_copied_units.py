@@ -9,7 +9,8 @@ from llama_cpp import LlamaGrammar
 
 from app.transcript import HIGHLIGHT, render_copied
 from rag.answer.copied import copied_span, copy_grammar, marked_quote, offered
-from rag.answer.mode import chosen_mode, parameter_label
+from rag.answer.mode import chosen_mode
+from rag.answer.prompt import build_messages, copy_messages
 from rag.types import Answer, Citation
 
 TEXT = "Anticoagulation plan\nThe target INR for this patient is 2.0 to 3.0, with a goal of 2.5."
@@ -90,10 +91,11 @@ def test_the_mode_follows_the_model_s_size_unless_set(setting, parameters, mode)
     assert chosen.mode == mode and chosen.reason
 
 
-def test_parameter_counts_read_as_people_write_them() -> None:
-    assert [parameter_label(n) for n in (134_515_008, 7_615_616_512, 999, 1_500_000)] == [
-        "135M",
-        "7.62B",
-        "999",
-        "1.5M",
-    ]
+def test_the_wording_that_differs_by_family_is_applied_in_one_place() -> None:
+    for build in (
+        lambda family: copy_messages("target INR?", [PASSAGE], family=family),
+        lambda family: build_messages("target INR?", [], family=family),
+    ):
+        assert build("Qwen 3")[0]["content"].endswith("Question: target INR? /no_think")
+        assert build("SmolLM2")[0]["content"].endswith("Question: target INR?")
+        assert build(None)[0]["content"].endswith("Question: target INR?")

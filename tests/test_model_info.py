@@ -15,11 +15,11 @@ import gguf
 import pytest
 from gguf_files import TINY_PARAMETERS, VOCABULARY, add_ollama_model, lay_out_apps, write_gguf
 
-from rag.answer.generate import bundled_generator_path
 from rag.answer.gguf_header import TENSOR_TYPES, read_gguf_header
 from rag.answer.model_folders import MODEL_DIRS_VARIABLE, default_model_folders
 from rag.answer.model_info import (
     FILE_TYPES,
+    bundled_generator_path,
     find_local_models,
     format_parameters,
     model_family,

