@@ -15,7 +15,6 @@ from typing import Literal, cast
 
 from PySide6.QtCore import QUrl
 
-from rag.answer.copied import copied_within
 from rag.store.history import Turn
 from rag.types import Answer, Citation, Claim
 
@@ -111,7 +110,7 @@ def render_copied(turn_index: int, answer: Answer) -> str:
     """A copied answer first, linking to its span on the page, then the sentence it was
     copied from, quoted, with the copied words highlighted."""
     copied = answer.copied
-    found = copied_within(answer.key_passages, copied) if copied else None
+    found = answer.copied_from
     if copied is None or found is None:
         return ""
     passage, start, end = found
@@ -162,7 +161,7 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
         )
     else:
         copied = render_copied(index, answer)
-        found = copied_within(answer.key_passages, answer.copied) if answer.copied else None
+        found = answer.copied_from
         parts.append(copied)
         shown = found[0] if found else None
         parts.append(render_key_passages(index, answer.key_passages, muted, shown=shown))

@@ -184,6 +184,34 @@ class Answer:
     def unsupported(self) -> tuple[Claim, ...]:
         return tuple(c for c in self.claims if c.status == "unsupported")
 
+    @property
+    def copied_from(self) -> tuple[Citation, int, int] | None:
+        """The key passage a copied answer comes from, and the copy's ``[start, end)`` in its
+        text: what front ends highlight inside the quoted sentence. None if not a copy."""
+        copied = self.copied
+        if copied is None:
+            return None
+        for passage in self.key_passages:
+            same = (passage.n, passage.path, passage.page) == (copied.n, copied.path, copied.page)
+            if same and passage.start <= copied.start and copied.end <= passage.end:
+                return passage, copied.start - passage.start, copied.end - passage.start
+        return None
+
+    def marked_quote(self, mark: str = "**") -> str | None:
+        """The key passage a copied answer comes from, on one line, with the copied words
+        between ``mark``s: the text view of the highlight. None if not a copy."""
+        if self.copied_from is None:
+            return None
+        passage, start, end = self.copied_from
+        text = passage.text
+        return " ".join(f"{text[:start]}{mark}{text[start:end]}{mark}{text[end:]}".split())
+
+    @property
+    def other_key_passages(self) -> tuple[Citation, ...]:
+        """The key passages but the one a copied answer comes from (shown with it)."""
+        holding = self.copied_from
+        return tuple(k for k in self.key_passages if holding is None or k is not holding[0])
+
     def to_dict(self) -> dict[str, object]:
         return {
             "answer": self.text,

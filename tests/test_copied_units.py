@@ -8,7 +8,7 @@ import pytest
 from llama_cpp import LlamaGrammar
 
 from app.transcript import HIGHLIGHT, render_copied
-from rag.answer.copied import copied_span, copy_grammar, marked_quote, offered
+from rag.answer.copied import copied_span, copy_grammar, offered
 from rag.answer.mode import chosen_mode
 from rag.answer.prompt import build_messages, copy_messages
 from rag.types import Answer, Citation
@@ -58,12 +58,16 @@ def test_a_copy_maps_back_to_its_exact_span_of_the_page() -> None:
 def test_the_copy_is_marked_inside_its_sentence() -> None:
     span = copied_span("2.0 to 3.0, [2]", [PASSAGE])
     assert span is not None
-    assert marked_quote([OTHER, PASSAGE], span) == (
+    answer = Answer(
+        "q", "2.0 to 3.0, [2]", False, (), (), key_passages=(OTHER, PASSAGE), copied=span
+    )
+    assert answer.marked_quote() == (
         "Anticoagulation plan The target INR for this patient is **2.0 to 3.0,** with a goal "
         "of 2.5."
     )
-    assert marked_quote([OTHER], span) is None
-    answer = Answer("q", "2.0 to 3.0, [2]", False, (), (), key_passages=(PASSAGE,), copied=span)
+    assert answer.other_key_passages == (OTHER,)
+    elsewhere = Answer("q", "2.0 to 3.0, [2]", False, (), (), key_passages=(OTHER,), copied=span)
+    assert elsewhere.marked_quote() is None and elsewhere.other_key_passages == (OTHER,)
     html = render_copied(3, answer)
     assert f'<span style="{HIGHLIGHT}">2.0 to 3.0,</span>' in html and "cite:3/a0" in html
 

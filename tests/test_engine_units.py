@@ -12,7 +12,6 @@ import pytest
 from conftest import DATA, HARD_CASES, final_answer, run_index
 from fakes import HashEmbedder, ScriptedGenerator
 
-from rag.answer.copied import marked_quote
 from rag.config import Config
 from rag.engine import Engine
 from rag.errors import HushdocError, StoreError
@@ -248,7 +247,7 @@ def test_a_small_model_copies_its_answer_through_ask(library) -> None:
     assert answer.text == f"target INR for this patient is 2.0 to 3.0, [{key.n}]"
     assert answer.copied is not None and answer.copied.text == run
     assert key.start <= answer.copied.start < answer.copied.end <= key.end
-    assert marked_quote(answer.key_passages, answer.copied)
+    assert answer.marked_quote()
     assert scripted.grammars[0] is not None and f'" [{key.n}]"' in scripted.grammars[0]
     assert answer.to_dict()["mode"] == "copy" and answer.to_dict()["copied"]
 

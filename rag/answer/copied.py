@@ -115,26 +115,3 @@ def _can_start(word: str) -> bool:
 def _literal(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
-
-
-def copied_within(
-    passages: Sequence[Citation], copied: Citation
-) -> tuple[Citation, int, int] | None:
-    """The key passage that holds a copied answer, and the answer's ``[start, end)`` in its
-    text: what front ends highlight inside the quoted sentence."""
-    for passage in passages:
-        same = (passage.n, passage.path, passage.page) == (copied.n, copied.path, copied.page)
-        if same and passage.start <= copied.start and copied.end <= passage.end:
-            return passage, copied.start - passage.start, copied.end - passage.start
-    return None
-
-
-def marked_quote(passages: Sequence[Citation], copied: Citation, mark: str = "**") -> str | None:
-    """The key passage holding ``copied``, on one line, with the copied words between
-    ``mark``s: the text view of the highlight."""
-    found = copied_within(passages, copied)
-    if found is None:
-        return None
-    passage, start, end = found
-    text = passage.text
-    return " ".join(f"{text[:start]}{mark}{text[start:end]}{mark}{text[end:]}".split())

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.batch import answer_questions, final_answer, read_questions
-from rag.answer.copied import copied_within, marked_quote
 from rag.cli.command import Commands, CommonOptions
 from rag.cli.workspace import open_engine
 from rag.config import Config
@@ -121,7 +120,7 @@ def print_evidence(read_as: str | None, passages: Sequence[Citation]) -> None:
 
 
 def print_answer(answer: Answer, *, streamed: bool) -> None:
-    quote = marked_quote(answer.key_passages, answer.copied) if answer.copied else None
+    quote = answer.marked_quote()
     if streamed:
         print()
         if answer.abstained:
@@ -136,8 +135,7 @@ def print_answer(answer: Answer, *, streamed: bool) -> None:
         print(answer.text)
     if quote and answer.copied:
         print(f'  copied from: "{quote}"')
-        holding = copied_within(answer.key_passages, answer.copied)
-        others = [p for p in answer.key_passages if holding is None or p is not holding[0]]
+        others = answer.other_key_passages
         if others:
             print("\nOther key passages (the documents' own words):")
             for passage in others:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.answer.copied import copied_within, marked_quote
 from rag.errors import StoreError
 from rag.store.atomic import write_atomic
 from rag.store.vault import Vault, sealed_path
@@ -85,13 +84,12 @@ def to_markdown(turns: list[Turn], *, title: str = "Hushdoc chat") -> str:
             lines += [f"*Read as: {answer.read_as}*", ""]
         stopped = " *(stopped)*" if turn.stopped else ""
         # A copied answer comes first, then the sentence it is copied from, marked.
-        quote = marked_quote(answer.key_passages, answer.copied) if answer.copied else None
+        quote = answer.marked_quote()
         if answer.copied and quote:
             lines += [answer.text + stopped, "", f'> "{quote}" ({_where(answer.copied)})', ""]
-        holding = copied_within(answer.key_passages, answer.copied) if answer.copied else None
-        others = [k for k in answer.key_passages if holding is None or k is not holding[0]]
+        others = answer.other_key_passages
         if others:
-            lines += ["**Key passages**" if not holding else "**Other key passages**", ""]
+            lines += ["**Other key passages**" if quote else "**Key passages**", ""]
             lines += [f"> {_quote(k)}" for k in others] + [""]
         if not quote:
             lines += [answer.text + stopped, ""]
