@@ -8,10 +8,13 @@ without importing it. Any GGUF file can replace it.
 from __future__ import annotations
 
 import collections.abc
+import ctypes
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
+
+import numpy as np
 
 if TYPE_CHECKING:
     from llama_cpp.llama_types import ChatCompletionRequestMessage as ChatMessage
@@ -131,6 +134,9 @@ class LlamaGenerator:
         grammar: str | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[str]:
+        if grammar is not None and self.temperature == 0:
+            yield from self._greedy_under_grammar(prompt, grammar, max_tokens, should_stop)
+            return
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
         # With stream=True llama-cpp-python returns a generator of chunks (its annotation
@@ -155,6 +161,76 @@ class LlamaGenerator:
                     yield text
         finally:
             pieces.close()
+
+    def _greedy_under_grammar(
+        self, prompt: str, grammar: str, max_tokens: int, should_stop: Callable[[], bool]
+    ) -> Iterator[str]:
+        """Greedy decoding under ``grammar``, checking the model's own choice first.
+
+        llama-cpp-python applies a grammar to every token of the vocabulary (49,152 for the
+        bundled model) at every step. As llama.cpp's own sampler does, this checks the
+        likeliest token alone, and filters the whole vocabulary only when the grammar
+        rejects it (about one step in ten of a copied answer). On 25 covidqa-dev copies,
+        in one run, it wrote the same text for 23 (no repeat penalty here; the other
+        path applies 1.1) in a median of 0.88 s against 1.10 s.
+        """
+        import llama_cpp as llama
+
+        vocab = llama.llama_model_get_vocab(self._llm.model)
+        sampler = llama.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            raise ModelError("llama.cpp rejected the answer's grammar; this is a bug in Hushdoc.")
+        count = self._llm.n_vocab()
+        everything = (llama.llama_token_data * count)()
+        table = np.frombuffer(cast(Any, everything), dtype=_TOKEN_DATA)
+        one = (llama.llama_token_data * 1)()
+        single = np.frombuffer(cast(Any, one), dtype=_TOKEN_DATA)
+        written: list[int] = []
+        shown = b""
+        try:
+            self._llm.reset()
+            self._llm.eval(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+            for _ in range(max_tokens):
+                if should_stop():
+                    return
+                logits = np.ctypeslib.as_array(
+                    llama.llama_get_logits_ith(self._llm.ctx, -1), shape=(count,)
+                )
+                token = int(logits.argmax())
+                single["id"], single["logit"], single["p"] = token, 0.0, 0.0
+                llama.llama_sampler_apply(sampler, ctypes.byref(_token_array(one, 1)))
+                if not np.isfinite(single["logit"][0]):
+                    table["id"], table["logit"], table["p"] = np.arange(count), logits, 0.0
+                    llama.llama_sampler_apply(
+                        sampler, ctypes.byref(_token_array(everything, count))
+                    )
+                    token = int(table["id"][table["logit"].argmax()])
+                if llama.llama_vocab_is_eog(vocab, token):
+                    return
+                llama.llama_sampler_accept(sampler, token)
+                written.append(token)
+                text = self._llm.detokenize(written)
+                try:
+                    piece = text[len(shown) :].decode("utf-8")
+                except UnicodeDecodeError:  # a character cut between tokens: wait for the rest
+                    piece = ""
+                if piece:
+                    shown = text
+                    yield piece
+                self._llm.eval([token])
+        finally:
+            llama.llama_sampler_free(sampler)
+
+
+# llama.cpp's llama_token_data, as numpy reads an array of them.
+_TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+
+
+def _token_array(data: ctypes.Array[Any], size: int) -> Any:
+    """A llama_token_data_array over ``data``: the candidates a sampler filters in place."""
+    import llama_cpp as llama
+
+    return llama.llama_token_data_array(data=data, size=size, selected=-1, sorted=False)
 
 
 def load_generator(config: Config) -> LlamaGenerator:
