@@ -19,6 +19,7 @@ from app.workers import GeneratorWorker, call
 from rag.answer.model_info import (
     ModelInfo,
     bundled_generator_path,
+    bundled_model,
     find_local_models,
     read_model_info,
 )
@@ -112,10 +113,8 @@ class ModelChoice(QWidget):
     def _list(self, models: list[ModelInfo]) -> None:
         """Put the models found where the searching note was."""
         self.combo.removeItem(self.combo.findText(SEARCHING))
-        try:
-            bundled: Path | None = bundled_generator_path().resolve()
-        except HushdocError:
-            bundled = None
+        bundled = bundled_model()
+        bundled = bundled.resolve() if bundled else None
         for info in models:
             if info.path.resolve() == bundled:
                 self._described(None, info)

@@ -185,7 +185,7 @@ def find_local_models(roots: Sequence[Path] | None = None) -> list[ModelInfo]:
     """
     files = list(model_files(default_model_folders() if roots is None else roots))
     if roots is None:
-        bundled = _bundled_model()
+        bundled = bundled_model()
         if bundled is not None:
             files.insert(0, ModelFile(bundled))
     found: dict[Path, ModelInfo] = {}
@@ -267,7 +267,8 @@ def split_parts(first: Path, count: int) -> list[Path]:
     return [part for part in parts if part.is_file()]
 
 
-def _bundled_model() -> Path | None:
+def bundled_model() -> Path | None:
+    """The bundled model's file; None, with the reason in the log, if it is not installed."""
     try:
         return bundled_generator_path()
     except ModelError as exc:

@@ -28,6 +28,7 @@ from rag.answer.evidence import SourceSentences
 from rag.answer.holding import HoldingSentence, holding_sentences, opens_with_pronoun
 from rag.answer.mismatch import ClaimReading, first_mismatch
 from rag.embed.protocol import Embedder
+from rag.text.numbers import digits_value
 from rag.text.sentences import sentence_spans
 from rag.text.words import SOURCE_FRAMING, specificity, spelled_words, stem, terms, words
 from rag.types import Claim
@@ -222,12 +223,8 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _number(token: str) -> str:
     """A number in one spelling, so that 2 and 2.0, or 2,000 and 2000, compare equal."""
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", token):
-        token = token.replace(",", "")
-    try:
-        return repr(float(token.replace(",", ".")))
-    except ValueError:
-        return token
+    digits = digits_value(token)
+    return repr(digits) if digits is not None else token
 
 
 _FRAMING_TERMS = frozenset(stem(w) for w in SOURCE_FRAMING)

@@ -133,7 +133,7 @@ def print_answer(answer: Answer, *, streamed: bool) -> None:
     else:
         print_evidence(answer.read_as, () if quote else answer.key_passages)
         print(answer.text)
-    if quote and answer.copied:
+    if quote:
         print(f'  copied from: "{quote}"')
         others = answer.other_key_passages
         if others:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from rag.answer.model_folders import MODEL_DIRS_VARIABLE, default_model_folders
-from rag.answer.model_info import ModelInfo, bundled_generator_path, find_local_models
+from rag.answer.model_info import ModelInfo, bundled_model, find_local_models
 from rag.cli.command import Commands, CommonOptions
 from rag.config import Config
-from rag.errors import HushdocError
 
 
 def add_models_command(commands: Commands, options: CommonOptions) -> None:
@@ -25,7 +23,8 @@ def add_models_command(commands: Commands, options: CommonOptions) -> None:
 
 def run_models(args: argparse.Namespace, config: Config) -> int:
     models = find_local_models()
-    bundled = _bundled_model()
+    bundled = bundled_model()
+    bundled = bundled.resolve() if bundled else None
     chosen = config.generator_model.resolve() if config.generator_model else bundled
     if args.json:
         print(json.dumps([as_json(m, chosen=m.path.resolve() == chosen) for m in models]))
@@ -43,13 +42,6 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
         "elsewhere); any other GGUF file can be chosen in the settings or with ask --model."
     )
     return 0
-
-
-def _bundled_model() -> Path | None:
-    try:
-        return bundled_generator_path().resolve()
-    except HushdocError:
-        return None
 
 
 def as_json(model: ModelInfo, *, chosen: bool) -> dict[str, object]:

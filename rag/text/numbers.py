@@ -91,10 +91,17 @@ def value(token: str) -> float:
     word = NUMBER_WORDS.get(token.lower())
     if word is not None:
         return float(word)
+    digits = digits_value(token)
+    # "1.2.3": a section or version number; its digits compare as one string of digits
+    return digits if digits is not None else float(re.sub(r"\D", "", token) or 0)
+
+
+def digits_value(token: str) -> float | None:
+    """The value of a number written in digits: "2,000" is 2000.0 and "2,5" is 2.5; None
+    for what is no one number ("1.2.3")."""
     if re.fullmatch(r"\d{1,3}(,\d{3})+", token):
         token = token.replace(",", "")
     try:
         return float(token.replace(",", "."))
     except ValueError:
-        # "1.2.3": a section or version number; its digits compare as one string of digits
-        return float(re.sub(r"\D", "", token) or 0)
+        return None
