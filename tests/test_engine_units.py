@@ -257,5 +257,6 @@ def test_a_copy_that_is_not_in_the_passages_falls_back_to_the_quotes(library) ->
     with open_engine(library.home, scripted) as engine:
         answer = list(engine.ask(INR))[-1]
     assert isinstance(answer, Answer) and answer.mode == "extractive" and answer.copied is None
+    assert answer.mode_reason is None  # the reason was for copying, which did not happen
     assert answer.notice and "copied no answer" in answer.notice
     assert "2.0 to 3.0" in answer.text

@@ -184,7 +184,7 @@ def copy_answer(
     span = copied_span("".join(pieces), passages)
     if span is None:
         notice = "The model copied no answer; showing the key passages."
-        yield replace(quoting, mode="extractive", notice=notice)
+        yield replace(quoting, mode="extractive", mode_reason=None, notice=notice)
         return
     text = f"{' '.join(span.text.split())} [{span.n}]"
     yield replace(quoting, text=text, copied=span)
