@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-DocumentKind = Literal["pdf", "docx", "text", "html"]
+DocumentKind = Literal["pdf", "docx", "text", "html", "image"]
 DocumentStatus = Literal["indexed", "failed"]
 # How an answer was made. "copy": the model copies a run of words from one key passage,
 # under a grammar that lets it write nothing else (rag.answer.copied). "generate": the
@@ -21,10 +21,31 @@ AnswerSetting = Literal["auto", "copy", "generate", "extractive"]
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """The text of one page; ``number`` is 1-based, or None for formats without pages."""
+    """The text of one page; ``number`` is 1-based, or None for formats without pages.
+    ``ocr`` is set when the text was read from the page's image."""
 
     number: int | None
     text: str
+    ocr: PageOcr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OcrWord:
+    """A word read by OCR: its span in the page's text, its box on the page as fractions
+    of the page's width and height (x right, y down), and how sure the reader was (0-1)."""
+
+    start: int
+    end: int
+    box: tuple[float, float, float, float]
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class PageOcr:
+    """What OCR read on one page: its words with their boxes, and their mean confidence."""
+
+    words: tuple[OcrWord, ...]
+    confidence: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,11 @@ SUPPORTED_SUFFIXES: dict[str, DocumentKind] = {
     ".markdown": "text",
     ".html": "html",
     ".htm": "html",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 
 

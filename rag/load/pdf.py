@@ -2,15 +2,16 @@
 
 pypdf reads the file under limits on decompressed data, so that a compression
 bomb stops early. Text hidden under black boxes (a failed redaction) is dropped
-before extraction (see ``rag.load.redaction``). A page that cannot be read is
-skipped and named in the document's warnings; a PDF with no usable text at all
-(a scan) is an error that says to run OCR. pypdf is imported only when a PDF
-is read.
+before extraction (see ``rag.load.redaction``). A page without a usable text layer
+(a scan) is drawn by PDFium and read by OCR (``rag.load.ocr``), and so is a page that
+pypdf cannot read; a page that still has no text is named in the document's warnings.
+pypdf and PDFium are imported only when a PDF is read.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,14 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from rag.errors import DocumentError
 from rag.load.limits import Limits, check_text_chars
-from rag.load.reasons import short_reason
+from rag.load.ocr import OCR_DPI, Ocr, ocr_warnings
+from rag.load.reasons import page_ranges, short_reason
 from rag.load.text import clean_text, drop_page_number
 from rag.types import LoadedDocument, Page
 
 if TYPE_CHECKING:
+    from PIL.Image import Image
     from pypdf import PageObject, PdfReader
 
 log = logging.getLogger(__name__)
+# PDFium, which draws scanned pages for OCR, must not be entered by two threads at once.
+_PDFIUM = threading.Lock()
 # pypdf reports every quirk of a damaged file as a warning; the reasons that matter
 # reach the user through DocumentError and the document's warnings instead.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -52,7 +57,7 @@ class _PdfPages:
     redacted: list[int] = field(default_factory=list)
 
 
-def load_pdf(path: Path, *, limits: Limits) -> LoadedDocument:
+def load_pdf(path: Path, *, limits: Limits, ocr: Ocr) -> LoadedDocument:
     import pypdf
 
     with (
@@ -61,7 +66,53 @@ def load_pdf(path: Path, *, limits: Limits) -> LoadedDocument:
     ):
         reader = _open_pdf(path, limits)
         pages = _read_pages(path, reader, limits)
+    _read_scans(path, pages, ocr)
     return _checked_pdf(path, pages, problems, limits)
+
+
+def _textless(read: _PdfPages) -> list[int]:
+    """The pages with little or no text: blank, or scanned with at most a stamp on them."""
+    scanned = set(read.images)
+    return [
+        n
+        for n, p in enumerate(read.pages, 1)
+        if len(p.text.strip()) < MIN_PDF_TEXT_CHARS
+        or (n in scanned and len(p.text.strip()) < MIN_SCANNED_PAGE_CHARS)
+    ]
+
+
+def _read_scans(path: Path, read: _PdfPages, ocr: Ocr) -> None:
+    """Read by OCR the pages that have content but no usable text layer (scans), and the
+    pages pypdf could not read; a page keeps its text layer if OCR finds less."""
+    skip = set(read.empty) | set(read.oversized)
+    numbers = [n for n in _textless(read) if n not in skip]
+    numbers += [n for n in read.unreadable if n not in numbers]
+    if not numbers:
+        return
+    import pypdfium2
+
+    with _PDFIUM:
+        try:
+            document = pypdfium2.PdfDocument(path)
+        except pypdfium2.PdfiumError as exc:
+            log.info("%s: pages cannot be drawn for OCR: %s", path, exc)
+            return
+
+    def render(number: int) -> Image:
+        with _PDFIUM:
+            page = document[number - 1]
+            return page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+
+    try:
+        found = ocr.read_pages(path, sorted(numbers), render)
+    finally:
+        with _PDFIUM:
+            document.close()
+    for number, (text, page_ocr) in found.items():
+        if len(text.strip()) > len(read.pages[number - 1].text.strip()):
+            read.pages[number - 1] = Page(number, text, page_ocr)
+            if number in read.unreadable:
+                read.unreadable.remove(number)
 
 
 def _open_pdf(path: Path, limits: Limits) -> PdfReader:
@@ -127,13 +178,7 @@ def _checked_pdf(
 ) -> LoadedDocument:
     pages = read.pages
     visible = sum(len(p.text.strip()) for p in pages)
-    scanned = set(read.images)
-    textless = [
-        n
-        for n, p in enumerate(pages, 1)
-        if len(p.text.strip()) < MIN_PDF_TEXT_CHARS
-        or (n in scanned and len(p.text.strip()) < MIN_SCANNED_PAGE_CHARS)
-    ]
+    textless = [n for n in _textless(read) if pages[n - 1].ocr is None]
     if len(textless) == len(pages):
         if read.oversized:
             raise DocumentError(path, _oversized(read.oversized, limits))
@@ -141,9 +186,7 @@ def _checked_pdf(
             raise DocumentError(path, f"all {len(pages)} pages of the PDF are empty")
         amount = "no text layer" if visible == 0 else f"almost no text ({visible} characters)"
         raise DocumentError(
-            path,
-            f"the PDF has {amount}; it looks like a scanned image. Run OCR on it, "
-            "then add the OCR'd copy",
+            path, f"the PDF has {amount}, and OCR found no text on its pages (blank pages?)"
         )
     warnings = []
     if read.redacted:
@@ -153,11 +196,12 @@ def _checked_pdf(
         )
     if textless:
         warnings.append(
-            f"{len(textless)} of {len(pages)} pages have little or no extractable text (blank "
-            f"or scanned): pages {_ranges(textless)}"
+            f"{len(textless)} of {len(pages)} pages have little or no text, even by OCR "
+            f"(blank?): pages {page_ranges(textless)}"
         )
+    warnings.extend(ocr_warnings(pages))
     if read.unreadable:
-        warnings.append(f"pages {_ranges(read.unreadable)} could not be read")
+        warnings.append(f"pages {page_ranges(read.unreadable)} could not be read")
     if read.oversized:
         warnings.append(_oversized(read.oversized, limits))
     if problems:
@@ -223,21 +267,4 @@ def _pages(numbers: list[int]) -> str:
     """'page 3 has' or 'pages 1-2, 5 have'."""
     if len(numbers) == 1:
         return f"page {numbers[0]} has"
-    return f"pages {_ranges(numbers)} have"
-
-
-def _ranges(numbers: list[int]) -> str:
-    """1,2,3,5 -> '1-3, 5'."""
-    spans: list[str] = []
-    start = prev = numbers[0]
-    for n in numbers[1:]:
-        if n != prev + 1:
-            spans.append(_span(start, prev))
-            start = n
-        prev = n
-    spans.append(_span(start, prev))
-    return ", ".join(spans)
-
-
-def _span(first: int, last: int) -> str:
-    return str(first) if first == last else f"{first}-{last}"
+    return f"pages {page_ranges(numbers)} have"

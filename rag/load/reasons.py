@@ -6,6 +6,7 @@ and, where there is something to do, what to do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rag.errors import DocumentError
@@ -27,3 +28,20 @@ def read_error(path: Path, exc: OSError) -> DocumentError:
     if isinstance(exc, PermissionError):
         return DocumentError(path, "permission denied; check the file's permissions")
     return DocumentError(path, f"cannot be read ({exc.strerror or exc})")
+
+
+def page_ranges(numbers: Sequence[int]) -> str:
+    """1,2,3,5 -> '1-3, 5'."""
+    spans: list[str] = []
+    start = prev = numbers[0]
+    for n in numbers[1:]:
+        if n != prev + 1:
+            spans.append(_span(start, prev))
+            start = n
+        prev = n
+    spans.append(_span(start, prev))
+    return ", ".join(spans)
+
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"

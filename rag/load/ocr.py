@@ -1,0 +1,199 @@
+"""OCR: the text of a page image, word by word, with each word's box and confidence.
+
+RapidOCR reads the image with PaddleOCR's PP-OCRv6 detection and recognition models,
+which ship inside the ``rapidocr`` wheel and run on ONNX Runtime, offline; the models
+are named by path, so RapidOCR never looks for them elsewhere. A page's text is its
+lines in reading order, joined by line breaks, each line's words by spaces; every word
+keeps its span in that text and its box on the page, so that a citation on a scanned
+page is highlighted like any other.
+
+``Ocr`` reads the scanned pages of one loading run: it builds the reader once, reads
+pages in parallel where the cores allow, reports each page read, and stops between
+pages when the run is cancelled. RapidOCR and its dependencies are imported only when
+a page is read.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rag.errors import DocumentError
+from rag.load.reasons import page_ranges
+from rag.load.text import clean_text
+from rag.types import OcrWord, Page, PageOcr
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+# Pages are rendered for OCR at this resolution: the detector scales every page to at
+# most 2000 pixels a side, which a letter page reaches at 180 dpi.
+OCR_DPI = 200
+# A page whose words' mean confidence is below this is listed as read with low confidence.
+LOW_CONFIDENCE = 0.85
+# RapidOCR's own models, inside its package: detection, line orientation, recognition.
+_MODELS = {
+    "Det.model_path": "PP-OCRv6_det_small.onnx",
+    "Cls.model_path": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "Rec.model_path": "PP-OCRv6_rec_small.onnx",
+}
+
+
+@functools.cache
+def _reader(threads: int) -> PageReader:
+    """One reader for each thread count, built once: loading the models takes a second."""
+    return RapidOcrReader(threads)
+
+
+class OcrCancelled(Exception):
+    """The run that asked for OCR was cancelled; the document is not finished."""
+
+
+class PageReader(Protocol):
+    """Reads the text of one page image."""
+
+    def read(self, image: Image) -> tuple[str, PageOcr]: ...
+
+
+class RapidOcrReader:
+    """RapidOCR with the models in its package, ``threads`` ONNX Runtime threads (0: all)."""
+
+    def __init__(self, threads: int = 0) -> None:
+        import rapidocr
+
+        folder = Path(rapidocr.__file__).parent / "models"
+        params: dict[str, Any] = {key: str(folder / name) for key, name in _MODELS.items()}
+        missing = [p for p in params.values() if not Path(p).is_file()]
+        if missing:
+            raise DocumentError(
+                Path(missing[0]),
+                "the OCR model is missing from the rapidocr package; reinstall Hushdoc",
+            )
+        params |= {
+            "Global.log_level": "error",
+            "Global.return_word_box": True,
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads or -1,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        self._engine = rapidocr.RapidOCR(params=params)
+
+    def read(self, image: Image) -> tuple[str, PageOcr]:
+        import numpy as np
+
+        width, height = image.size
+        result = self._engine(np.asarray(image.convert("RGB")))
+        lines = getattr(result, "word_results", None) or ()
+        return page_text(lines, width, height)
+
+
+def page_text(
+    lines: Sequence[Sequence[tuple[str, float, Sequence[Sequence[float]] | None]]],
+    width: int,
+    height: int,
+) -> tuple[str, PageOcr]:
+    """The page's text and words from OCR's lines of ``(word, confidence, corners)``."""
+    parts: list[str] = []
+    words: list[OcrWord] = []
+    at = 0
+    for line in lines:
+        if parts:
+            parts.append("\n")
+            at += 1
+        first = True
+        for raw, confidence, corners in line:
+            text = clean_text(raw).strip()
+            if not text or not corners:
+                continue
+            if not first:
+                parts.append(" ")
+                at += 1
+            first = False
+            xs = [float(x) for x, _ in corners]
+            ys = [float(y) for _, y in corners]
+            box = (min(xs) / width, min(ys) / height, max(xs) / width, max(ys) / height)
+            words.append(OcrWord(at, at + len(text), box, float(confidence)))
+            parts.append(text)
+            at += len(text)
+    return "".join(parts).strip("\n"), PageOcr(tuple(words), mean_confidence(words))
+
+
+def mean_confidence(words: Sequence[OcrWord]) -> float:
+    """The words' confidence, each weighted by its length; 0 for no words."""
+    chars = sum(w.end - w.start for w in words)
+    if not chars:
+        return 0.0
+    return sum(w.confidence * (w.end - w.start) for w in words) / chars
+
+
+def ocr_warnings(pages: Sequence[Page]) -> list[str]:
+    """The warning that names the pages OCR read with low confidence, if any."""
+    low = [
+        p.number or 1
+        for p in pages
+        if p.ocr is not None and p.ocr.words and p.ocr.confidence < LOW_CONFIDENCE
+    ]
+    if not low:
+        return []
+    return [
+        f"page{'s' if len(low) > 1 else ''} {page_ranges(low)} read by OCR with low confidence "
+        f"(below {LOW_CONFIDENCE:.0%}); check the text against the page"
+    ]
+
+
+@dataclass
+class Ocr:
+    """Reads the scanned pages of one loading run.
+
+    ``on_page(path, done, total)`` is called after each page; setting ``cancelled``
+    stops the run between pages (``read_pages`` then raises ``OcrCancelled``).
+    """
+
+    workers: int = 1
+    threads: int = 0
+    on_page: Callable[[Path, int, int], None] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def for_cores(cls, cores: int | None = None, **hooks: Any) -> Ocr:
+        """Two pages at a time on two cores or more, each on half the cores."""
+        cores = cores or os.cpu_count() or 1
+        workers = 2 if cores >= 2 else 1
+        return cls(workers=workers, threads=max(1, cores // workers), **hooks)
+
+    @property
+    def reader(self) -> PageReader:
+        return _reader(self.threads)
+
+    def read_pages(
+        self, path: Path, numbers: Sequence[int], render: Callable[[int], Image]
+    ) -> dict[int, tuple[str, PageOcr]]:
+        """Read pages ``numbers`` of ``path``, each drawn by ``render(number)``, ``workers``
+        pages at a time. Raises ``OcrCancelled`` once the run is cancelled."""
+        reader = self.reader
+        drawing = threading.Lock()  # a document's pages are drawn one at a time
+
+        def read(number: int) -> tuple[str, PageOcr]:
+            if self.cancelled.is_set():
+                raise OcrCancelled(path)
+            with drawing:
+                image = render(number)
+            return reader.read(image)
+
+        results: dict[int, tuple[str, PageOcr]] = {}
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="hushdoc-ocr") as pool:
+            futures = [pool.submit(read, n) for n in numbers]
+            try:
+                for number, future in zip(numbers, futures, strict=True):
+                    results[number] = future.result()
+                    if self.on_page is not None:
+                        self.on_page(path, len(results), len(numbers))
+            finally:
+                for future in futures:
+                    future.cancel()
+        return results
