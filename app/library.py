@@ -34,7 +34,7 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 FILE_FILTER = "Documents ({});;All files (*)".format(
     " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
 )
-READABLE_TYPES = "PDF, Word (.docx), text, Markdown and HTML"
+READABLE_TYPES = "PDF, Word (.docx), text, Markdown, HTML and image (PNG, JPEG, TIFF)"
 
 
 def describe_document(info: DocumentInfo) -> tuple[str, str]:
@@ -44,9 +44,13 @@ def describe_document(info: DocumentInfo) -> tuple[str, str]:
         return f"{name} — failed", f"{info.path}\nCould not be indexed: {info.error}"
     pages = f"{info.pages} page{'s' if info.pages != 1 else ''}"
     tip = f"{info.path}\nIndexed: {pages}, {info.chunks} passages"
+    row = f"{name} — {pages}, {info.chunks} passages"
+    if info.ocr_note:
+        tip += f"\n{info.ocr_note[0].upper()}{info.ocr_note[1:]}"
+        row += ", OCR"
     if info.warnings:
         tip += "\nWarnings:\n" + "\n".join(info.warnings)
-    return f"{name} — {pages}, {info.chunks} passages", tip
+    return row, tip
 
 
 def describe_unsupported(failure: Failure) -> tuple[str, str]:
@@ -236,7 +240,8 @@ class LibraryPanel(QWidget):
         counts = ""
         if progress.total and progress.stage in ("load", "embed"):
             counts = f" ({progress.done + 1} of {progress.total})"
-        self.progress_label.setText(f"{verb} {name}{counts}".strip())
+        step = f" — {progress.step}" if progress.step and progress.stage == "load" else ""
+        self.progress_label.setText(f"{verb} {name}{counts}{step}".strip())
         if progress.path and progress.stage in ("load", "embed"):
             self._mark_indexing(progress.path)
 

@@ -4,13 +4,16 @@ The engine's citation text comes from pypdf; QtPdf (PDFium) extracts the same
 page with other line breaks and spacing. So both are compared with whitespace
 collapsed and case folded: first the whole passage, then its first words.
 PDFium then gives the character boxes of the span, merged here into one
-rectangle per line, in page points.
+rectangle per line, in page points. A page read by OCR has no text for PDFium: its
+words' boxes, which the engine kept with their spans, cover the span instead.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtPdf import QPdfDocument
+
+from rag.types import PageOcr
 
 PREFIX_WORDS = (12, 8, 5)
 
@@ -78,3 +81,15 @@ def merge_into_lines(boxes: list[QRectF]) -> list[QRectF]:
         else:
             lines.append(QRectF(box))
     return lines
+
+
+def ocr_rects(page: PageOcr, start: int, end: int, size: QSizeF) -> list[QRectF]:
+    """Rectangles (in the units of ``size``) covering the OCR words of ``start:end``."""
+    width, height = size.width(), size.height()
+    boxes = [
+        QRectF(QPointF(x0 * width, y0 * height), QPointF(x1 * width, y1 * height))
+        for word in page.words
+        if word.start < end and word.end > start
+        for x0, y0, x1, y1 in [word.box]
+    ]
+    return merge_into_lines(boxes)

@@ -1,13 +1,15 @@
 """The source viewer: a cited document at the cited page, with the passage highlighted.
 
-PDFs are rendered with QtPdf one page at a time and the passage's rectangles
-are painted over the page. Other formats show the text the engine indexed
+PDFs are rendered with QtPdf one page at a time, and image files (scans, faxes) frame
+by frame, and the passage's rectangles are painted over the page: found in the PDF's
+text layer, or, on a page read by OCR, the boxes of the words OCR read there. Other formats show the text the engine indexed
 (``rag.load.document.load_document``), since a citation's span is an offset into exactly
 that text, with the span highlighted and scrolled into view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
@@ -28,11 +30,17 @@ from PySide6.QtWidgets import (
 
 from app.controls import tool_button
 from app.look import PAGE_HIGHLIGHT, text_highlight
-from app.passage import passage_rects, span_rects
+from app.page_source import ImagePages, PdfPages
+from app.passage import ocr_rects, passage_rects, span_rects
 from app.signals import emit
 from app.workers import GeneratorWorker, call
+from rag.load.discover import document_kind
 from rag.load.document import load_document
-from rag.types import Citation, LoadedDocument
+from rag.types import Citation, LoadedDocument, PageOcr
+
+# The words OCR read on a page of a document, by path and page number (the engine's
+# ``page_ocr``); None for a page with a text layer.
+PageWords = Callable[[str, int], PageOcr | None]
 
 
 class PageCanvas(QWidget):
@@ -70,13 +78,14 @@ class SourceViewer(QWidget):
     shown = Signal()
     error = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, page_words: PageWords | None = None) -> None:
         super().__init__()
+        self._page_words = page_words
+        self._pages: PdfPages | ImagePages = PdfPages(QPdfDocument(self))
         self.current_path: str | None = None
         self.current_page: int | None = None  # 1-based, as in citations
         self.highlight_rects: list[QRectF] = []
         self.text_span: tuple[int, int] | None = None
-        self._pdf = QPdfDocument(self)
         self._worker: GeneratorWorker | None = None
         self._find_at = (0, 0)
 
@@ -143,33 +152,69 @@ class SourceViewer(QWidget):
         self.open_button.setEnabled(True)
         self.highlight_rects, self.text_span = [], None
         self._find_at = (0, 0)
-        if Path(citation.path).suffix.lower() == ".pdf":
+        if document_kind(Path(citation.path)) == "pdf":
             self._show_pdf(citation)
+        elif document_kind(Path(citation.path)) == "image":
+            self._show_pages(citation, ImagePages(citation.path))
         else:
             self._show_text(citation)
 
     def _show_pdf(self, citation: Citation) -> None:
-        self.stack.setCurrentWidget(self.pdf_area)
-        if self._pdf.load(citation.path) != QPdfDocument.Error.None_:
+        pages = self._pages if isinstance(self._pages, PdfPages) else PdfPages(QPdfDocument(self))
+        if pages.document.load(citation.path) != QPdfDocument.Error.None_:
+            self.stack.setCurrentWidget(self.pdf_area)
             emit(self.error, f"{citation.path} cannot be opened as a PDF; it may have moved.")
             return
-        page = min(max((citation.page or 1) - 1, 0), self._pdf.pageCount() - 1)
-        self.highlight_rects = passage_rects(self._pdf, page, citation.text)
+        self._show_pages(citation, pages)
+
+    def _show_pages(self, citation: Citation, pages: PdfPages | ImagePages) -> None:
+        """Draw the cited page and highlight the passage: found in the PDF's text layer, or
+        covered by the words OCR read on the page (fetched from the engine by a worker)."""
+        self._pages = pages
+        self.stack.setCurrentWidget(self.pdf_area)
+        if pages.count() == 0:
+            emit(
+                self.error, f"{citation.path} cannot be opened ({pages.error}); it may have moved."
+            )
+            return
+        page = min(max((citation.page or 1) - 1, 0), pages.count() - 1)
+        if isinstance(pages, PdfPages):
+            self.highlight_rects = passage_rects(pages.document, page, citation.text)
         self._render_page(page)
+        if self.highlight_rects or self._page_words is None:
+            self._scroll_to_highlight()
+            emit(self.shown)
+            return
+        read = self._page_words
+        worker = GeneratorWorker(call(lambda: read(citation.path, page + 1)))
+        worker.signals.returned.connect(lambda words: self._words_read(citation, page, words))
+        worker.signals.errored.connect(self.error)
+        self._worker = worker.start()
+
+    def _words_read(self, citation: Citation, page: int, words: PageOcr | None) -> None:
+        if citation.path != self.current_path or self.current_page != page + 1:
+            return  # another citation or page was opened meanwhile
+        if words is not None:
+            size = self._pages.size(page)
+            self.highlight_rects = ocr_rects(words, citation.start, citation.end, size)
+            self._render_page(page)
+            self._scroll_to_highlight()
+        emit(self.shown)
+
+    def _scroll_to_highlight(self) -> None:
         if self.highlight_rects:
             first = self.highlight_rects[0]
             scale = self.canvas.scale
             self.pdf_area.ensureVisible(int(first.x() * scale), int(first.y() * scale), 40, 120)
-        emit(self.shown)
 
     def _render_page(self, page: int) -> None:
         self.current_page = page + 1
-        points = self._pdf.pagePointSize(page)
+        points = self._pages.size(page)
         width = max(self.pdf_area.viewport().width() - 8, 200)
         scale = width / max(points.width(), 1.0)
         ratio = self.devicePixelRatioF()
         size = QSize(int(points.width() * scale * ratio), int(points.height() * scale * ratio))
-        image = self._pdf.render(page, size)
+        image = self._pages.render(page, size)
         image.setDevicePixelRatio(ratio)
         self.canvas.show_page(image, scale, self.highlight_rects)
         self._update_page_controls()
@@ -178,16 +223,16 @@ class SourceViewer(QWidget):
         if self.stack.currentWidget() is not self.pdf_area or self.current_page is None:
             return
         page = self.current_page - 1 + delta
-        if 0 <= page < self._pdf.pageCount():
+        if 0 <= page < self._pages.count():
             self.highlight_rects = []
             self._render_page(page)
 
     def _update_page_controls(self) -> None:
-        is_pdf = self.stack.currentWidget() is self.pdf_area and self._pdf.pageCount() > 0
+        paged = self.stack.currentWidget() is self.pdf_area and self._pages.count() > 0
         for widget in (self.prev_button, self.next_button, self.page_label):
-            widget.setVisible(is_pdf)
-        if is_pdf and self.current_page:
-            self.page_label.setText(f"Page {self.current_page} of {self._pdf.pageCount()}")
+            widget.setVisible(paged)
+        if paged and self.current_page:
+            self.page_label.setText(f"Page {self.current_page} of {self._pages.count()}")
 
     def _show_text(self, citation: Citation) -> None:
         self.stack.setCurrentWidget(self.text_view)
@@ -249,18 +294,20 @@ class SourceViewer(QWidget):
                 self.text_view.moveCursor(self.text_view.textCursor().MoveOperation.Start)
                 found = self.text_view.find(query)
             return found
-        return self._find_in_pdf(query.lower())
+        if not isinstance(self._pages, PdfPages):
+            return False  # an image has no text layer to search
+        return self._find_in_pdf(self._pages.document, query.lower())
 
-    def _find_in_pdf(self, query: str) -> bool:
-        count = self._pdf.pageCount()
+    def _find_in_pdf(self, document: QPdfDocument, query: str) -> bool:
+        count = document.pageCount()
         page, offset = self._find_at
         for step in range(count + 1):
             index = (page + step) % count if count else 0
-            text = self._pdf.getAllText(index).text().lower()
+            text = document.getAllText(index).text().lower()
             at = text.find(query, offset if step == 0 else 0)
             if at >= 0:
                 self._find_at = (index, at + 1)
-                self.highlight_rects = span_rects(self._pdf, index, at, at + len(query))
+                self.highlight_rects = span_rects(document, index, at, at + len(query))
                 self._render_page(index)
                 return True
         self._find_at = (0, 0)

@@ -22,7 +22,7 @@ from app.session import Session
 from app.settings import SettingsDialog
 from app.viewer import SourceViewer
 from rag.store.history import Turn
-from rag.types import Citation, DocumentInfo, Failure, IndexReport
+from rag.types import Citation, DocumentInfo, Failure, IndexReport, PageOcr
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.library = LibraryPanel()
         self.chat = ChatPanel()
-        self.viewer = SourceViewer()
+        self.viewer = SourceViewer(page_words=self._page_words)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         for widget in (self.library, self.chat, self.viewer):
@@ -187,6 +187,11 @@ class MainWindow(QMainWindow):
     def _answer_finished(self, turn: Turn | None) -> None:
         self.chat.end_answer(turn)
         self._update_state()
+
+    def _page_words(self, path: str, page: int) -> PageOcr | None:
+        """The words OCR read on a page (called by the viewer's worker, not the GUI thread)."""
+        engine = self.session.engine
+        return engine.page_ocr(path, page) if engine is not None else None
 
     def show_citation(self, citation: Citation) -> None:
         self.viewer.show_citation(citation)

@@ -15,9 +15,6 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from rag.answer.evidence import split_sources
 from rag.answer.followup import leans_on_earlier, read_with_earlier
 from rag.answer.generate import Generator as TextGenerator
 from rag.answer.generate import load_generator
@@ -28,10 +25,11 @@ from rag.answer.requests import (
     summary_answer,
     timeline_answer,
 )
-from rag.answer.respond import Retrieved, read_sources, respond
+from rag.answer.respond import Retrieved, read_sources, respond, retrieve
 from rag.config import Config
 from rag.digest.pages import pages_from_passages
 from rag.digest.prose import write_prose
+from rag.digest.records import Summary, Timeline
 from rag.digest.summarize import DEFAULT_POINTS, check_points, summarize
 from rag.digest.timeline import build_timeline
 from rag.embed.backends import load_embedder
@@ -39,11 +37,11 @@ from rag.embed.protocol import Embedder
 from rag.errors import HushdocError, WorkspaceError
 from rag.index.run import index_files
 from rag.load.discover import find_documents
+from rag.load.document import read_document
 from rag.load.limits import Limits
+from rag.load.ocr import PageReader
 from rag.progress import drive
-from rag.retrieve.abbreviations import resolve, spelled_out
 from rag.retrieve.names import named_document
-from rag.retrieve.relevance import assess
 from rag.retrieve.search import Retriever
 from rag.store.audit import audited
 from rag.store.database import Store
@@ -58,9 +56,9 @@ from rag.types import (
     Evidence,
     Failure,
     IndexReport,
+    LoadedDocument,
+    PageOcr,
     Progress,
-    Summary,
-    Timeline,
 )
 
 log = logging.getLogger(__name__)
@@ -84,6 +82,7 @@ class Engine:
         embedder: Embedder | None = None,
         generator: TextGenerator | None = None,
         vault: Vault | None = None,
+        page_reader: PageReader | None = None,
     ) -> None:
         self.config = config
         self.workspace = check_name(workspace)
@@ -99,6 +98,7 @@ class Engine:
         self.vault = vault
         self._embedder = embedder
         self._generator = generator
+        self._page_reader = page_reader  # None: RapidOCR, loaded when a scan is read
         self._store_opener = StoreOpener(
             self.folder, vault=vault, exact_search_max_vectors=config.exact_search_max_vectors
         )
@@ -170,8 +170,15 @@ class Engine:
                 limits=Limits.from_config(self.config),
                 embed_batch=self.config.embed_batch,
                 prune=prune,
+                page_reader=self._page_reader,
             )
         )
+
+    def read(self, path: str | Path) -> Generator[Progress, None, LoadedDocument]:
+        """What Hushdoc reads from a file, page by page, as indexing reads it (scans by OCR,
+        with progress). Raises ``DocumentError`` if it cannot."""
+        limits = Limits.from_config(self.config)
+        return (yield from read_document(Path(path), limits=limits, page_reader=self._page_reader))
 
     # -- asking ---------------------------------------------------------------------------
 
@@ -264,26 +271,8 @@ class Engine:
     def _retrieve(
         self, question: str, document: str | None, top_k: int | None, *, shown: str = ""
     ) -> Retrieved:
-        """The question's vector, its passages, and how relevant they are. A question with
-        words the documents never use is searched with the forms they use instead
-        (``rag.retrieve.abbreviations``), and says so in ``read_as``: the ``shown`` words
-        (the question as asked, if only part of it is searched) with those forms."""
-        expansions = resolve(question, self.store, path=document)
-        searched = spelled_out(question, expansions)
-        query = self.embedder.embed([searched])[0]
-        hits = Retriever(self.store, self.embedder).search(
-            searched, query=query, k=top_k or self.config.top_k, path=document
-        )
-        sentences = split_sources(hits, self.embedder)
-        relevance = None
-        if hits:
-            closest = float(np.max(sentences.vectors @ query)) if len(sentences) else -1.0
-            known = {e.written for e in expansions}
-            relevance = assess(
-                searched, hits, self.store, path=document, known=known, closest=closest
-            )
-        read_as = spelled_out(shown or question, expansions) if expansions else None
-        return Retrieved(question, query, hits, sentences, relevance, read_as)
+        k = top_k or self.config.top_k
+        return retrieve(question, self.store, self.embedder, document=document, k=k, shown=shown)
 
     def resolve_document(self, path: str | Path) -> str:
         """The stored path of an indexed document, given as typed by the user."""
@@ -357,6 +346,12 @@ class Engine:
     def documents(self) -> list[DocumentInfo]:
         store = self._existing_store()
         return store.documents() if store else []
+
+    def page_ocr(self, path: str, page: int) -> PageOcr | None:
+        """The words OCR read on a page of an indexed document, with their boxes (for the
+        highlight on a scan); None if the page has a text layer."""
+        store = self._existing_store()
+        return store.page_ocr(path, page) if store else None
 
     def skipped(self) -> list[Failure]:
         """The files indexing passed over because Hushdoc cannot read their type."""

@@ -2,12 +2,13 @@
 
 ``drive`` runs one to its end for a front end that shows each event; ``relay``
 passes one's events on from inside another such generator, rewritten, and hands
-back its result.
+back its result; ``awaiting`` yields a running thread's progress until it is done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from concurrent.futures import Future, wait
 from typing import TypeVar
 
 from rag.types import Progress
@@ -44,3 +45,15 @@ def relay(
             yield rewrite(progress)
     finally:
         work.close()
+
+
+def awaiting(
+    future: Future[T], current: Callable[[], Progress | None], *, every: float = 0.25
+) -> Generator[Progress, None, T]:
+    """Yield ``current()`` (when not None) every ``every`` seconds until ``future`` is done;
+    return its result (or raise its exception)."""
+    while not wait([future], timeout=every).done:
+        progress = current()
+        if progress is not None:
+            yield progress
+    return future.result()

@@ -31,6 +31,7 @@ from rag.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
 from rag.embed.protocol import Embedder  # noqa: E402
 from rag.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
 from rag.engine import Engine  # noqa: E402
+from rag.load.ocr import RapidOcrReader  # noqa: E402
 from rag.progress import drive  # noqa: E402
 from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
@@ -39,7 +40,7 @@ HARD_CASES = DATA / "hard-cases"
 # Fixtures that load a real model: only tests marked slow may request them.
 REAL_MODEL_FIXTURES = frozenset({"embedder", "torch_embedder", "generator", "engine"})
 # The classes that load the real models, whoever constructs them.
-REAL_MODEL_CLASSES = (OnnxEmbedder, SentenceTransformerEmbedder, LlamaGenerator)
+REAL_MODEL_CLASSES = (OnnxEmbedder, SentenceTransformerEmbedder, LlamaGenerator, RapidOcrReader)
 # Stand-ins for the bundled model packages, first on the path of a fast test's subprocesses.
 NO_MODELS = Path(__file__).parent / "no_models"
 

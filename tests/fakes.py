@@ -14,11 +14,17 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.answer.generate import Message
 from rag.embed.protocol import TokenSpans
+from rag.load.ocr import page_text
+from rag.types import PageOcr
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 # A token is a word or a single punctuation mark, as a word-piece tokenizer splits them
 # before cutting words into pieces.
@@ -120,3 +126,29 @@ class ScriptedGenerator:
                 self.stopped_after = count
                 return
             yield piece
+
+
+class ScriptedReader:
+    """A ``PageReader`` (OCR) that reads ``text`` on every page image, a line per line of
+    ``text`` laid out down the page, each word with a box and ``confidence``."""
+
+    def __init__(self, text: str, *, confidence: float = 0.97) -> None:
+        self.text = text
+        self.confidence = confidence
+        self.pages_read = 0
+
+    def read(self, image: Image) -> tuple[str, PageOcr]:
+        self.pages_read += 1
+        lines = [
+            [
+                (word, self.confidence, _word_corners(row, column))
+                for column, word in enumerate(line.split())
+            ]
+            for row, line in enumerate(self.text.splitlines())
+        ]
+        return page_text(lines, 1000, 1000)
+
+
+def _word_corners(row: int, column: int) -> list[list[float]]:
+    x0, y0 = 50 + 120 * column, 50 + 30 * row
+    return [[x0, y0], [x0 + 100, y0], [x0 + 100, y0 + 20], [x0, y0 + 20]]

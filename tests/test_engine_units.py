@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, HARD_CASES, final_answer, run_index
-from fakes import HashEmbedder, ScriptedGenerator
+from fakes import HashEmbedder, ScriptedGenerator, ScriptedReader
 
 from rag.config import Config
 from rag.engine import Engine
@@ -20,13 +20,22 @@ from rag.types import Answer, Evidence, IndexReport, Progress
 INR = "What is the target INR for this patient?"
 # [9] names no source: it is dropped and counted.
 INR_REPLY = "The target INR for this patient is 2.0 to 3.0 [1][9]."
-INDEXED = 7  # the test documents but the scan
+INDEXED = 8  # the test documents, the scan read by the scripted OCR reader among them
+# What the scripted OCR reader reads on a scanned page.
+SCAN_TEXT = "Workers Compensation Appeals Board\nDocket No. 2017-03-1235 was reversed and remanded."
 
 
 def open_engine(home: Path, generator: ScriptedGenerator, **settings: object) -> Engine:
     # Short passages: the fake embedder's cosine is word overlap, which a long passage dilutes.
     config = Config(data_dir=home, chunk_tokens=64, overlap_tokens=8).with_changes(**settings)
-    return Engine(config, "w", create=True, embedder=HashEmbedder(), generator=generator)
+    return Engine(
+        config,
+        "w",
+        create=True,
+        embedder=HashEmbedder(),
+        generator=generator,
+        page_reader=ScriptedReader(SCAN_TEXT),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +84,33 @@ def stored(engine: Engine) -> dict[str, tuple[str, int]]:
     return {Path(d.path).name: (d.status, d.chunks) for d in engine.documents()}
 
 
+def test_a_scan_is_marked_read_by_ocr_and_keeps_its_word_boxes(workspace):
+    [scan] = [d for d in workspace.documents() if d.path.endswith("scanned.pdf")]
+    assert scan.ocr_pages == 1 and scan.ocr_note == "read by OCR (all pages, mean confidence 97%)"
+    assert all(d.ocr_pages == 0 for d in workspace.documents() if d.path != scan.path)
+    words = workspace.page_ocr(scan.path, 1)
+    assert words is not None and len(words.words) == len(SCAN_TEXT.split())
+    docket = SCAN_TEXT.replace("\n", " ").index("2017-03-1235")
+    [word] = [w for w in words.words if w.start == docket]
+    assert word.box == pytest.approx((0.29, 0.08, 0.39, 0.1))  # third word, second line
+    assert workspace.page_ocr(scan.path, 2) is None
+    answer = final_answer(workspace, "Which docket number was reversed and remanded?")
+    assert any(c.path == scan.path and c.page == 1 for c in answer.citations)
+
+
 def hash_embedder(engine: Engine) -> HashEmbedder:
     embedder = engine.embedder
     assert isinstance(embedder, HashEmbedder)
     return embedder
 
 
-def test_indexing_stores_every_document_and_reports_the_scan(library):
+def test_indexing_stores_every_document_the_scan_read_by_ocr(library):
     report, events = library.report, library.events
     assert report.indexed == INDEXED and report.unchanged == 0 and not report.skipped
-    [failure] = report.failed
-    assert Path(failure.path).name == "scanned.pdf" and "no text layer" in failure.error
+    assert not report.failed
     assert (events[0].stage, events[-1].stage) == ("scan", "done")
     assert {"load", "embed"} <= {e.stage for e in events}
-    assert library.stored["scanned.pdf"] == ("failed", 0)
+    assert library.stored["scanned.pdf"][0] == "indexed"
     assert sum(chunks for _, chunks in library.stored.values()) == report.chunks > INDEXED
 
 

@@ -30,9 +30,17 @@ def test_pdf_text_is_normalized_for_search():
     assert "The target INR for this patient is 2.0 to 3.0" in " ".join(text.split())
 
 
-def test_scanned_pdf_is_reported_not_indexed_empty():
-    with pytest.raises(DocumentError, match="no text layer"):
-        load_document(DATA / "scanned.pdf")
+@pytest.mark.slow
+def test_a_scanned_pdf_is_read_by_ocr_with_each_word_s_box():
+    [page] = load_document(DATA / "scanned.pdf").pages
+    assert page.ocr is not None and page.ocr.confidence > 0.95
+    assert "Docket No. 2017-03-1235" in page.text
+    assert "Appeal from the Court of Workers' Compensation Claims" in " ".join(page.text.split())
+    start = page.text.index("2017-03-1235")
+    [word] = [w for w in page.ocr.words if w.start == start]
+    assert page.text[word.start : word.end] == "2017-03-1235"
+    x0, y0, x1, y1 = word.box  # right of centre, in the top quarter of the page
+    assert 0.5 < x0 < x1 < 0.95 and 0.1 < y0 < y1 < 0.3
 
 
 def test_empty_file_is_reported(tmp_path):

@@ -135,6 +135,7 @@ def test_follow_ups_and_only_they_name_the_earlier_questions_they_lean_on():
             assert after is None, label(set_name, file_name, r)
 
 
+@pytest.mark.slow
 def test_every_evidence_string_occurs_in_the_documents_text_on_its_stated_page(page_texts):
     missing = []
     for set_name, file_name, r in records():

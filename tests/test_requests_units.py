@@ -15,8 +15,8 @@ from rag.answer.requests import (
     summary_answer,
     timeline_answer,
 )
+from rag.digest.records import DatedEvent, Excerpt, Summary, Timeline
 from rag.errors import HushdocError
-from rag.types import DatedEvent, Excerpt, Summary, Timeline
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import HARD_CASES
 from fakes import HashEmbedder
 from test_cli import hushdoc
 
 from rag.config import Config
 from rag.digest.pages import pages_from_passages
+from rag.digest.records import Summary
 from rag.digest.summarize import candidate_sentences, is_point, summarize
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.load.document import load_document
 from rag.progress import drive
-from rag.types import Page, Progress, Summary
+from rag.types import Page, Progress
 
 SAMPLES = Path(__file__).parent.parent / "assets" / "samples"
 HEADER = "Clinic Annual Report 2024 - Internal"
@@ -154,11 +155,11 @@ def test_the_engine_summarizes_a_stored_document_from_its_passages(hushdoc_home,
         with pytest.raises(HushdocError, match="missing.pdf is not indexed"):
             drive(engine.summarize("missing.pdf"), lambda _: None)
         # A file that could not be indexed says why, whether summarized or put on a timeline.
-        scan = tmp_path / "scanned.pdf"
-        shutil.copy(DATA / "scanned.pdf", scan)
-        drive(engine.index([scan]), lambda _: None)
-        for work in (lambda: engine.summarize(scan), lambda: engine.timeline([scan])):
-            with pytest.raises(HushdocError, match="scanned.pdf has no text to read: .*no text"):
+        bare = tmp_path / "bare.pdf"
+        shutil.copy(HARD_CASES / "redaction-failed-2.pdf", bare)
+        drive(engine.index([bare]), lambda _: None)
+        for work in (lambda: engine.summarize(bare), lambda: engine.timeline([bare])):
+            with pytest.raises(HushdocError, match="bare.pdf has no text to read: .*no text"):
                 drive(work(), lambda _: None)
 
 
@@ -199,7 +200,7 @@ def test_a_capable_model_s_prose_keeps_only_the_sentences_the_points_support():
     from fakes import ScriptedGenerator
 
     from rag.digest.prose import write_prose
-    from rag.types import Excerpt
+    from rag.digest.records import Excerpt
 
     nda = "/docs/mutual-nda.pdf"
     points = (

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Literal
 
 from rag.answer.evidence import quoted
+from rag.digest.records import Excerpt, Summary, Timeline
 from rag.errors import HushdocError
 from rag.text.numbers import NUMBER_WORDS
 from rag.text.words import name_terms, terms, words
-from rag.types import Answer, Citation, Excerpt, Summary, Timeline
+from rag.types import Answer, Citation
 
 RequestKind = Literal["summary", "timeline", "list"]
 

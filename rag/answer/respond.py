@@ -27,6 +27,7 @@ from rag.answer.evidence import (
     key_passages,
     listed_passages,
     quote_passages,
+    split_sources,
 )
 from rag.answer.generate import Generator
 from rag.answer.mode import chosen_mode
@@ -35,6 +36,10 @@ from rag.answer.verify import check_claims
 from rag.config import Config
 from rag.embed.protocol import Embedder
 from rag.errors import ModelError
+from rag.retrieve.abbreviations import resolve, spelled_out
+from rag.retrieve.relevance import assess
+from rag.retrieve.search import Retriever
+from rag.store.database import Store
 from rag.types import Answer, Evidence, Hit, Relevance
 
 
@@ -52,6 +57,34 @@ class Retrieved:
     sentences: SourceSentences
     relevance: Relevance | None
     read_as: str | None = None
+
+
+def retrieve(
+    question: str,
+    store: Store,
+    embedder: Embedder,
+    *,
+    document: str | None,
+    k: int,
+    shown: str = "",
+) -> Retrieved:
+    """The question's vector, its ``k`` passages (of ``document`` only, if given), and how
+    relevant they are. A question with words the documents never use is searched with the
+    forms they use instead (``rag.retrieve.abbreviations``), and says so in ``read_as``:
+    the ``shown`` words (the question as asked, if only part of it is searched) with
+    those forms."""
+    expansions = resolve(question, store, path=document)
+    searched = spelled_out(question, expansions)
+    query = embedder.embed([searched])[0]
+    hits = Retriever(store, embedder).search(searched, query=query, k=k, path=document)
+    sentences = split_sources(hits, embedder)
+    relevance = None
+    if hits:
+        closest = float(np.max(sentences.vectors @ query)) if len(sentences) else -1.0
+        known = {e.written for e in expansions}
+        relevance = assess(searched, hits, store, path=document, known=known, closest=closest)
+    read_as = spelled_out(shown or question, expansions) if expansions else None
+    return Retrieved(question, query, hits, sentences, relevance, read_as)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,24 @@
-"""The commands on a workspace's documents: ``index``, ``list``, ``remove``, ``check``; and
-``prepare``, which builds the embedding model that indexing needs."""
+"""The commands on a workspace's documents: ``index``, ``list``, ``remove``, ``check``;
+``show``, what Hushdoc reads from a file; and ``prepare``, which builds the embedding model
+that indexing needs."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from rag.cli.command import EXIT_ERROR, Commands, CommonOptions
 from rag.cli.progress_bar import ProgressBar
+from rag.cli.terminal import plain
 from rag.cli.workspace import open_engine
 from rag.config import Config
 from rag.embed.backends import load_embedder
 from rag.progress import drive
-from rag.types import IndexReport
+from rag.types import IndexReport, Page
 
 
 def add_index_command(commands: Commands, options: CommonOptions) -> None:
@@ -99,6 +102,8 @@ def run_list(args: argparse.Namespace, config: Config) -> int:
             else f"FAILED: {d.error}"
         )
         print(f"{d.path}  [{status}]")
+        if d.ocr_note:
+            print(f"    {d.ocr_note}")
         for warning in d.warnings:
             print(f"    warning: {warning}")
     return 0
@@ -132,3 +137,60 @@ def run_prepare(args: argparse.Namespace, config: Config) -> int:
     embedder = load_embedder(config)
     print(f"Ready: {embedder.identity} on {embedder.backend}.")
     return 0
+
+
+def add_show_command(commands: Commands, options: CommonOptions) -> None:
+    show = commands.add_parser(
+        "show",
+        parents=[options.workspace, options.as_json],
+        help="print what Hushdoc reads from a document, page by page (scans by OCR)",
+    )
+    show.add_argument("path", type=Path, metavar="PATH")
+    show.add_argument("--page", type=int, metavar="N", help="only page N")
+    show.set_defaults(handler=run_show)
+
+
+def run_show(args: argparse.Namespace, config: Config) -> int:
+    with open_engine(config, args.workspace, create=True) as engine:
+        bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
+        document = drive(engine.read(args.path), bar.update)
+        bar.finish()
+    pages = [p for p in document.pages if args.page is None or p.number == args.page]
+    if args.page is not None and not pages:
+        print(
+            f"{document.path} has no page {args.page} (it has {document.page_count}).",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(shown_pages(document.path, pages)))
+        return 0
+    count = document.page_count
+    print(f"{document.path} ({document.kind}, {count} page{'s' if count != 1 else ''})")
+    for warning in document.warnings:
+        print(f"warning: {plain(warning)}")
+    for page in pages:
+        how = (
+            f"read by OCR, confidence {page.ocr.confidence:.0%}"
+            if page.ocr is not None
+            else "text layer"
+        )
+        print(f"\n--- page {page.number or 1} ({how}) ---")
+        print(plain(page.text))
+    return 0
+
+
+def shown_pages(path: Path, pages: Sequence[Page]) -> dict[str, object]:
+    """``show --json``: each page's text, whether OCR read it, and OCR's confidence."""
+    return {
+        "path": str(path),
+        "pages": [
+            {
+                "page": p.number or 1,
+                "text": p.text,
+                "ocr": p.ocr is not None,
+                "confidence": None if p.ocr is None else round(p.ocr.confidence, 4),
+            }
+            for p in pages
+        ],
+    }

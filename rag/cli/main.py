@@ -17,7 +17,12 @@ from contextlib import redirect_stdout
 from rag.cli.ask import add_ask_command
 from rag.cli.bench import add_bench_command
 from rag.cli.command import EXIT_ERROR, Handler, common_options
-from rag.cli.documents import add_document_commands, add_index_command, add_prepare_command
+from rag.cli.documents import (
+    add_document_commands,
+    add_index_command,
+    add_prepare_command,
+    add_show_command,
+)
 from rag.cli.evaluate import add_eval_commands
 from rag.cli.models import add_models_command
 from rag.cli.summarize import add_summarize_command
@@ -98,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ask_command(commands, options)
     add_summarize_command(commands, options)
     add_document_commands(commands, options)
+    add_show_command(commands, options)
     add_timeline_command(commands, options)
     add_workspace_commands(commands, options)
     add_models_command(commands, options)

@@ -28,7 +28,8 @@ class ProgressBar:
         self._last = now
         total = max(progress.total, 1)
         filled = int(self.width * progress.done / total)
-        name = plain(Path(progress.path).name) if progress.path else progress.step or progress.stage
+        name = plain(Path(progress.path).name) if progress.path else ""
+        name = " — ".join(part for part in (name, progress.step) if part) or progress.stage
         line = (
             f"[{'#' * filled}{'.' * (self.width - filled)}] {progress.done}/{progress.total} {name}"
         )

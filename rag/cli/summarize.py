@@ -12,9 +12,9 @@ from rag.cli.command import Commands, CommonOptions
 from rag.cli.progress_bar import ProgressBar
 from rag.cli.workspace import open_engine
 from rag.config import Config
+from rag.digest.records import Summary
 from rag.digest.summarize import DEFAULT_POINTS, MAX_POINTS
 from rag.progress import drive
-from rag.types import Summary
 
 
 def add_summarize_command(commands: Commands, options: CommonOptions) -> None:

@@ -12,8 +12,8 @@ from rag.cli.command import Commands, CommonOptions
 from rag.cli.progress_bar import ProgressBar
 from rag.cli.workspace import open_engine
 from rag.config import Config
+from rag.digest.records import DatedEvent
 from rag.progress import drive
-from rag.types import DatedEvent
 
 
 def add_timeline_command(commands: Commands, options: CommonOptions) -> None:

@@ -16,8 +16,9 @@ from rag.answer.evidence import split_sources
 from rag.answer.generate import Generator
 from rag.answer.prompt import SUMMARY_INSTRUCTION, fit_prompt
 from rag.answer.verify import check_claims
+from rag.digest.records import Summary
 from rag.embed.protocol import Embedder
-from rag.types import Hit, Passage, Summary
+from rag.types import Hit, Passage
 
 REQUEST = "What are the key points of this document?"
 

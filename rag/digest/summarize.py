@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from rag.digest.pages import repeated_lines
+from rag.digest.records import Excerpt, Summary
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError
 from rag.text.sentences import is_reference, sentence_spans
 from rag.text.words import STOPWORDS, spelled_words, words
-from rag.types import Excerpt, Page, Progress, Summary
+from rag.types import Page, Progress
 
 DEFAULT_POINTS = 5
 MAX_POINTS = 50

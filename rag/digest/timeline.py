@@ -27,9 +27,10 @@ from collections.abc import Generator, Iterable, Sequence
 
 from rag.digest.dates import find_dates, numeric_order, read_in_order
 from rag.digest.pages import pages_from_passages, repeated_lines
+from rag.digest.records import DatedEvent, Excerpt, Timeline
 from rag.store.database import Store
 from rag.text.sentences import is_reference, sentence_spans
-from rag.types import DatedEvent, Excerpt, Page, Progress, Timeline
+from rag.types import Page, Progress
 
 # A sentence longer than this is no readable event; it is cut to the date's lines.
 _LONGEST_EVENT_CHARS = 400

@@ -22,9 +22,10 @@ def prefetch(
 ) -> Generator[tuple[T, Future[R]], None, None]:
     """Yield ``(item, future of work(item))`` in order, computing up to ``ahead`` items early.
 
-    The future is done when yielded: ``future.result()`` returns the value or raises
-    the exception ``work`` raised. Closing the iterator cancels the work not yet started
-    and waits for the one running.
+    The future may still be running when yielded: ``future.result()`` waits, then returns
+    the value or raises the exception ``work`` raised (a caller can show progress while it
+    waits). Closing the iterator cancels the work not yet started and waits for the one
+    running.
     """
     pending: deque[tuple[T, Future[R]]] = deque()
     source = iter(items)
@@ -33,14 +34,9 @@ def prefetch(
             for item in source:
                 pending.append((item, pool.submit(work, item)))
                 if len(pending) > ahead:
-                    yield _finished(pending.popleft())
+                    yield pending.popleft()
             while pending:
-                yield _finished(pending.popleft())
+                yield pending.popleft()
         finally:
             for _, future in pending:
                 future.cancel()
-
-
-def _finished(entry: tuple[T, Future[R]]) -> tuple[T, Future[R]]:
-    entry[1].exception()  # wait for it; the caller reads the result or the error
-    return entry

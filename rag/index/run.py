@@ -6,7 +6,8 @@ the generator) within one batch, keeping everything already stored. The next
 documents are read and chunked in a background thread while this one is embedded
 (``rag.index.prefetch``): PDF parsing and embedding then use both cores. A file
 whose content hash has not changed is skipped; a file that cannot be read is
-recorded as failed, with its reason, and the run goes on.
+recorded as failed, with its reason, and the run goes on. Scanned pages are read by OCR in that thread too, with their progress
+(page n of m) yielded while the loop waits; Cancel stops OCR after the page at hand.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from rag.load.describe import describe_file
 from rag.load.discover import document_kind, shown_path
 from rag.load.document import load_document
 from rag.load.limits import Limits
+from rag.load.ocr import Ocr, PageReader
+from rag.progress import awaiting
 from rag.store.database import DocumentState, Store
 from rag.types import Chunk, DocumentRecord, Failure, IndexReport, LoadedDocument, Progress
 
@@ -72,19 +75,28 @@ def index_files(
     limits: Limits,
     embed_batch: int,
     prune: bool = False,
+    page_reader: PageReader | None = None,
 ) -> Generator[Progress, None, IndexReport]:
     """Index ``files`` into ``store``. Yields progress; returns what was done.
 
     Each file is checked against ``limits``; with ``prune``, stored documents whose
-    file is gone are removed.
+    file is gone are removed. Scans are read by RapidOCR, or by ``page_reader`` if given.
     """
     report = IndexReport()
-    prepared = prefetch(files, partial(_prepare, store, embedder, limits))
+    pages_read: dict[Path, tuple[int, int]] = {}
+    ocr = Ocr.for_cores(
+        page_reader=page_reader,
+        on_page=lambda path, done, total: pages_read.update({path: (done, total)}),
+    )
+    prepared = prefetch(files, partial(_prepare, store, embedder, limits, ocr))
     try:
         for done, (path, future) in enumerate(prepared):
             shown = shown_path(path)
             yield Progress("load", done, len(files), shown)
-            item = future.result()
+            item = yield from awaiting(
+                future,
+                partial(_ocr_progress, pages_read, path, Progress("load", done, len(files), shown)),
+            )
             if item is None:
                 report.skipped.append(Failure(shown, UNSUPPORTED))
                 store.mark_skipped(shown, UNSUPPORTED)
@@ -120,6 +132,7 @@ def index_files(
                     report.removed += 1
     except GeneratorExit:
         report.cancelled = True
+        ocr.cancelled.set()  # the page being read is the last
         raise
     finally:
         prepared.close()
@@ -128,7 +141,19 @@ def index_files(
     return report
 
 
-def _prepare(store: Store, embedder: Embedder, limits: Limits, path: Path) -> _Prepared | None:
+def _ocr_progress(
+    pages_read: dict[Path, tuple[int, int]], path: Path, progress: Progress
+) -> Progress | None:
+    """``progress`` with how many of the document's pages OCR has read, if it reads any."""
+    if path not in pages_read:
+        return None
+    done, total = pages_read[path]
+    return replace(progress, step=f"OCR, {done} of {total} pages read")
+
+
+def _prepare(
+    store: Store, embedder: Embedder, limits: Limits, ocr: Ocr, path: Path
+) -> _Prepared | None:
     """Describe, load and chunk one file (in the prefetch thread); None if unsupported."""
     if document_kind(path) is None:
         return None
@@ -138,7 +163,7 @@ def _prepare(store: Store, embedder: Embedder, limits: Limits, path: Path) -> _P
         record = describe_file(path, limits=limits)
         if store.document_state(record.path) == DocumentState(record.sha256, "indexed"):
             return _Unchanged(record)
-        document = load_document(path, limits=limits)
+        document = load_document(path, limits=limits, ocr=ocr)
         loaded = time.perf_counter()
         chunks = split_into_chunks(
             document.pages,
@@ -176,6 +201,7 @@ def _store(store: Store, report: IndexReport, item: _Ready, vectors: np.ndarray)
         chunks=item.chunks,
         vectors=vectors,
         warnings=document.warnings,
+        ocr={p.number or 1: p.ocr for p in document.pages if p.ocr is not None},
     )
     report.add_seconds("store", time.perf_counter() - started)
     report.indexed += 1

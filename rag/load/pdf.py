@@ -83,8 +83,10 @@ def _textless(read: _PdfPages) -> list[int]:
 
 def _read_scans(path: Path, read: _PdfPages, ocr: Ocr) -> None:
     """Read by OCR the pages that have content but no usable text layer (scans), and the
-    pages pypdf could not read; a page keeps its text layer if OCR finds less."""
-    skip = set(read.empty) | set(read.oversized)
+    pages pypdf could not read; a page keeps its text layer if OCR finds less. A page with
+    text under black boxes is not read: a box that PDFium does not draw (an annotation
+    without an appearance) would show OCR the text the redaction hides."""
+    skip = set(read.empty) | set(read.oversized) | set(read.redacted)
     numbers = [n for n in _textless(read) if n not in skip]
     numbers += [n for n in read.unreadable if n not in numbers]
     if not numbers:

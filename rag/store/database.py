@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 from rag.store.check import check_store
 from rag.store.files import PlainFiles, SealedFiles, StoreFiles
 from rag.store.keywords import TermCounts, keyword_search, prefix_search, term_counts
+from rag.store.listing import document_rows
 from rag.store.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -30,6 +31,7 @@ from rag.store.manifest import (
     read_manifest,
     write_manifest,
 )
+from rag.store.page_words import read_page_words, save_page_words
 from rag.store.schema import connect
 from rag.store.vault import Vault
 from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS, VectorIndex
@@ -40,6 +42,7 @@ from rag.types import (
     DocumentRecord,
     DocumentStatus,
     Failure,
+    PageOcr,
     Passage,
 )
 
@@ -149,13 +152,16 @@ class Store:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         warnings: Sequence[str] = (),
+        ocr: Mapping[int, PageOcr] | None = None,
     ) -> int:
-        """Store a document's chunks and vectors, replacing any earlier version, atomically."""
+        """Store a document's chunks and vectors, and the words of its pages read by OCR
+        (by page number), replacing any earlier version, atomically."""
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk is required")
         with self._lock, self._transaction():
             old_ids = self._delete_chunks(record.path)
             document_id = self._upsert_document(record, "indexed", None, pages, warnings)
+            save_page_words(self._db, document_id, ocr or {})
             rows = [
                 (document_id, i, c.page, c.start, c.end, c.text, self._encode(v))
                 for i, (c, v) in enumerate(zip(chunks, vectors, strict=True))
@@ -224,17 +230,13 @@ class Store:
 
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT d.path, d.status, d.kind, d.pages, "
-                "(SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), "
-                "d.size, d.mtime, d.sha256, d.error, d.warnings FROM documents d ORDER BY d.path"
-            ).fetchall()
-        return [
-            DocumentInfo(
-                path, status, kind, pages, chunks, size, mtime, sha, error, tuple(json.loads(w))
-            )
-            for path, status, kind, pages, chunks, size, mtime, sha, error, w in rows
-        ]
+            return document_rows(self._db)
+
+    def page_ocr(self, path: str, page: int) -> PageOcr | None:
+        """The words OCR read on page ``page`` of a stored document; None if it has a text
+        layer, or is not stored."""
+        with self._lock:
+            return read_page_words(self._db, path, page)
 
     def document_state(self, path: str) -> DocumentState | None:
         """A stored document's hash and status, to skip unchanged files."""
@@ -351,10 +353,12 @@ class Store:
             "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?",
             (path,),
         ).fetchall()
-        self._db.execute(
-            "DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE path = ?)",
-            (path,),
-        )
+        for table in ("chunks", "ocr_pages"):
+            self._db.execute(
+                f"DELETE FROM {table} WHERE document_id IN "
+                "(SELECT id FROM documents WHERE path = ?)",
+                (path,),
+            )
         return [r[0] for r in rows]
 
     def _upsert_document(

@@ -3,7 +3,8 @@
 Documents, chunks (text, page, span, vector) and an FTS5 table for BM25 keyword
 search, kept in step with the chunks by triggers, so no code path can forget it.
 ``skipped`` lists the files of a type Hushdoc cannot read, so that every front end
-shows the same list. Every statement is ``IF NOT EXISTS``: a workspace from an
+shows the same list. ``ocr_pages`` keeps, for each page read by OCR, its words' spans
+and boxes (``rag.store.page_words``), so that a citation is highlighted on the scan. Every statement is ``IF NOT EXISTS``: a workspace from an
 earlier Hushdoc gains the newer tables when it opens, and stays readable.
 """
 
@@ -52,6 +53,13 @@ CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ocr_pages (
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    page INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    words BLOB NOT NULL,
+    PRIMARY KEY (document_id, page)
+);
 """
 
 
