@@ -37,6 +37,10 @@ from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 HARD_CASES = DATA / "hard-cases"
+# Scans of the test documents (a PNG page, a fax TIFF), for OCR's own tests.
+SCANS = DATA / "scans"
+# What a copy of the test documents leaves out: the folders above, with tests of their own.
+OWN_FOLDERS = shutil.ignore_patterns(HARD_CASES.name, SCANS.name)
 # Fixtures that load a real model: only tests marked slow may request them.
 REAL_MODEL_FIXTURES = frozenset({"embedder", "torch_embedder", "generator", "engine"})
 # The classes that load the real models, whoever constructs them.
@@ -139,9 +143,10 @@ def generator() -> LlamaGenerator:
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    """A writable copy of the test documents (without the hard cases, which have their own tests)."""
+    """A writable copy of the test documents (without the hard cases and the scans, which
+    have their own tests)."""
     target = tmp_path / "docs"
-    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns(HARD_CASES.name))
+    shutil.copytree(DATA, target, ignore=OWN_FOLDERS)
     for path in target.iterdir():
         path.chmod(0o644)
     return target

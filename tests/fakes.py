@@ -137,7 +137,7 @@ class ScriptedReader:
         self.confidence = confidence
         self.pages_read = 0
 
-    def read(self, image: Image) -> tuple[str, PageOcr]:
+    def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
         self.pages_read += 1
         lines = [
             [
@@ -146,7 +146,7 @@ class ScriptedReader:
             ]
             for row, line in enumerate(self.text.splitlines())
         ]
-        return page_text(lines, 1000, 1000)
+        return page_text(lines, 1000, 1000, number)
 
 
 def _word_corners(row: int, column: int) -> list[list[float]]:

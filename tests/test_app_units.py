@@ -11,6 +11,7 @@ from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 from PySide6.QtCore import Qt, QThreadPool, QUrl  # noqa: E402
 from PySide6.QtWidgets import QTextBrowser  # noqa: E402
 
@@ -24,7 +25,7 @@ from app.workers import GeneratorWorker  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.errors import ConfigError, HushdocError  # noqa: E402
 from rag.store.history import Turn, load_history, save_history, to_markdown  # noqa: E402
-from rag.types import Answer, Citation, Claim  # noqa: E402
+from rag.types import Answer, Citation, Claim, PageOcr  # noqa: E402
 
 INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a><img src="file:///etc/passwd">'
 
@@ -359,6 +360,58 @@ def test_viewer_highlights_a_pdf_passage_on_its_page_and_finds_text(qtbot) -> No
     assert viewer.canvas.rects == viewer.highlight_rects
     assert viewer.find_next("target INR") and viewer.current_page == 1
     assert not viewer.find_next("no such words in this file")
+
+
+@pytest.mark.parametrize("scan", ["scanned.pdf", "scans/discharge-page.png"])
+def test_viewer_highlights_a_passage_on_a_scanned_page_from_ocr_s_word_boxes(qtbot, scan):
+    from fakes import ScriptedReader
+
+    from app.viewer import SourceViewer
+
+    text, words = ScriptedReader("Patient: Jane Example\nTarget INR 2.0 to 3.0 on warfarin").read(
+        Image.new("L", (10, 10))
+    )
+    asked: list[tuple[str, int]] = []
+
+    def page_words(path: str, page: int) -> PageOcr:
+        asked.append((path, page))
+        return words
+
+    start = text.index("Target")
+    citation = Citation(1, str(DATA / scan), 1, start, start + len("Target INR 2.0"), "Target…")
+    viewer = SourceViewer(page_words=page_words)
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 800)
+    viewer.show()
+    with qtbot.waitSignal(viewer.shown):
+        viewer.show_citation(citation)
+    assert asked == [(citation.path, 1)] and viewer.current_page == 1
+    # One rectangle: the first three words of the second line, in the page's own units.
+    [rect] = viewer.highlight_rects
+    page = viewer._pages.size(0)
+    assert rect.left() == pytest.approx(0.05 * page.width(), rel=0.01)
+    assert rect.top() == pytest.approx(0.08 * page.height(), rel=0.01)
+    assert rect.right() == pytest.approx(0.39 * page.width(), rel=0.01)
+    assert viewer.canvas.rects == viewer.highlight_rects
+    assert viewer.page_label.text() == "Page 1 of 1"
+
+
+def test_viewer_pages_through_a_fax_tiff_drawn_with_square_pixels(qtbot) -> None:
+    from app.viewer import SourceViewer
+
+    viewer = SourceViewer(page_words=lambda _path, _page: None)
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 800)
+    viewer.show()
+    fax = DATA / "scans" / "nda-fax.tif"
+    with qtbot.waitSignal(viewer.shown):
+        viewer.show_citation(Citation(1, str(fax), 2, 0, 10, "6. Return"))
+    assert viewer.current_page == 2 and viewer.page_label.text() == "Page 2 of 2"
+    # Stored at 204 by 98 dpi, drawn at 204 by 204: an A4 page's shape (not half as tall).
+    size = viewer._pages.size(1)
+    assert size.height() / size.width() == pytest.approx(297 / 210, rel=0.02)
+    viewer.prev_button.click()
+    assert viewer.current_page == 1
 
 
 def test_workspaces_are_created_renamed_and_deleted_with_their_history(qtbot, home) -> None:

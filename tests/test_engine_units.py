@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DATA, HARD_CASES, final_answer, run_index
+from conftest import DATA, OWN_FOLDERS, final_answer, run_index
 from fakes import HashEmbedder, ScriptedGenerator, ScriptedReader
 
 from rag.config import Config
@@ -52,7 +52,7 @@ class Library:
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
     base = tmp_path_factory.mktemp("library")
-    docs = shutil.copytree(DATA, base / "docs", ignore=shutil.ignore_patterns(HARD_CASES.name))
+    docs = shutil.copytree(DATA, base / "docs", ignore=OWN_FOLDERS)
     with open_engine(base / "home", ScriptedGenerator("unused")) as engine:
         report, events = run_index(engine, [docs])
         assert engine.check().ok

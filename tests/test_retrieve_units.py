@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DATA, HARD_CASES, run_index
+from conftest import DATA, HARD_CASES, SCANS, run_index
 from fakes import HashEmbedder, ScriptedGenerator
 
 from rag.config import Config
@@ -23,7 +23,7 @@ INR = "What is the target INR for this patient?"
 def retriever(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
     """The test documents (all but the hard cases and the scan), indexed once for the module."""
     home = tmp_path_factory.mktemp("retrieve-home")
-    paths = [p for p in DATA.iterdir() if p != HARD_CASES and p.name != "scanned.pdf"]
+    paths = [p for p in DATA.iterdir() if p not in (HARD_CASES, SCANS) and p.name != "scanned.pdf"]
     config = Config(data_dir=home, chunk_tokens=96, overlap_tokens=16)
     generator = ScriptedGenerator("unused")
     with Engine(config, "r", create=True, embedder=HashEmbedder(), generator=generator) as engine:

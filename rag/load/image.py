@@ -78,9 +78,9 @@ def upright(frame: Image) -> Image:
     from PIL import ImageOps
 
     page = ImageOps.exif_transpose(frame).convert("L")
-    dpi = frame.info.get("dpi")
-    if dpi and len(dpi) == 2 and min(dpi) > 0 and abs(dpi[0] - dpi[1]) > 1:
-        x_dpi, y_dpi = float(dpi[0]), float(dpi[1])
+    dpi = frame.info.get("dpi")  # TIFF gives rationals, PNG and JPEG numbers
+    x_dpi, y_dpi = (float(d) for d in dpi) if dpi and len(dpi) == 2 else (0.0, 0.0)
+    if min(x_dpi, y_dpi) > 0 and abs(x_dpi - y_dpi) > 1:
         scale = max(x_dpi, y_dpi)
         size = (round(page.width * scale / x_dpi), round(page.height * scale / y_dpi))
         page = page.resize(size)

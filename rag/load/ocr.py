@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.errors import DocumentError
 from rag.load.reasons import page_ranges
-from rag.load.text import clean_text
+from rag.load.text import clean_text, is_page_number
 from rag.types import OcrWord, Page, PageOcr
 
 if TYPE_CHECKING:
@@ -58,7 +58,9 @@ class OcrCancelled(Exception):
 class PageReader(Protocol):
     """Reads the text of one page image."""
 
-    def read(self, image: Image) -> tuple[str, PageOcr]: ...
+    def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
+        """The text of page ``number`` (its number, printed on it, is left out)."""
+        ...
 
 
 class RapidOcrReader:
@@ -83,7 +85,7 @@ class RapidOcrReader:
         }
         self._engine = rapidocr.RapidOCR(params=params)
 
-    def read(self, image: Image) -> tuple[str, PageOcr]:
+    def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
         import numpy as np
 
         width, height = image.size
@@ -91,38 +93,48 @@ class RapidOcrReader:
         # With no text found, RapidOCR gives no lines (txts None) and one placeholder word.
         found = getattr(result, "txts", None) is not None
         lines = getattr(result, "word_results", None) if found else None
-        return page_text(lines or (), width, height)
+        return page_text(lines or (), width, height, number)
 
 
 def page_text(
     lines: Sequence[Sequence[tuple[str, float, Sequence[Sequence[float]] | None]]],
     width: int,
     height: int,
+    number: int | None = None,
 ) -> tuple[str, PageOcr]:
-    """The page's text and words from OCR's lines of ``(word, confidence, corners)``."""
+    """The page's text and words from OCR's lines of ``(word, confidence, corners)``. The
+    page's own number, read as its first or last line, is left out (as from a text layer)."""
+    rows = [
+        [
+            (text, float(confidence), corners)
+            for raw, confidence, corners in line
+            if corners and (text := clean_text(raw).strip())
+        ]
+        for line in lines
+    ]
+    rows = [row for row in rows if row]
+    for index in (-1, 0):
+        if (
+            number is not None
+            and rows
+            and is_page_number(" ".join(w[0] for w in rows[index]), number)
+        ):
+            del rows[index]
     parts: list[str] = []
     words: list[OcrWord] = []
     at = 0
-    for line in lines:
-        if parts:
-            parts.append("\n")
-            at += 1
-        first = True
-        for raw, confidence, corners in line:
-            text = clean_text(raw).strip()
-            if not text or not corners:
-                continue
-            if not first:
-                parts.append(" ")
+    for row in rows:
+        for column, (text, confidence, corners) in enumerate(row):
+            if parts:
+                parts.append(" " if column else "\n")
                 at += 1
-            first = False
             xs = [float(x) for x, _ in corners]
             ys = [float(y) for _, y in corners]
             box = (min(xs) / width, min(ys) / height, max(xs) / width, max(ys) / height)
-            words.append(OcrWord(at, at + len(text), box, float(confidence)))
+            words.append(OcrWord(at, at + len(text), box, confidence))
             parts.append(text)
             at += len(text)
-    return "".join(parts).strip("\n"), PageOcr(tuple(words), mean_confidence(words))
+    return "".join(parts), PageOcr(tuple(words), mean_confidence(words))
 
 
 def mean_confidence(words: Sequence[OcrWord]) -> float:
@@ -187,7 +199,7 @@ class Ocr:
                 raise OcrCancelled(path)
             with drawing:
                 image = render(number)
-            return reader.read(image)
+            return reader.read(image, number)
 
         results: dict[int, tuple[str, PageOcr]] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="hushdoc-ocr") as pool:

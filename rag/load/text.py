@@ -77,10 +77,15 @@ def drop_page_number(text: str, number: int) -> str:
     lines = text.split("\n")
     for index in (-1, 0):
         filled = [i for i, line in enumerate(lines) if line.strip()]
-        found = _PAGE_NUMBER.fullmatch(lines[filled[index]]) if filled else None
-        if found and int(found.group(1)) == number:
+        if filled and is_page_number(lines[filled[index]], number):
             del lines[filled[index]]
     return "\n".join(lines)
+
+
+def is_page_number(line: str, number: int) -> bool:
+    """Whether ``line`` is page ``number``'s number as printed: "3", "Page 3", "- 3 -"..."""
+    found = _PAGE_NUMBER.fullmatch(line)
+    return found is not None and int(found.group(1)) == number
 
 
 def single_page(path: Path, kind: DocumentKind, text: str, *, limits: Limits) -> LoadedDocument:
