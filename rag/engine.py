@@ -37,7 +37,6 @@ from rag.embed.protocol import Embedder
 from rag.errors import HushdocError, WorkspaceError
 from rag.index.run import index_files
 from rag.load.discover import find_documents
-from rag.load.document import read_document
 from rag.load.limits import Limits
 from rag.load.ocr import PageReader
 from rag.progress import drive
@@ -56,7 +55,6 @@ from rag.types import (
     Evidence,
     Failure,
     IndexReport,
-    LoadedDocument,
     PageOcr,
     Progress,
 )
@@ -173,12 +171,6 @@ class Engine:
                 page_reader=self._page_reader,
             )
         )
-
-    def read(self, path: str | Path) -> Generator[Progress, None, LoadedDocument]:
-        """What Hushdoc reads from a file, page by page, as indexing reads it (scans by OCR,
-        with progress). Raises ``DocumentError`` if it cannot."""
-        limits = Limits.from_config(self.config)
-        return (yield from read_document(Path(path), limits=limits, page_reader=self._page_reader))
 
     # -- asking ---------------------------------------------------------------------------
 

@@ -34,8 +34,8 @@ def test_index_ask_list_check_remove(tmp_path, hushdoc_home):
         shutil.copy(DATA / name, docs / name)
 
     indexed = json.loads(hushdoc("index", str(docs), "--json", home=hushdoc_home).stdout)
-    assert indexed["indexed"] == 2 and indexed["unchanged"] == 0 and indexed["chunks"] > 0
-    assert [Path(f["path"]).name for f in indexed["failed"]] == ["scanned.pdf"]
+    assert indexed["indexed"] == 3 and indexed["unchanged"] == 0 and indexed["chunks"] > 0
+    assert indexed["failed"] == []
 
     answer = json.loads(
         hushdoc(
@@ -50,16 +50,29 @@ def test_index_ask_list_check_remove(tmp_path, hushdoc_home):
     )
 
     listed = json.loads(hushdoc("list", "--json", home=hushdoc_home).stdout)
-    assert {Path(d["path"]).name: d["status"] for d in listed} == {
-        "discharge-summary.pdf": "indexed",
-        "mutual-nda.pdf": "indexed",
-        "scanned.pdf": "failed",
+    assert {Path(d["path"]).name: (d["status"], d["ocr_pages"]) for d in listed} == {
+        "discharge-summary.pdf": ("indexed", 0),
+        "mutual-nda.pdf": ("indexed", 0),
+        "scanned.pdf": ("indexed", 1),
     }
+    assert "read by OCR (all pages, mean confidence" in hushdoc("list", home=hushdoc_home).stdout
+
+    # show: what was read from the scan, page by page, and that the workspace indexed it.
+    shown = json.loads(
+        hushdoc("show", str(docs / "scanned.pdf"), "--json", home=hushdoc_home).stdout
+    )
+    [page] = shown["pages"]
+    assert shown["indexed"] and page["ocr"] and page["confidence"] > 0.9
+    assert "Docket No. 2017-03-1235" in page["text"]
 
     check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
     assert check["ok"] and check["documents"] == 3 and check["chunks"] == check["vectors"]
 
     hushdoc("remove", str(docs / "mutual-nda.pdf"), home=hushdoc_home)
+    assert (
+        "not indexed in workspace 'default'"
+        in hushdoc("show", str(docs / "mutual-nda.pdf"), "--page", "2", home=hushdoc_home).stdout
+    )
     check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
     assert check["ok"] and check["documents"] == 2
 
@@ -161,3 +174,18 @@ def test_the_models_command_lists_them_as_json(tmp_path, hushdoc_home, monkeypat
     }
     text = hushdoc("models", home=hushdoc_home).stdout
     assert "Phi-3 · 1K · Q4_0 · context 4,096 tokens" in text and "Phi 3 Mini 4k Instruct" in text
+
+
+def test_show_prints_each_page_as_read_and_refuses_a_page_it_lacks(hushdoc_home):
+    nda = DATA / "mutual-nda.pdf"
+    shown = json.loads(hushdoc("show", str(nda), "--json", home=hushdoc_home).stdout)
+    assert shown["path"] == str(nda) and not shown["indexed"]
+    assert [(p["page"], p["ocr"], p["confidence"]) for p in shown["pages"]] == [
+        (1, False, None),
+        (2, False, None),
+    ]
+    assert shown["pages"][0]["text"].startswith("Mutual Non-Disclosure Agreement")
+    text = hushdoc("show", str(nda), "--page", "2", home=hushdoc_home).stdout
+    assert "--- page 2 (text layer) ---" in text and "--- page 1" not in text
+    missing = hushdoc("show", str(nda), "--page", "3", home=hushdoc_home, check=False)
+    assert missing.returncode == 1 and "has no page 3 (it has 2)" in missing.stderr

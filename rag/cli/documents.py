@@ -17,8 +17,11 @@ from rag.cli.terminal import plain
 from rag.cli.workspace import open_engine
 from rag.config import Config
 from rag.embed.backends import load_embedder
+from rag.load.document import read_document
+from rag.load.limits import Limits
 from rag.progress import drive
-from rag.types import IndexReport, Page
+from rag.store.workspace import workspace_exists
+from rag.types import DocumentInfo, IndexReport, Page
 
 
 def add_index_command(commands: Commands, options: CommonOptions) -> None:
@@ -151,10 +154,10 @@ def add_show_command(commands: Commands, options: CommonOptions) -> None:
 
 
 def run_show(args: argparse.Namespace, config: Config) -> int:
-    with open_engine(config, args.workspace, create=True) as engine:
-        bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
-        document = drive(engine.read(args.path), bar.update)
-        bar.finish()
+    bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
+    document = drive(read_document(args.path, limits=Limits.from_config(config)), bar.update)
+    bar.finish()
+    indexed = indexed_as(config, args.workspace, str(document.path))
     pages = [p for p in document.pages if args.page is None or p.number == args.page]
     if args.page is not None and not pages:
         print(
@@ -163,10 +166,17 @@ def run_show(args: argparse.Namespace, config: Config) -> int:
         )
         return EXIT_ERROR
     if args.json:
-        print(json.dumps(shown_pages(document.path, pages)))
+        print(json.dumps({**shown_pages(document.path, pages), "indexed": indexed is not None}))
         return 0
     count = document.page_count
     print(f"{document.path} ({document.kind}, {count} page{'s' if count != 1 else ''})")
+    if indexed is None:
+        print(f"not indexed in workspace '{args.workspace}'")
+    else:
+        print(
+            f"indexed in workspace '{args.workspace}'"
+            + (f", {indexed.ocr_note}" if indexed.ocr_note else "")
+        )
     for warning in document.warnings:
         print(f"warning: {plain(warning)}")
     for page in pages:
@@ -194,3 +204,13 @@ def shown_pages(path: Path, pages: Sequence[Page]) -> dict[str, object]:
             for p in pages
         ],
     }
+
+
+def indexed_as(config: Config, workspace: str, path: str) -> DocumentInfo | None:
+    """The document as ``workspace`` holds it, if that workspace exists and indexed it."""
+    if not workspace_exists(config, workspace):
+        return None
+    with open_engine(config, workspace) as engine:
+        return next(
+            (d for d in engine.documents() if d.path == path and d.status == "indexed"), None
+        )

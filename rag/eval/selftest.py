@@ -1,5 +1,6 @@
-"""The engine's half of ``hushdoc --selftest``: index the sample documents, answer a
-question they answer, and check that the citation points at a real file, page and span.
+"""The engine's half of ``hushdoc --selftest``: index the sample documents (a scan among
+them, read by OCR), answer a question they answer, and check that the citation points at
+a real file, page and span.
 
 The app's half (``app.selftest``) opens the window around it. Everything runs on the
 installed models with the default settings, in a data folder of its own.
@@ -38,6 +39,10 @@ ABBREVIATION_MEANING = "atrial fibrillation"
 # parser's data is installed: rag.digest.timeline).
 TIMELINE_REQUEST = "Give me a timeline of the discharge summary."
 ADMITTED = "2025-03-03"
+# The faxed clinic letter among the samples is a scan with no text layer: OCR must read it
+# (which proves the OCR models are installed: rag.load.ocr).
+SCANNED_SAMPLE = "clinic-letter-fax.pdf"
+SCANNED_PHRASE = "Her INR was 2.4"
 WORKSPACE = "selftest"
 
 
@@ -84,6 +89,7 @@ def check_engine(
         refusal = final_answer(engine.ask(ABSENT_QUESTION))
         abbreviation = final_answer(engine.ask(ABBREVIATION_QUESTION))
         timeline = final_answer(engine.ask(TIMELINE_REQUEST))
+        scan = check_scan(engine)
     numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
     # The bundled model copies its answer (rag.answer.mode); a larger one writes it.
     made = answer.mode in ("copy", "generate") and not answer.abstained and not answer.notice
@@ -131,7 +137,22 @@ def check_engine(
             f"{TIMELINE_REQUEST!r}: {' '.join(timeline.text.split())[:160]!r}",
         )
     )
+    checks.append(scan)
     return EngineResult(tuple(checks), citation)
+
+
+def check_scan(engine: Engine) -> Check:
+    """The scanned sample was read by OCR, and its words are in the index."""
+    scan = next((d for d in engine.documents() if Path(d.path).name == SCANNED_SAMPLE), None)
+    if scan is None or not scan.ocr_note:
+        return Check("ocr", False, f"{SCANNED_SAMPLE} was not read by OCR")
+    text = " ".join(p.text for p in engine.store.document_passages(scan.path))
+    found = SCANNED_PHRASE in " ".join(text.split())
+    return Check(
+        "ocr",
+        found,
+        f"{SCANNED_SAMPLE} {scan.ocr_note}" + ("" if found else f", without {SCANNED_PHRASE!r}"),
+    )
 
 
 def citation_problem(citation: Citation) -> str | None:

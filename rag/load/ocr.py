@@ -38,7 +38,7 @@ OCR_DPI = 200
 # A page whose words' mean confidence is below this is listed as read with low confidence.
 LOW_CONFIDENCE = 0.85
 # RapidOCR's own models, inside its package: detection, line orientation, recognition.
-_MODELS = {
+OCR_MODELS = {
     "Det.model_path": "PP-OCRv6_det_small.onnx",
     "Cls.model_path": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
     "Rec.model_path": "PP-OCRv6_rec_small.onnx",
@@ -70,7 +70,7 @@ class RapidOcrReader:
         import rapidocr
 
         folder = Path(rapidocr.__file__).parent / "models"
-        params: dict[str, Any] = {key: str(folder / name) for key, name in _MODELS.items()}
+        params: dict[str, Any] = {key: str(folder / name) for key, name in OCR_MODELS.items()}
         missing = [p for p in params.values() if not Path(p).is_file()]
         if missing:
             raise DocumentError(
