@@ -46,6 +46,7 @@ from rag.types import IndexReport, Progress  # noqa: E402
 pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data"
+HARD_CASES = DATA / "hard-cases"
 MODEL_TIMEOUT_MS = 180_000
 WORK_TIMEOUT_MS = 240_000
 INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a>'
@@ -212,15 +213,19 @@ def test_a_newcomer_gets_the_window_at_once_and_an_answer_from_the_samples(qtbot
         qtbot.keyClick(win.chat.question, Qt.Key.Key_Return)
         assert win.chat.status.text() == "Waiting for the models to load…"
     assert win.model_state.text() == "Ready"
-    assert reports and reports[0] is not None and reports[0].indexed == 2
+    assert reports and reports[0] is not None and reports[0].indexed == 3
     turn = answered.args[0]
     assert turn is not None and "2.0" in turn.answer.text
     assert Path(turn.answer.citations[0].path).name == "discharge-summary.pdf"
     # The samples are copied into the data folder, so they stay where the index says.
     paths = {Path(d.path) for d in win.session.documents()}
-    assert {p.name for p in paths} == {"discharge-summary.pdf", "mutual-nda.pdf"}
+    assert {p.name for p in paths} == {
+        "clinic-letter-fax.pdf",
+        "discharge-summary.pdf",
+        "mutual-nda.pdf",
+    }
     assert all(p.parent == home / "samples" for p in paths)
-    assert win.library.documents.count() == 2
+    assert win.library.documents.count() == 3
     win.close()
 
 
@@ -228,19 +233,22 @@ def test_a_newcomer_gets_the_window_at_once_and_an_answer_from_the_samples(qtbot
 
 
 def test_adding_documents_indexes_them_and_reports_progress_and_failures(qtbot, window) -> None:
-    paths = [DATA / "notes.md", DATA / "mutual-nda.pdf", DATA / "scanned.pdf"]
+    bare = HARD_CASES / "redaction-failed-2.pdf"  # 7 characters of text: nothing to index
+    paths = [DATA / "notes.md", DATA / "mutual-nda.pdf", DATA / "scanned.pdf", bare]
     report, progress = index(qtbot, window, paths)
-    assert report is not None and report.indexed == 2
-    assert [Path(f.path).name for f in report.failed] == ["scanned.pdf"]
+    assert report is not None and report.indexed == 3
+    assert [Path(f.path).name for f in report.failed] == [bare.name]
     # Progress is throttled to about 30 events a second, so not every step arrives.
-    assert any(p.stage in ("load", "embed") and p.total == 3 and p.path for p in progress)
+    assert any(p.stage in ("load", "embed") and p.total == 4 and p.path for p in progress)
     library = window.library
     items = [library.documents.item(i) for i in range(library.documents.count())]
     indexed = [item for item in items if "mutual-nda.pdf" in item.text()][0]
     assert "pages" in indexed.text() and "passages" in indexed.text()
-    failed = [item for item in items if "scanned.pdf" in item.text()][0]
+    scan = [item for item in items if "scanned.pdf" in item.text()][0]
+    assert scan.text().endswith(", OCR") and "Read by OCR (all pages" in scan.toolTip()
+    failed = [item for item in items if bare.name in item.text()][0]
     assert "failed" in failed.text() and "Could not be indexed" in failed.toolTip()
-    assert "1 failed" in library.summary.text() and "scanned.pdf" in library.summary.text()
+    assert "1 failed" in library.summary.text() and bare.name in library.summary.text()
     failed.setSelected(True)
     assert library.detail.isVisibleTo(library) and "no text" in library.detail.text()
 

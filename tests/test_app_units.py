@@ -691,7 +691,7 @@ def test_the_icon_and_samples_are_found_in_an_installed_wheel(tmp_path: Path) ->
         check=True, capture_output=True, text=True,
     ).stdout.split("\n")  # fmt: skip
     assert Path(out[0]) == site / "hushdoc_assets" / "hushdoc.svg" and Path(out[0]).is_file()
-    assert out[1] == "discharge-summary.pdf mutual-nda.pdf"
+    assert out[1] == "clinic-letter-fax.pdf discharge-summary.pdf mutual-nda.pdf"
 
 
 def test_without_a_screen_the_app_says_to_use_the_command_line(monkeypatch, capsys) -> None:

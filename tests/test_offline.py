@@ -94,8 +94,10 @@ def test_the_guard_catches_connections_and_lookups_but_not_local_pairs(no_networ
 def test_index_and_ask_with_sockets_blocked(no_network, hushdoc_home):
     # Fresh models, loaded inside the guard: loading must not touch the network either.
     with Engine(Config(data_dir=hushdoc_home), "offline", create=True) as engine:
-        report, _ = run_index(engine, [DATA / "discharge-summary.pdf", DATA / "notes.md"])
-        assert report.indexed == 2
+        # The scan is read by OCR, whose models load inside the guard too.
+        paths = [DATA / "discharge-summary.pdf", DATA / "notes.md", DATA / "scanned.pdf"]
+        report, _ = run_index(engine, paths)
+        assert report.indexed == 3 and engine.documents()[-1].ocr_pages == 1
         answer = final_answer(engine, "What is the target INR for this patient?")
         assert not answer.abstained and answer.sources
     assert no_network == []
@@ -110,7 +112,7 @@ def test_app_first_start_with_sockets_blocked(no_network, hushdoc_home, qtbot):
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.session.index_finished, timeout=TIMEOUT_S * 1000) as done:
         pass  # the first start indexes the sample documents once the models are loaded
-    assert done.args[0] is not None and done.args[0].indexed == 2
+    assert done.args[0] is not None and done.args[0].indexed == 3  # the faxed letter by OCR
     window.session.shutdown()
     window.close()
     assert no_network == []
@@ -172,9 +174,9 @@ def test_first_start_index_ask_and_app_inside_a_namespace_without_network(tmp_pa
     blocked = subprocess.run([*isolated, sys.executable, "-c", unreachable], capture_output=True)
     assert blocked.returncode != 0 and b"unreachable" in blocked.stderr
 
-    docs = [str(DATA / "discharge-summary.pdf"), str(DATA / "notes.md")]
+    docs = [str(DATA / "discharge-summary.pdf"), str(DATA / "notes.md"), str(DATA / "scanned.pdf")]
     indexed = json.loads(run("-m", "rag", "index", "-w", "Ward", *docs, "--json").stdout)
-    assert indexed["indexed"] == 2 and not indexed["failed"]
+    assert indexed["indexed"] == 3 and not indexed["failed"]
     question = "What is the target INR for this patient?"
     answer = json.loads(run("-m", "rag", "ask", "-w", "Ward", question, "--json").stdout)
     assert not answer["abstained"] and answer["sources"]
@@ -186,6 +188,10 @@ def test_first_start_index_ask_and_app_inside_a_namespace_without_network(tmp_pa
     listed = json.loads(
         run("-m", "rag", "list", "-w", "Samples", "--json", HUSHDOC_HOME=app_home).stdout
     )
-    assert {Path(d["path"]).name for d in listed} == {"discharge-summary.pdf", "mutual-nda.pdf"}
+    assert {Path(d["path"]).name for d in listed} == {
+        "clinic-letter-fax.pdf",
+        "discharge-summary.pdf",
+        "mutual-nda.pdf",
+    }
     assert "ok:" in run("-m", "rag", "check", "-w", "Ward").stdout
     assert sorted(user_home.rglob("*")) == []

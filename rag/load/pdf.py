@@ -55,6 +55,7 @@ class _PdfPages:
     unreadable: list[int] = field(default_factory=list)
     oversized: list[int] = field(default_factory=list)
     redacted: list[int] = field(default_factory=list)
+    read_by_ocr: list[int] = field(default_factory=list)  # tried, whatever OCR found
 
 
 def load_pdf(path: Path, *, limits: Limits, ocr: Ocr) -> LoadedDocument:
@@ -110,6 +111,7 @@ def _read_scans(path: Path, read: _PdfPages, ocr: Ocr) -> None:
     finally:
         with _PDFIUM:
             document.close()
+    read.read_by_ocr.extend(found)
     for number, (text, page_ocr) in found.items():
         if len(text.strip()) > len(read.pages[number - 1].text.strip()):
             read.pages[number - 1] = Page(number, text, page_ocr)
@@ -187,9 +189,9 @@ def _checked_pdf(
         if len(read.empty) == len(pages):
             raise DocumentError(path, f"all {len(pages)} pages of the PDF are empty")
         amount = "no text layer" if visible == 0 else f"almost no text ({visible} characters)"
-        raise DocumentError(
-            path, f"the PDF has {amount}, and OCR found no text on its pages (blank pages?)"
-        )
+        if read.read_by_ocr:
+            amount += ", and OCR found no text on its pages (blank pages?)"
+        raise DocumentError(path, f"the PDF has {amount}")
     warnings = []
     if read.redacted:
         warnings.append(
