@@ -41,7 +41,7 @@ from app.window import MainWindow  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.store.history import Turn, load_history  # noqa: E402
 from rag.store.workspace import create_workspace, workspace_dir  # noqa: E402
-from rag.types import IndexReport, Progress  # noqa: E402
+from rag.types import Citation, IndexReport, Progress  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -464,6 +464,33 @@ def test_answer_streams_and_a_citation_opens_the_pdf_page_with_the_passage_highl
     assert [t.question for t in saved] == [INR_QUESTION]
     assert "discharge-summary.pdf, page 1" in window.chat.markdown()
     assert f"**{' '.join(copied.text.split())}**" in window.chat.markdown()
+
+
+def test_a_passage_of_a_scanned_page_and_of_a_fax_opens_highlighted_where_ocr_read_it(
+    qtbot, window
+) -> None:
+    scans = [DATA / "scanned.pdf", DATA / "scans" / "nda-fax.tif"]
+    report, progress = index(qtbot, window, scans)
+    assert report is not None and report.indexed == 2
+    assert any(p.step and p.step.startswith("OCR") for p in progress)
+    engine = window.session.engine
+    assert engine is not None
+    for scan, phrase in ((scans[0], "2017-03-1235"), (scans[1], "Return of Information")):
+        passage = next(p for p in engine.store.document_passages(str(scan)) if phrase in p.text)
+        start = passage.start + passage.text.index(phrase)
+        page = engine.page_ocr(str(scan), passage.page or 1)
+        assert page is not None
+        [word] = [w for w in page.words if w.start == start]
+        citation = Citation(1, str(scan), passage.page, start, start + len(phrase), phrase)
+        with qtbot.waitSignal(window.viewer.shown, timeout=10_000):
+            window.show_citation(citation)
+        viewer = window.viewer
+        assert viewer.current_page == passage.page and len(viewer.highlight_rects) == 1
+        # The highlight covers the word where OCR found it on the page drawn.
+        size = viewer._pages.size((passage.page or 1) - 1)
+        rect = viewer.highlight_rects[0]
+        assert rect.left() == pytest.approx(word.box[0] * size.width(), abs=1)
+        assert rect.top() == pytest.approx(word.box[1] * size.height(), abs=1)
 
 
 def test_a_question_asked_while_indexing_waits_its_turn_or_is_withdrawn(

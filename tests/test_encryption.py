@@ -103,7 +103,7 @@ def test_nothing_of_the_documents_questions_or_answers_is_on_disk_in_plaintext(
 ):
     logs.setup_logging(hushdoc_home)
     report, _ = run_index(sealed, [docs])
-    assert report.indexed == 7 and report.chunks > 0
+    assert report.indexed == 8 and report.chunks > 0
     audit.set_audit_log(sealed.folder, NAME, on=True, vault=sealed.vault)
     answer = final_answer(sealed, QUESTION)
     assert not answer.abstained and "2.0" in answer.text

@@ -202,6 +202,8 @@ class Ocr:
             return reader.read(image, number)
 
         results: dict[int, tuple[str, PageOcr]] = {}
+        if self.on_page is not None:
+            self.on_page(path, 0, len(numbers))
         with ThreadPoolExecutor(self.workers, thread_name_prefix="hushdoc-ocr") as pool:
             futures = [pool.submit(read, n) for n in numbers]
             try:
