@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.controls import combo_box, push_button, tool_button
 from app.look import warning_text
 from app.signals import emit
+from rag.index.run import UNSUPPORTED
 from rag.load.discover import SUPPORTED_SUFFIXES
 from rag.types import DocumentInfo, Failure, IndexReport, Progress
 
@@ -54,6 +55,13 @@ def describe_document(info: DocumentInfo) -> tuple[str, str]:
 
 
 def describe_unsupported(failure: Failure) -> tuple[str, str]:
+    """The row text and tooltip of a file indexing passed over: of a type Hushdoc cannot
+    read, or a symbolic link not followed (``rag.load.discover``), with its reason."""
+    if failure.error != UNSUPPORTED:
+        return (
+            f"{Path(failure.path).name} — skipped",
+            f"{failure.path}\nNot indexed: {failure.error}",
+        )
     tip = f"{failure.path}\nNot indexed: Hushdoc reads {READABLE_TYPES} files."
     return f"{Path(failure.path).name} — unsupported type", tip
 
@@ -74,8 +82,10 @@ def summarize(report: IndexReport | None) -> str:
             f"\n• {Path(f.path).name}: {f.error}" for f in report.failed
         )
     if report.skipped:
-        text += f"\n{len(report.skipped)} skipped (not a supported type):" + "".join(
-            f"\n• {Path(f.path).name}" for f in report.skipped
+        text += f"\n{len(report.skipped)} skipped:" + "".join(
+            f"\n• {Path(f.path).name}: "
+            + ("not a supported type" if f.error == UNSUPPORTED else f.error)
+            for f in report.skipped
         )
     return text
 
