@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.look import warning_text
 from app.model_choice import ModelChoice
+from app.plain_text import set_plain
 from rag.answer.generate import check_gguf
 from rag.answer.mode import chosen_mode
 from rag.config import Config, config_path, default_data_dir
@@ -210,7 +211,7 @@ class SettingsDialog(QDialog):
         try:
             self.result_config = self.build_config()
         except HushdocError as exc:
-            self.error_label.setText(readable(str(exc)))
+            set_plain(self.error_label, readable(str(exc)))
             self.error_label.show()
             return
         super().accept()
