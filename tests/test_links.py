@@ -77,6 +77,18 @@ def test_a_link_named_directly_is_judged_like_one_found_in_a_folder(docs: Path) 
     assert discover([docs / "notes.md"]).files == [docs / "notes.md"]
 
 
+def test_a_changed_subfolder_is_judged_against_the_folders_followed(docs: Path) -> None:
+    """A watcher walks only what changed; a link there into another part of the folder it
+    follows is inside, and one out of it is not."""
+    (docs / "sub" / "notes-link.md").symlink_to(docs / "notes.md")
+    (docs / "sub" / "key-link.txt").symlink_to(private_file(docs))
+    alone = discover([docs / "sub"])
+    assert alone.files == [docs / "sub" / "plan.md"] and len(alone.not_followed) == 2
+    followed = discover([docs / "sub"], within=[docs])
+    assert followed.files == [docs / "notes.md", docs / "sub" / "plan.md"]
+    assert [f.path for f in followed.not_followed] == [str(docs / "sub" / "key-link.txt")]
+
+
 def test_with_follow_links_the_target_outside_is_found(docs: Path) -> None:
     found = discover([docs], follow_links=True)
     assert found.not_followed == []

@@ -80,15 +80,19 @@ def resolve_link(path: Path, folders: Sequence[Path], *, follow_links: bool) -> 
     return target if os.path.exists(target) else path
 
 
-def discover(paths: Iterable[Path], *, follow_links: bool = False) -> Discovery:
+def discover(
+    paths: Iterable[Path], *, follow_links: bool = False, within: Sequence[Path] | None = None
+) -> Discovery:
     """Every file under ``paths`` (recursively), supported or not, once each, with the links
-    among them that are not followed (``resolve_link``; the folders are those of ``paths``).
+    among them that are not followed (``resolve_link``). A link may point into the folders
+    among ``paths``, or into ``within`` if given: the folders a watcher follows, say, when
+    ``paths`` are only the files and folders that changed in them.
 
     Hidden files and folders are passed over, and symbolic links to folders are
     not followed, so a link loop cannot trap the walk.
     """
     roots = [Path(os.path.abspath(p)) for p in paths]
-    folders = [root for root in roots if root.is_dir()]
+    folders = list(within) if within is not None else [r for r in roots if r.is_dir()]
     found = Discovery()
     seen: set[Path] = set()
 
@@ -112,6 +116,8 @@ def discover(paths: Iterable[Path], *, follow_links: bool = False) -> Discovery:
     return found
 
 
-def find_documents(paths: Iterable[Path], *, follow_links: bool = False) -> Iterator[Path]:
+def find_documents(
+    paths: Iterable[Path], *, follow_links: bool = False, within: Sequence[Path] | None = None
+) -> Iterator[Path]:
     """The files ``discover`` finds, without the links it does not follow."""
-    return iter(discover(paths, follow_links=follow_links).files)
+    return iter(discover(paths, follow_links=follow_links, within=within).files)
