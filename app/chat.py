@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.controls import push_button
+from app.plain_text import set_plain, shown, tooltip
 from app.signals import emit
 from app.transcript import (
     LinkKind,
@@ -147,16 +148,16 @@ class ChatPanel(QWidget):
         self.export_button.setEnabled(has_turns)
 
     def show_status(self, text: str) -> None:
-        self.status.setText(text)
+        set_plain(self.status, text)
         self.status.setVisible(bool(text))
 
     def set_documents(self, paths: list[str]) -> None:
         current = self.document_choice.currentData(PATH_ROLE)
         self.document_choice.clear()
         for path in paths:
-            self.document_choice.addItem(Path(path).name, path)
+            self.document_choice.addItem(shown(Path(path).name), path)
             self.document_choice.setItemData(
-                self.document_choice.count() - 1, path, Qt.ItemDataRole.ToolTipRole
+                self.document_choice.count() - 1, tooltip(path), Qt.ItemDataRole.ToolTipRole
             )
         if current in paths:
             self.document_choice.setCurrentIndex(paths.index(current))
@@ -213,12 +214,13 @@ class ChatPanel(QWidget):
             self.transcript.append("")
 
     def append_piece(self, piece: str) -> None:
-        """Add streamed model text; ``insertText`` inserts plain text, never markup."""
+        """Add streamed model text; ``insertText`` inserts plain text, never markup (a piece
+        is whole characters, so a direction control in it is named whole)."""
         if self.status.text() != ANSWERING:
             self.show_status(ANSWERING)
         cursor = self.transcript.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(piece)
+        cursor.insertText(shown(piece))
         self.transcript.setTextCursor(cursor)
         self.transcript.ensureCursorVisible()
 

@@ -26,11 +26,15 @@ from PySide6.QtWidgets import (
 
 from app.controls import combo_box, push_button, tool_button
 from app.look import warning_text
+from app.plain_text import set_plain, shown, tooltip
 from app.signals import emit
+from rag.index.run import UNSUPPORTED
 from rag.load.discover import SUPPORTED_SUFFIXES
 from rag.types import DocumentInfo, Failure, IndexReport, Progress
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+# A row's details as plain text: its tooltip holds them escaped (app.plain_text.tooltip).
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1
 FILE_FILTER = "Documents ({});;All files (*)".format(
     " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
 )
@@ -54,6 +58,13 @@ def describe_document(info: DocumentInfo) -> tuple[str, str]:
 
 
 def describe_unsupported(failure: Failure) -> tuple[str, str]:
+    """The row text and tooltip of a file indexing passed over: of a type Hushdoc cannot
+    read, or a symbolic link not followed (``rag.load.discover``), with its reason."""
+    if failure.error != UNSUPPORTED:
+        return (
+            f"{Path(failure.path).name} — skipped",
+            f"{failure.path}\nNot indexed: {failure.error}",
+        )
     tip = f"{failure.path}\nNot indexed: Hushdoc reads {READABLE_TYPES} files."
     return f"{Path(failure.path).name} — unsupported type", tip
 
@@ -74,8 +85,10 @@ def summarize(report: IndexReport | None) -> str:
             f"\n• {Path(f.path).name}: {f.error}" for f in report.failed
         )
     if report.skipped:
-        text += f"\n{len(report.skipped)} skipped (not a supported type):" + "".join(
-            f"\n• {Path(f.path).name}" for f in report.skipped
+        text += f"\n{len(report.skipped)} skipped:" + "".join(
+            f"\n• {Path(f.path).name}: "
+            + ("not a supported type" if f.error == UNSUPPORTED else f.error)
+            for f in report.skipped
         )
     return text
 
@@ -190,9 +203,10 @@ class LibraryPanel(QWidget):
         self._show_detail()
 
     def _add_item(self, path: str, text: str, tip: str) -> QListWidgetItem:
-        item = QListWidgetItem(text)
-        item.setToolTip(tip)
+        item = QListWidgetItem(shown(text))
+        item.setToolTip(tooltip(tip))
         item.setData(PATH_ROLE, path)
+        item.setData(DETAIL_ROLE, tip)
         self.documents.addItem(item)
         return item
 
@@ -202,7 +216,7 @@ class LibraryPanel(QWidget):
     def _show_detail(self) -> None:
         """The selected document's details (the failure reason, say) below the list."""
         items = self.documents.selectedItems()
-        self.detail.setText(items[0].toolTip() if len(items) == 1 else "")
+        set_plain(self.detail, items[0].data(DETAIL_ROLE) if len(items) == 1 else "")
         self.detail.setVisible(len(items) == 1)
 
     def set_enabled_actions(self, *, ready: bool, busy: bool) -> None:
@@ -241,7 +255,7 @@ class LibraryPanel(QWidget):
         if progress.total and progress.stage in ("load", "embed"):
             counts = f" ({progress.done + 1} of {progress.total})"
         step = f" — {progress.step}" if progress.step and progress.stage == "load" else ""
-        self.progress_label.setText(f"{verb} {name}{counts}{step}".strip())
+        set_plain(self.progress_label, f"{verb} {name}{counts}{step}".strip())
         if progress.path and progress.stage in ("load", "embed"):
             self._mark_indexing(progress.path)
 
@@ -253,12 +267,12 @@ class LibraryPanel(QWidget):
         else:
             item = self._add_item(path, "", path)
             self.placeholder.hide()
-        item.setText(f"{Path(path).name} — indexing…")
+        item.setText(shown(f"{Path(path).name} — indexing…"))
         item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
 
     def show_summary(self, report: IndexReport | None) -> None:
         self.set_running(False)
-        self.summary.setText(summarize(report))
+        set_plain(self.summary, summarize(report))
 
     # -- adding files -----------------------------------------------------------------------
 

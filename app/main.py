@@ -8,9 +8,10 @@ import sys
 import time
 
 from PySide6.QtCore import QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from app.models import LoadedModels
+from app.plain_text import warning_box
 from app.session import Session
 from app.window import MainWindow, app_icon
 from rag.config import Config, load_config
@@ -59,7 +60,7 @@ def run_app(argv: list[str] | None = None) -> int:
         config = load_config()
     except HushdocError as exc:
         # A broken settings file: say so, and run on the defaults without overwriting it.
-        QMessageBox.warning(None, "Hushdoc", f"{exc}\n\nHushdoc starts with the default settings.")
+        warning_box(None, f"{exc}\n\nHushdoc starts with the default settings.").exec()
         config = Config()
     setup_logging(config.data_dir)
     sys.excepthook = _log_unexpected

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QVBoxLayout, QWidget
 
+from app.plain_text import set_plain, shown, tooltip
 from app.workers import GeneratorWorker, call
 from rag.answer.model_info import (
     ModelInfo,
@@ -107,7 +108,7 @@ class ModelChoice(QWidget):
         index = self._index_of(path)
         if index < 0:
             index = self.combo.count() - 1  # before Browse…
-            self.combo.insertItem(index, path.name, str(path))
+            self.combo.insertItem(index, shown(path.name), str(path))
         self.combo.setCurrentIndex(index)
 
     def _list(self, models: list[ModelInfo]) -> None:
@@ -121,7 +122,7 @@ class ModelChoice(QWidget):
                 continue
             index = self._index_of(info.path)
             if index < 0:
-                self.combo.insertItem(self.combo.count() - 1, info.name, str(info.path))
+                self.combo.insertItem(self.combo.count() - 1, shown(info.name), str(info.path))
             else:
                 self.combo.setItemData(index, str(info.path))
             self._described(info.path, info)
@@ -129,12 +130,14 @@ class ModelChoice(QWidget):
         self.listed.emit()
 
     def _not_listed(self, message: str) -> None:
-        self.combo.setItemText(self.combo.findText(SEARCHING), f"No models listed: {message}")
+        self.combo.setItemText(
+            self.combo.findText(SEARCHING), shown(f"No models listed: {message}")
+        )
 
     def _described(self, path: Path | None, info: ModelInfo) -> None:
         index = 0 if path is None else self._index_of(path)
-        self.combo.setItemText(index, entry_text(info, bundled=path is None))
-        self.combo.setItemData(index, str(info.path), Qt.ItemDataRole.ToolTipRole)
+        self.combo.setItemText(index, shown(entry_text(info, bundled=path is None)))
+        self.combo.setItemData(index, tooltip(str(info.path)), Qt.ItemDataRole.ToolTipRole)
         where = f"{info.path.name}, shipped with Hushdoc" if path is None else str(info.path)
         self._notes[path] = where
         self._infos[path] = info
@@ -170,9 +173,9 @@ class ModelChoice(QWidget):
         path = self.value()
         self.described.emit()
         if path in self._notes:
-            self.info.setText(self._notes[path])
+            set_plain(self.info, self._notes[path])
             return
-        self.info.setText(f"Reading {path.name if path else 'the bundled model'}…")
+        set_plain(self.info, f"Reading {path.name if path else 'the bundled model'}…")
         if path in self._reading:
             return
         self._reading.add(path)
@@ -189,5 +192,5 @@ class ModelChoice(QWidget):
         else:
             self._notes[path] = read
         if self.value() == path:
-            self.info.setText(self._notes[path])
+            set_plain(self.info, self._notes[path])
             self.described.emit()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.look import warning_text
 from app.model_choice import ModelChoice
+from app.plain_text import set_plain
 from rag.answer.generate import check_gguf
 from rag.answer.mode import chosen_mode
 from rag.config import Config, config_path, default_data_dir
@@ -112,6 +113,12 @@ class SettingsDialog(QDialog):
         )
         self.strict = QCheckBox("Leave out sentences the documents do not support")
         self.strict.setChecked(config.strict)
+        self.follow_links = QCheckBox("Follow symbolic links to files outside the added folders")
+        self.follow_links.setChecked(config.follow_links)
+        self.follow_links.setToolTip(
+            "Off: such a link is skipped with its reason, so that a link in a shared folder "
+            "cannot bring a private file from elsewhere into the index"
+        )
         self.mode_in_use = QLabel()
         self.mode_in_use.setTextFormat(Qt.TextFormat.PlainText)
         self.mode_in_use.setWordWrap(True)
@@ -135,6 +142,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.strict)
         form.addRow("Embedding model folder:", self.embedding)
         form.addRow("Data folder:", self.data_dir)
+        form.addRow("", self.follow_links)
         where = QLabel(f"Settings are saved in {config_path()}")
         where.setTextFormat(Qt.TextFormat.PlainText)
         where.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -181,6 +189,7 @@ class SettingsDialog(QDialog):
             answer_mode=self.answer_mode.currentData(),
             prompt_excerpts=self.excerpts.value(),
             strict=self.strict.isChecked(),
+            follow_links=self.follow_links.isChecked(),
         )
 
     def _show_generation_settings(self) -> None:
@@ -202,7 +211,7 @@ class SettingsDialog(QDialog):
         try:
             self.result_config = self.build_config()
         except HushdocError as exc:
-            self.error_label.setText(readable(str(exc)))
+            set_plain(self.error_label, readable(str(exc)))
             self.error_label.show()
             return
         super().accept()

@@ -1,7 +1,8 @@
 """The chat transcript as rich text, built so that no document or model text is markup.
 
 Every string that comes from a document, the model or the user goes through
-``plain`` (``html.escape``) before it reaches the rich-text view. The only
+``plain`` (escaped, direction controls named: ``app.plain_text``) before it reaches the
+rich-text view; a tooltip made here holds ``app.plain_text.tooltip``'s form. The only
 links in the transcript are the ones made here, ``cite:TURN/N``, so a document
 cannot inject a ``javascript:`` or ``file:`` link, or any tag.
 """
@@ -15,6 +16,7 @@ from typing import Literal, cast
 
 from PySide6.QtCore import QUrl
 
+from app.plain_text import rich, tooltip
 from rag.store.history import Turn
 from rag.types import Answer, Citation, Claim
 
@@ -26,8 +28,8 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def plain(text: str) -> str:
-    """Text as inert rich text: escaped, with line breaks kept."""
-    return html.escape(text, quote=True).replace("\n", "<br>")
+    """Text as inert rich text: escaped, direction controls named, line breaks kept."""
+    return rich(text)
 
 
 # What a link points at: a source by its number (""), a key passage by its place ("k"), or
@@ -77,7 +79,7 @@ def render_answer_text(
         body = body.replace(
             sentence,
             f'<span style="color:{WARNING}; text-decoration: line-through" '
-            f'title="{plain(claim.reason or "")}">{sentence}</span>',
+            f'title="{html.escape(tooltip(claim.reason or ""))}">{sentence}</span>',
             1,
         )
     return _MARKER.sub(link, body)

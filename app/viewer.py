@@ -32,6 +32,7 @@ from app.controls import tool_button
 from app.look import PAGE_HIGHLIGHT, text_highlight
 from app.page_source import ImagePages, PdfPages
 from app.passage import ocr_rects, passage_rects, span_rects
+from app.plain_text import set_plain, shown, tooltip
 from app.signals import emit
 from app.workers import GeneratorWorker, call
 from rag.load.discover import document_kind
@@ -147,8 +148,8 @@ class SourceViewer(QWidget):
     def show_citation(self, citation: Citation) -> None:
         self.current_path = citation.path
         self.current_page = citation.page
-        self.title.setText(Path(citation.path).name)
-        self.title.setToolTip(citation.path)
+        set_plain(self.title, Path(citation.path).name)
+        self.title.setToolTip(tooltip(citation.path))
         self.open_button.setEnabled(True)
         self.highlight_rects, self.text_span = [], None
         self._find_at = (0, 0)
@@ -249,8 +250,10 @@ class SourceViewer(QWidget):
             return  # another citation was opened meanwhile
         pages = [p for p in document.pages if p.number == citation.page] or list(document.pages)
         text = pages[0].text if pages else ""
-        self.text_view.setPlainText(text)
+        self.text_view.setPlainText(shown(text))
         start, end = max(0, citation.start), min(len(text), citation.end)
+        # Where the span is once direction controls are named (each name is 8 characters).
+        start, end = len(shown(text[:start])), len(shown(text[:end]))
         self.text_span = (start, end)
         self._select_text(start, end)
         emit(self.shown)

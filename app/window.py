@@ -18,6 +18,7 @@ from app.assets import icon_path
 from app.chat import ChatPanel
 from app.library import LibraryPanel
 from app.new_workspace import ask_new_workspace, ask_passphrase
+from app.plain_text import set_plain, shown, warning_box
 from app.session import Session
 from app.settings import SettingsDialog
 from app.viewer import SourceViewer
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
         if generator is None:
             self.model_label.setText("No language model (see Settings)")
         else:
-            self.model_label.setText(f"Model: {getattr(generator, 'name', 'custom')}")
+            set_plain(self.model_label, f"Model: {getattr(generator, 'name', 'custom')}")
         self._update_state()
 
     def _models_failed(self, message: str) -> None:
@@ -199,9 +200,8 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         """Errors reach the user as their message, in a box that does not block the loop."""
         self.last_error = message
-        self.statusBar().showMessage(message.splitlines()[0], 10000)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Hushdoc", message, parent=self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().showMessage(shown(message.splitlines()[0]), 10000)
+        box = warning_box(self, message)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -98,6 +98,9 @@ class Config:
     max_pdf_pages: int = MAX_PDF_PAGES
     max_text_chars: int = MAX_TEXT_CHARS
     max_stream_mb: int = MAX_STREAM_MB
+    # Index a symbolic link whose target lies outside the folders being indexed (off: such a
+    # link is skipped with its reason, so that a link cannot bring in a file from elsewhere).
+    follow_links: bool = False
 
     def __post_init__(self) -> None:
         for name in ("data_dir", "embedding_model", "generator_model"):
@@ -125,7 +128,7 @@ class Config:
                 f"Setting 'answer_mode' is {self.answer_mode!r}; it must be one of "
                 f"{', '.join(ANSWER_MODES)}."
             )
-        for name in ("strict", "cite_grammar"):
+        for name in ("strict", "cite_grammar", "follow_links"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
                     f"Setting '{name}' must be true or false, not {getattr(self, name)!r}."

@@ -36,7 +36,7 @@ from rag.embed.backends import load_embedder
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError, WorkspaceError
 from rag.index.run import index_files
-from rag.load.discover import find_documents
+from rag.load.discover import discover
 from rag.load.limits import Limits
 from rag.load.ocr import PageReader
 from rag.progress import drive
@@ -155,20 +155,23 @@ class Engine:
     ) -> Generator[Progress, None, IndexReport]:
         """Index files and folders (see ``rag.index.run``). Yields progress; returns what
         was done. Unchanged files are skipped, a changed one is replaced whole, and a file
-        that cannot be read is recorded as failed, with its reason."""
+        that cannot be read is recorded as failed, with its reason. A symbolic link to a
+        file outside the folders given is skipped, with its reason, unless the setting
+        ``follow_links`` is on (``rag.load.discover``)."""
         yield Progress("scan", 0, 0)
-        files = list(find_documents(Path(p) for p in paths))
+        found = discover((Path(p) for p in paths), follow_links=self.config.follow_links)
         if self._embedder is None:
             yield Progress("model", 0, 0)  # loading (or building, once) can take a while
         return (
             yield from index_files(
-                files,
+                found.files,
                 store=self.store,
                 embedder=self.embedder,
                 limits=Limits.from_config(self.config),
                 embed_batch=self.config.embed_batch,
                 prune=prune,
                 page_reader=self._page_reader,
+                not_followed=found.not_followed,
             )
         )
 
@@ -346,7 +349,7 @@ class Engine:
         return store.page_ocr(path, page) if store else None
 
     def skipped(self) -> list[Failure]:
-        """The files indexing passed over because Hushdoc cannot read their type."""
+        """The files indexing passed over: of types Hushdoc cannot read, links not followed."""
         store = self._existing_store()
         return store.skipped() if store else []
 

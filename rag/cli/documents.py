@@ -34,6 +34,12 @@ def add_index_command(commands: Commands, options: CommonOptions) -> None:
     index.add_argument(
         "--prune", action="store_true", help="forget indexed files that no longer exist"
     )
+    index.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="also index symbolic links to files outside the folders given (by default they "
+        "are skipped; the setting follow_links does the same)",
+    )
     index.set_defaults(handler=run_index)
 
 
@@ -62,6 +68,8 @@ def add_prepare_command(commands: Commands) -> None:
 
 
 def run_index(args: argparse.Namespace, config: Config) -> int:
+    if args.follow_links:
+        config = config.with_changes(follow_links=True)
     with open_engine(config, args.workspace, create=True) as engine:
         bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
         report = drive(engine.index(args.paths, prune=args.prune), bar.update)
@@ -81,7 +89,7 @@ def print_index_report(report: IndexReport) -> None:
     )
     for title, items in (
         ("Failed", report.failed),
-        ("Skipped (not a supported type)", report.skipped),
+        ("Skipped", report.skipped),
         ("Warnings", report.warnings),
     ):
         if items:

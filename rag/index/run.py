@@ -76,13 +76,16 @@ def index_files(
     embed_batch: int,
     prune: bool = False,
     page_reader: PageReader | None = None,
+    not_followed: Sequence[Failure] = (),
 ) -> Generator[Progress, None, IndexReport]:
     """Index ``files`` into ``store``. Yields progress; returns what was done.
 
     Each file is checked against ``limits``; with ``prune``, stored documents whose
     file is gone are removed. Scans are read by RapidOCR, or by ``page_reader`` if given.
+    ``not_followed`` are the symbolic links discovery passed over (``rag.load.discover``).
     """
     report = IndexReport()
+    _skip_links(store, report, not_followed)
     pages_read: dict[Path, tuple[int, int]] = {}
     ocr = Ocr.for_cores(
         page_reader=page_reader,
@@ -139,6 +142,17 @@ def index_files(
         store.flush()
     yield Progress("done", len(files), len(files))
     return report
+
+
+def _skip_links(store: Store, report: IndexReport, links: Sequence[Failure]) -> None:
+    """Report the links not followed as skipped, with their reasons. A link that an earlier
+    run indexed (before links were judged) is forgotten: its target is no longer wanted."""
+    for link in links:
+        if store.document_state(link.path) is not None:
+            store.remove_document(link.path)
+            report.removed += 1
+        report.skipped.append(link)
+        store.mark_skipped(link.path, link.error)
 
 
 def _ocr_progress(

@@ -204,7 +204,8 @@ class Store:
         return bool(deleted)
 
     def mark_skipped(self, path: str, reason: str) -> None:
-        """Record a file that was not indexed because Hushdoc cannot read its type."""
+        """Record a file that was not indexed (of a type Hushdoc cannot read, or a symbolic
+        link not followed), with the reason."""
         with self._lock, self._transaction():
             self._db.execute(
                 "INSERT INTO skipped(path, reason) VALUES (?, ?) "
@@ -247,7 +248,7 @@ class Store:
         return DocumentState(row[0], row[1]) if row else None
 
     def skipped(self) -> list[Failure]:
-        """The files not indexed because Hushdoc cannot read their type, in the order found."""
+        """The files not indexed (unsupported types, links not followed), in the order found."""
         with self._lock:
             rows = self._db.execute("SELECT path, reason FROM skipped ORDER BY rowid").fetchall()
         return [Failure(path, reason) for path, reason in rows]

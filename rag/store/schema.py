@@ -2,8 +2,8 @@
 
 Documents, chunks (text, page, span, vector) and an FTS5 table for BM25 keyword
 search, kept in step with the chunks by triggers, so no code path can forget it.
-``skipped`` lists the files of a type Hushdoc cannot read, so that every front end
-shows the same list. ``ocr_pages`` keeps, for each page read by OCR, its words' spans
+``skipped`` lists the files of a type Hushdoc cannot read and the links not followed,
+so that every front end shows the same list. ``ocr_pages`` keeps, for each page read by OCR, its words' spans
 and boxes (``rag.store.page_words``), so that a citation is highlighted on the scan. Every statement is ``IF NOT EXISTS``: a workspace from an
 earlier Hushdoc gains the newer tables when it opens, and stays readable.
 """
