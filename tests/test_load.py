@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pypdf
@@ -83,6 +84,39 @@ def test_html_drops_scripts_and_markup():
     text = load_document(DATA / "visiting-hours.html").pages[0].text
     assert "from 2 pm to 8 pm" in text
     assert "secret" not in text and "<p>" not in text and "color" not in text
+
+
+# HTML that took quadratic time: Python's html.parser on unclosed tags (160 KB: 16 s, so
+# 1 MB about 10 minutes), and the old whitespace pattern on a run of no-break spaces
+# (80 KB: 0.35 s, 1 MB about a minute). Each 1 MB page now takes 0.01-0.04 s.
+HOSTILE_HTML = {
+    "unclosed tags": "<a" * 500_000,
+    "no-break spaces": "<p>x" + "&nbsp;" * 170_000 + "x</p>",
+    "unclosed attribute": "<a b='" * 170_000,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_HTML))
+def test_hostile_html_loads_in_linear_time(tmp_path, kind):
+    page = tmp_path / "hostile.html"
+    page.write_text("<p>Visiting hours end at 8 pm.</p>\n" + HOSTILE_HTML[kind])
+    assert page.stat().st_size >= 1_000_000
+    started = time.process_time()
+    text = load_document(page).pages[0].text
+    assert time.process_time() - started < 1.0
+    assert text.startswith("Visiting hours end at 8 pm.")
+
+
+def test_html_text_keeps_the_page_s_breaks_and_nothing_hidden(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<title>Ward</title><ul><li>one<li>two</ul><table><tr><td>a<td>b<tr><td>c</table>"
+        "<p>x&nbsp;&nbsp;y &amp; z\n\n\n w</p><noscript>no</noscript><svg><text>s</text></svg>"
+        "<!-- a comment --><pre>end</pre>"
+    )
+    assert (
+        load_document(page).pages[0].text == "one\n\ntwo\n\nab\n\nc\n\nx\xa0\xa0y & z\n\nw\n\nend"
+    )
 
 
 def test_text_encodings_are_detected(tmp_path):
