@@ -15,10 +15,13 @@ from pathlib import Path
 import pypdf
 import pytest
 from conftest import DATA, HARD_CASES, run_index
+from fakes import ScriptedReader
 from pdfs import box, text, write_pdf, write_shared_pdf
 from pypdf.errors import LimitReachedError
 
+from rag.errors import DocumentError
 from rag.load.document import load_document
+from rag.load.ocr import Ocr
 from rag.load.redaction import MAX_BOX_TESTS_PER_GLYPH, drop_covered_text, redact_page
 from rag.load.text import clean_text, drop_page_number
 
@@ -217,6 +220,21 @@ def test_a_font_width_bomb_stops_at_pypdfs_limit(tmp_path):
     with pytest.raises(LimitReachedError, match=r"width table \(/W\) lists more than 100,000"):
         redact_page(page)
     assert time.process_time() - started < HOSTILE_PAGE_CPU_S
+
+
+@pytest.mark.parametrize("boxed", [True, False], ids=["read by redaction", "read by pypdf"])
+def test_a_font_width_bomb_is_reported_as_such(tmp_path, boxed):
+    # With a box, redaction reads the font first; without, pypdf's extraction does.
+    content = b"BT /F1 12 Tf 72 700 Td <00410042> Tj ET\n" + (
+        box(60, 690, 100, 30) if boxed else b""
+    )
+    pdf = write_shared_pdf(tmp_path / "widths.pdf", content, font=WIDTH_BOMB)
+    with pytest.raises(DocumentError) as raised:
+        load_document(pdf, ocr=Ocr(page_reader=ScriptedReader("")))
+    assert raised.value.reason == (
+        "page 1 has a font whose width table lists more character widths than pypdf reads "
+        "(over 100,000: a damaged or hostile file?), and the text drawn in it was not read"
+    )
 
 
 @pytest.mark.slow

@@ -121,6 +121,13 @@ def _read_cid_widths(entries: Any, widths: dict[int, float]) -> None:
             widths.update(dict.fromkeys(codes, float(resolve(entries[i - 1])) / 1000))
 
 
+def is_width_limit(error: LimitReachedError) -> bool:
+    """Whether pypdf's error (or this module's) is about a font's width table rather than
+    another limit, such as one on decompressed data. pypdf says "CID width range too large",
+    "Too many character widths" or "Invalid CID width range"."""
+    return "width" in str(error).lower()
+
+
 def resolve(value: Any) -> Any:
     """The object itself, where ``value`` may be an indirect reference to it."""
     return value.get_object() if value is not None and hasattr(value, "get_object") else value
