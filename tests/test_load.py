@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from pdfs import text, write_pdf
 
 from rag.errors import DocumentError, UnsupportedFormat
 from rag.load.discover import find_documents
@@ -84,6 +85,17 @@ def test_html_drops_scripts_and_markup():
     text = load_document(DATA / "visiting-hours.html").pages[0].text
     assert "from 2 pm to 8 pm" in text
     assert "secret" not in text and "<p>" not in text and "color" not in text
+
+
+def test_a_long_line_is_checked_for_a_page_number_in_linear_time(tmp_path):
+    # A PDF whose first line is 100,000 spaces and a word: the check for a printed page
+    # number took quadratic time on it (20,000 spaces: 16 s).
+    page = text(72, 700, " " * 100_000 + "Consent form.") + text(72, 650, "The patient agrees.")
+    pdf = write_pdf(tmp_path / "spaces.pdf", [page])
+    started = time.process_time()
+    assert load_document(pdf).pages[0].text.strip().startswith("Consent form.")
+    assert time.process_time() - started < 1.0
+    assert drop_page_number(" Page 3 of 12 \nText\n- 3 -", 3) == "Text"
 
 
 # HTML that took quadratic time: Python's html.parser on unclosed tags (160 KB: 16 s, so
