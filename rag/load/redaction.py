@@ -42,7 +42,7 @@ from pypdf.generic import ContentStream, DictionaryObject, IndirectObject, NameO
 
 from rag.load.content_rewrite import without_glyphs
 from rag.load.content_scan import ContentScan, Glyph, Operations, PaintedBox, is_dark
-from rag.load.pdf_fonts import FontCache, resolve
+from rag.load.pdf_fonts import MALFORMED, FontCache, resolve
 from rag.load.pdf_geometry import Rect, RectIndex, covers
 
 # A box hides a glyph when it covers at least this share of the glyph's area.
@@ -181,15 +181,25 @@ def _annotation_boxes(page: PageObject, document: _Document) -> tuple[Hashable, 
         annotation = resolve(annotation)
         if not isinstance(annotation, DictionaryObject) or "/Rect" not in annotation:
             continue
-        subtype = annotation.get("/Subtype")
-        interior = [float(v) for v in resolve(annotation.get("/IC")) or []]
-        if subtype == "/Redact" or (subtype == "/Square" and interior and is_dark(interior)):
-            x0, y0, x1, y1 = (float(v) for v in resolve(annotation["/Rect"]))
-            boxes.append(Rect(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        try:
+            box = _annotation_box(annotation)
+        except MALFORMED:  # a malformed annotation is not drawn
+            continue
+        if box is not None:
+            boxes.append(box)
     if reference is None:
         return tuple(boxes), boxes
     document.annotations[reference] = boxes
     return reference, boxes
+
+
+def _annotation_box(annotation: DictionaryObject) -> Rect | None:
+    subtype = annotation.get("/Subtype")
+    interior = [float(v) for v in resolve(annotation.get("/IC")) or []]
+    if subtype == "/Redact" or (subtype == "/Square" and interior and is_dark(interior)):
+        x0, y0, x1, y1 = (float(v) for v in resolve(annotation["/Rect"]))
+        return Rect(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    return None
 
 
 def _document_of(page: PageObject) -> _Document:
