@@ -187,6 +187,19 @@ def test_each_glyph_is_tested_against_a_few_boxes_at_most(tmp_path, layout):
         assert (redaction.hidden, redaction.box_tests) == (0, 0)
 
 
+def test_a_table_of_thick_dark_rules_hides_nothing(tmp_path):
+    # 60 rows of 6 pt text, each above a black rule 3 pt thick across the page: many rules
+    # in a page-wide cell, but a glyph's own cell holds one or two.
+    rows = [
+        box(60, 50 + 12 * row, 490, 3) + text(72, 55 + 12 * row, f"Row {row} text", size=6)
+        for row in range(60)
+    ]
+    page = pypdf.PdfReader(write_pdf(tmp_path / "table.pdf", [b"".join(rows)])).pages[0]
+    redaction = redact_page(page)
+    assert redaction.hidden == 0
+    assert redaction.box_tests <= 2 * len("Row 10 text") * 60
+
+
 def test_a_content_stream_that_pages_share_is_interpreted_once(tmp_path):
     pdf = write_shared_pdf(tmp_path / "shared.pdf", HOSTILE_PAGES["apart"], pages=4)
     document, seconds = cpu_seconds(load_document, pdf)

@@ -67,9 +67,14 @@ def covers(box: Rect, glyph: Rect, *, min_share: float) -> bool:
     return overlap_x > 0 and overlap_y > 0 and overlap_x * overlap_y >= min_share * area
 
 
-# The grid levels of ``RectIndex``: level k has square cells of _BASE_CELL_PT * 2**k points.
+# The grid levels of ``RectIndex``: level k has square cells of _BASE_CELL_PT * 2**k points,
+# up to some 10**19 pt (a page is at most 14,400 pt wide; larger boxes are hostile).
 _BASE_CELL_PT = 4.0
-_LEVELS = 17  # up to 262,144 pt cells: far beyond any page (PDF pages are at most 14,400 pt)
+_LEVELS = 64
+# A rectangle is filed at the finest level where it reaches at most this many cells: a long
+# thin one (a thick rule, a table's dark row) among small cells, so that the cell where a
+# glyph is holds only the rules that pass through it, not every rule of the table.
+_MAX_CELLS_PER_RECT = 64
 # Rectangles are filed under the cells they reach within this margin, so that a point on
 # an edge, rounded either way, still finds them.
 _MARGIN_PT = 0.01
@@ -79,25 +84,26 @@ class RectIndex:
     """Rectangles by where they are, to find those that may hold a point without testing
     them all (a uniform grid at each of a few scales).
 
-    A rectangle is filed at the finest level whose cells are at least as large as it is,
-    under the (at most four) cells it reaches there; so a point is looked up in one cell
-    per level. Rectangles too large for every level, or with coordinates that are not
-    finite, are listed apart and offered for every point. ``near`` yields every rectangle
-    that holds the point, and only rectangles of the same cells besides.
+    A rectangle is filed at the finest level where it reaches at most
+    ``_MAX_CELLS_PER_RECT`` cells (four, for a square no larger than a cell), under each
+    of those cells; so a point is looked up in one cell per level. Rectangles too large
+    for every level, or with coordinates that are not finite, are listed apart and
+    offered for every point. ``near`` yields every rectangle that holds the point, and
+    only rectangles of the same cells besides.
     """
 
     def __init__(self, rects: list[Rect]) -> None:
         levels: list[dict[tuple[int, int], list[int]]] = [{} for _ in range(_LEVELS)]
         self._everywhere: list[int] = []
         for number, rect in enumerate(rects):
-            level = _level(rect)
-            if level is None:
+            filed = _filing(rect)
+            if filed is None:
                 self._everywhere.append(number)
                 continue
-            cell = _BASE_CELL_PT * 2**level
+            level, xs, ys = filed
             cells = levels[level]
-            for ix in _cell_span(rect.x0, rect.x1, cell):
-                for iy in _cell_span(rect.y0, rect.y1, cell):
+            for ix in xs:
+                for iy in ys:
                     cells.setdefault((ix, iy), []).append(number)
         self._levels = [
             (_BASE_CELL_PT * 2**level, cells) for level, cells in enumerate(levels) if cells
@@ -114,13 +120,18 @@ class RectIndex:
         yield from self._everywhere[bisect_left(self._everywhere, first) :]
 
 
-def _level(rect: Rect) -> int | None:
-    """The finest level whose cells are as large as ``rect`` (None: no level's are)."""
+def _filing(rect: Rect) -> tuple[int, range, range] | None:
+    """The level where ``rect`` is filed and the columns and rows of its cells there
+    (None: no level suits it)."""
     if not all(math.isfinite(v) for v in rect):
         return None
-    size = max(rect.x1 - rect.x0, rect.y1 - rect.y0, 0.0) + 2 * _MARGIN_PT
-    level = max(0, math.ceil(math.log2(size / _BASE_CELL_PT)))
-    return level if level < _LEVELS else None
+    shorter = max(min(rect.x1 - rect.x0, rect.y1 - rect.y0), 0.0) + 2 * _MARGIN_PT
+    for level in range(max(0, math.ceil(math.log2(shorter / _BASE_CELL_PT))), _LEVELS):
+        cell = _BASE_CELL_PT * 2**level
+        xs, ys = _cell_span(rect.x0, rect.x1, cell), _cell_span(rect.y0, rect.y1, cell)
+        if len(xs) * len(ys) <= _MAX_CELLS_PER_RECT:
+            return level, xs, ys
+    return None
 
 
 def _cell_span(low: float, high: float, cell: float) -> range:
