@@ -82,3 +82,30 @@ def text(x: float, y: float, words: str, *, size: int = 12) -> bytes:
 def box(x: float, y: float, width: float, height: float, *, gray: float = 0.0) -> bytes:
     """Operators that fill a rectangle with a shade of gray (0 is black)."""
     return b"q %g g %g %g %g %g re f Q\n" % (gray, x, y, width, height)
+
+
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+
+def write_shared_pdf(
+    path: Path, content: bytes, *, pages: int = 1, font: bytes = HELVETICA
+) -> Path:
+    """A PDF whose ``pages`` pages all draw one deflated content stream (so that a few
+    hundred bytes can hold thousands of operations), with ``font`` as ``/F1``."""
+    data = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"",  # the page tree, filled in below
+        font,
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data),
+    ]
+    kids = []
+    for _ in range(pages):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    path.write_bytes(serialize(objects))
+    return path

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pypdf
 import pytest
+from pdfs import text, write_pdf
 
 from rag.errors import DocumentError, UnsupportedFormat
 from rag.load.discover import find_documents
@@ -83,6 +85,50 @@ def test_html_drops_scripts_and_markup():
     text = load_document(DATA / "visiting-hours.html").pages[0].text
     assert "from 2 pm to 8 pm" in text
     assert "secret" not in text and "<p>" not in text and "color" not in text
+
+
+def test_a_long_line_is_checked_for_a_page_number_in_linear_time(tmp_path):
+    # A PDF whose first line is 100,000 spaces and a word: the check for a printed page
+    # number took quadratic time on it (20,000 spaces: 16 s).
+    page = text(72, 700, " " * 100_000 + "Consent form.") + text(72, 650, "The patient agrees.")
+    pdf = write_pdf(tmp_path / "spaces.pdf", [page])
+    started = time.process_time()
+    assert load_document(pdf).pages[0].text.strip().startswith("Consent form.")
+    assert time.process_time() - started < 1.0
+    assert drop_page_number(" Page 3 of 12 \nText\n- 3 -", 3) == "Text"
+
+
+# HTML that took quadratic time: Python's html.parser on unclosed tags (160 KB: 16 s, so
+# 1 MB about 10 minutes), and the old whitespace pattern on a run of no-break spaces
+# (80 KB: 0.35 s, 1 MB about a minute). Each 1 MB page now takes 0.01-0.04 s.
+HOSTILE_HTML = {
+    "unclosed tags": "<a" * 500_000,
+    "no-break spaces": "<p>x" + "&nbsp;" * 170_000 + "x</p>",
+    "unclosed attribute": "<a b='" * 170_000,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_HTML))
+def test_hostile_html_loads_in_linear_time(tmp_path, kind):
+    page = tmp_path / "hostile.html"
+    page.write_text("<p>Visiting hours end at 8 pm.</p>\n" + HOSTILE_HTML[kind])
+    assert page.stat().st_size >= 1_000_000
+    started = time.process_time()
+    text = load_document(page).pages[0].text
+    assert time.process_time() - started < 1.0
+    assert text.startswith("Visiting hours end at 8 pm.")
+
+
+def test_html_text_keeps_the_page_s_breaks_and_nothing_hidden(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<title>Ward</title><ul><li>one<li>two</ul><table><tr><td>a<td>b<tr><td>c</table>"
+        "<p>x&nbsp;&nbsp;y &amp; z\n\n\n w</p><noscript>no</noscript><svg><text>s</text></svg>"
+        "<!-- a comment --><pre>end</pre>"
+    )
+    assert (
+        load_document(page).pages[0].text == "one\n\ntwo\n\nab\n\nc\n\nx\xa0\xa0y & z\n\nw\n\nend"
+    )
 
 
 def test_text_encodings_are_detected(tmp_path):

@@ -38,9 +38,13 @@ def without_glyphs(operations: Operations, glyphs: list[Glyph]) -> Operations:
 
 def _cut_parts(parts: list[Any], glyphs: list[Glyph]) -> list[Any]:
     """A TJ array's strings and adjustments, with ``glyphs`` cut out of its strings."""
+    # Grouped by string first: one TJ array may hold thousands of strings.
+    by_part: dict[int, list[Glyph]] = {}
+    for glyph in glyphs:
+        by_part.setdefault(glyph.part, []).append(glyph)
     new_parts: list[Any] = []
     for part, element in enumerate(parts):
-        cut = sorted((g for g in glyphs if g.part == part), key=lambda g: g.start)
+        cut = sorted(by_part.get(part, ()), key=lambda g: g.start)
         if not cut or not isinstance(element, bytes):
             new_parts.append(element)
             continue

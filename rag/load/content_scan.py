@@ -15,6 +15,7 @@ from typing import Any
 
 from pypdf.generic import ArrayObject, DictionaryObject
 
+from rag.load.pdf_fonts import MALFORMED, FontCache, FontWidths, read_shared_font, resolve
 from rag.load.pdf_geometry import IDENTITY, Matrix, Point, Rect, apply, bounds, multiply
 
 log = logging.getLogger(__name__)
@@ -66,18 +67,6 @@ class PaintedBox:
 
 
 @dataclass(slots=True)
-class _Font:
-    """Advance widths of a font's character codes, in text space units per unit font size."""
-
-    code_bytes: int = 1
-    widths: dict[int, float] = field(default_factory=dict)
-    default: float = 0.5
-
-    def width(self, code: int) -> float:
-        return self.widths.get(code, self.default)
-
-
-@dataclass(slots=True)
 class _State:
     """The parts of the graphics state that decide where and how things are painted."""
 
@@ -85,7 +74,7 @@ class _State:
     fill_dark: bool = True  # the initial fill colour is DeviceGray black
     opaque: bool = True
     space_components: int = 1  # components of the fill colour space; 0 when unknown
-    font: _Font = field(default_factory=_Font)
+    font: FontWidths = field(default_factory=FontWidths)
     size: float = 0.0
     char_spacing: float = 0.0
     word_spacing: float = 0.0
@@ -101,11 +90,12 @@ class _State:
 class ContentScan:
     """A minimal content stream interpreter: dark boxes, and (optionally) glyph positions."""
 
-    def __init__(self, resources: DictionaryObject) -> None:
+    def __init__(self, resources: DictionaryObject, *, fonts: FontCache | None = None) -> None:
         self.resources = resources
         self.boxes: list[PaintedBox] = []
         self.glyphs: list[Glyph] = []
-        self._fonts: dict[str, _Font] = {}
+        self._fonts: dict[str, FontWidths] = {}
+        self._shared_fonts: FontCache = {} if fonts is None else fonts
         self._state = _State()
         self._stack: list[_State] = []
         self._path: list[Rect | None] = []  # rectangles of the current path; None: another shape
@@ -117,7 +107,7 @@ class ContentScan:
         for index, (operands, operator) in enumerate(operations):
             try:
                 self._step(index, operator, operands, measure_text)
-            except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError):
+            except MALFORMED:
                 # A malformed operation: skip it, as viewers do.
                 log.debug("skipped malformed operation %r %r", operator, operands)
 
@@ -261,12 +251,12 @@ class ContentScan:
         )
         self._path.append(rect if corners and len(points) <= 5 else None)
 
-    def _font(self, name: object) -> _Font:
+    def _font(self, name: object) -> FontWidths:
         key = str(name)
         if key not in self._fonts:
             fonts = resolve(self.resources.get("/Font"))
-            entry = resolve(fonts.get(key)) if isinstance(fonts, DictionaryObject) else None
-            self._fonts[key] = _read_font(entry) if isinstance(entry, DictionaryObject) else _Font()
+            entry = fonts.get(key) if isinstance(fonts, DictionaryObject) else None
+            self._fonts[key] = read_shared_font(entry, self._shared_fonts)
         return self._fonts[key]
 
     def _components(self, name: object) -> int:
@@ -287,49 +277,6 @@ class ContentScan:
         entry = resolve(states.get(str(name))) if isinstance(states, DictionaryObject) else None
         if isinstance(entry, DictionaryObject) and "/ca" in entry:
             self._state.opaque = float(resolve(entry["/ca"])) >= MIN_OPACITY
-
-
-def _read_font(font: DictionaryObject) -> _Font:
-    """Widths of a simple (Type1, TrueType, Type3) or composite (Type0) font."""
-    if font.get("/Subtype") == "/Type0":
-        descendants = resolve(font.get("/DescendantFonts"))
-        cid_font = resolve(descendants[0]) if isinstance(descendants, ArrayObject) else None
-        if not isinstance(cid_font, DictionaryObject):
-            return _Font(code_bytes=2, default=1.0)
-        result = _Font(code_bytes=2, default=float(cid_font.get("/DW", 1000)) / 1000)
-        entries = list(resolve(cid_font.get("/W")) or [])
-        i = 0
-        while i + 1 < len(entries):
-            first, second = resolve(entries[i]), resolve(entries[i + 1])
-            if isinstance(second, ArrayObject):
-                for offset, width in enumerate(second):
-                    result.widths[int(first) + offset] = float(resolve(width)) / 1000
-                i += 2
-            elif i + 2 < len(entries):
-                for code in range(int(first), min(int(second), int(first) + 65536) + 1):
-                    result.widths[code] = float(resolve(entries[i + 2])) / 1000
-                i += 3
-            else:
-                break
-        return result
-    scale = 1 / 1000
-    if font.get("/Subtype") == "/Type3":
-        matrix = resolve(font.get("/FontMatrix"))
-        scale = float(matrix[0]) if isinstance(matrix, ArrayObject) and matrix else 0.001
-    result = _Font()
-    descriptor = resolve(font.get("/FontDescriptor"))
-    if isinstance(descriptor, DictionaryObject) and "/MissingWidth" in descriptor:
-        result.default = float(resolve(descriptor["/MissingWidth"])) * scale
-    widths = resolve(font.get("/Widths"))
-    if isinstance(widths, ArrayObject):
-        first = int(font.get("/FirstChar", 0))
-        result.widths = {first + i: float(resolve(w)) * scale for i, w in enumerate(widths)}
-    return result
-
-
-def resolve(value: Any) -> Any:
-    """The object itself, where ``value`` may be an indirect reference to it."""
-    return value.get_object() if value is not None and hasattr(value, "get_object") else value
 
 
 def is_dark(values: list[float] | tuple[float, ...]) -> bool:

@@ -53,6 +53,7 @@ class _PdfPages:
     empty: list[int] = field(default_factory=list)
     images: list[int] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)
+    wide_fonts: list[int] = field(default_factory=list)  # a font over pypdf's width limits
     oversized: list[int] = field(default_factory=list)
     redacted: list[int] = field(default_factory=list)
     read_by_ocr: list[int] = field(default_factory=list)  # tried, whatever OCR found
@@ -150,6 +151,7 @@ def _open_pdf(path: Path, limits: Limits) -> PdfReader:
 def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
     from pypdf.errors import LimitReachedError
 
+    from rag.load.pdf_fonts import is_width_limit
     from rag.load.redaction import drop_covered_text
 
     result = _PdfPages()
@@ -167,7 +169,7 @@ def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
                 result.images.append(number)
         except LimitReachedError as exc:
             log.info("%s: page %d over a limit: %s", path, number, exc)
-            result.oversized.append(number)
+            (result.wide_fonts if is_width_limit(exc) else result.oversized).append(number)
         except Exception as exc:  # pypdf raises many kinds on damaged content streams
             log.info("%s: page %d unreadable: %s", path, number, exc)
             result.unreadable.append(number)
@@ -186,6 +188,8 @@ def _checked_pdf(
     if len(textless) == len(pages):
         if read.oversized:
             raise DocumentError(path, _oversized(read.oversized, limits))
+        if read.wide_fonts:
+            raise DocumentError(path, _wide_fonts(read.wide_fonts))
         if len(read.empty) == len(pages):
             raise DocumentError(path, f"all {len(pages)} pages of the PDF are empty")
         amount = "no text layer" if visible == 0 else f"almost no text ({visible} characters)"
@@ -208,6 +212,8 @@ def _checked_pdf(
         warnings.append(f"pages {page_ranges(read.unreadable)} could not be read")
     if read.oversized:
         warnings.append(_oversized(read.oversized, limits))
+    if read.wide_fonts:
+        warnings.append(_wide_fonts(read.wide_fonts))
     if problems:
         warnings.append(f"the file is damaged; Hushdoc read what it could ({problems[0]})")
     return LoadedDocument(path, "pdf", tuple(pages), tuple(warnings))
@@ -264,6 +270,13 @@ def _oversized(pages: list[int], limits: Limits) -> str:
         f"{_pages(pages)} data that decompresses to more than {limits.stream_bytes >> 20} MB "
         "(a damaged or hostile file?) and was not read; raise max_stream_mb in the settings "
         "to read it"
+    )
+
+
+def _wide_fonts(pages: list[int]) -> str:
+    return (
+        f"{_pages(pages)} a font whose width table lists more character widths than pypdf "
+        "reads (over 100,000: a damaged or hostile file?), and the text drawn in it was not read"
     )
 
 

@@ -27,6 +27,10 @@ _WRONG_EXTENSION = "binary data, not text (is the file extension wrong?)"
 _PAGE_NUMBER = re.compile(
     r"\s*(?:page\s+)?[-–]?\s*(\d{1,4})\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?\s*", re.I
 )
+# A page number as printed is a short line. Longer ones are not matched at all: the
+# pattern's optional runs of spaces try every split of a long run of spaces, in quadratic
+# time (a PDF line of 20,000 spaces and a letter took 16 s).
+_MAX_PAGE_NUMBER_CHARS = 64
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
@@ -84,6 +88,9 @@ def drop_page_number(text: str, number: int) -> str:
 
 def is_page_number(line: str, number: int) -> bool:
     """Whether ``line`` is page ``number``'s number as printed: "3", "Page 3", "- 3 -"..."""
+    line = line.strip()
+    if len(line) > _MAX_PAGE_NUMBER_CHARS:
+        return False
     found = _PAGE_NUMBER.fullmatch(line)
     return found is not None and int(found.group(1)) == number
 
