@@ -104,6 +104,10 @@ class FolderWatcher:
         self._pending: dict[Path, _Pending] = {}
         self._lock = threading.Lock()
         self._observer: BaseObserver | None = None
+        # Starting and stopping may come from different threads (the app starts the
+        # watcher in a worker, and stops it on the GUI thread); once stopped, it stays so.
+        self._running_lock = threading.Lock()
+        self._stopped = False
 
     def __enter__(self) -> FolderWatcher:
         self.start()
@@ -114,19 +118,26 @@ class FolderWatcher:
 
     def start(self) -> None:
         """Start watching. Changes are noted from when this returns."""
-        observer = Observer()
-        handler = _Handler(self)
-        for folder in self.folders:
-            observer.schedule(handler, str(folder), recursive=True, event_filter=_WATCHED_EVENTS)
-        try:
-            observer.start()  # places the watches (inotify's) before it returns
-        except OSError as exc:
-            observer.stop()
-            raise _watch_error(self.folders, exc) from exc
-        self._observer = observer
+        with self._running_lock:
+            if self._stopped or self._observer is not None:
+                return
+            observer = Observer()
+            handler = _Handler(self)
+            for folder in self.folders:
+                observer.schedule(
+                    handler, str(folder), recursive=True, event_filter=_WATCHED_EVENTS
+                )
+            try:
+                observer.start()  # places the watches (inotify's) before it returns
+            except OSError as exc:
+                observer.stop()
+                raise _watch_error(self.folders, exc) from exc
+            self._observer = observer
 
     def stop(self) -> None:
-        observer, self._observer = self._observer, None
+        with self._running_lock:
+            self._stopped = True
+            observer, self._observer = self._observer, None
         if observer is not None:
             observer.stop()
             observer.join(timeout=5)
