@@ -116,6 +116,6 @@ class Following:
         def sync() -> Generator[Progress, None, IndexReport]:
             if first:
                 watcher.start()
-            return (yield from engine.sync(batch))
+            return (yield from engine.sync(batch, within=watcher.folders))
 
         self.indexing.run(sync)

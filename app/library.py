@@ -233,8 +233,8 @@ class LibraryPanel(QWidget):
         """Show the folders the workspace keeps in sync."""
         self.followed = list(folders)
         names = ", ".join(Path(f).name or f for f in folders)
-        self.following.setText(f"Kept in sync: {names}" if folders else "")
-        self.following.setToolTip("\n".join(folders))
+        set_plain(self.following, f"Kept in sync: {names}" if folders else "")
+        self.following.setToolTip(tooltip("\n".join(folders)))
         self.following.setVisible(bool(folders))
 
     def sync_action(self, path: str) -> tuple[str, str, bool]:
@@ -260,7 +260,7 @@ class LibraryPanel(QWidget):
             return
         path = item.data(PATH_ROLE)
         menu = QMenu(self)
-        menu.addAction(self.sync_action(path)[0], lambda: self.choose_sync_action(path))
+        menu.addAction(shown(self.sync_action(path)[0]), lambda: self.choose_sync_action(path))
         menu.popup(self.documents.viewport().mapToGlobal(position))
 
     def selected_paths(self) -> list[str]:

@@ -221,6 +221,21 @@ def test_a_file_renamed_over_another_replaces_it(fake_engine, tmp_path):
     assert engine.check().ok
 
 
+def test_a_link_in_a_followed_folder_is_judged_against_the_followed_folders(fake_engine, tmp_path):
+    engine = fake_engine
+    folder, outside = tmp_path / "matter", tmp_path / "private"
+    write(folder / "sub" / "brief.txt", "The brief for the hearing on 9 April.")
+    write(outside / "key.txt", "A private key that must not be indexed.")
+    (folder / "sub" / "key.txt").symlink_to(outside / "key.txt")
+    (folder / "sub" / "also-brief.txt").symlink_to(folder / "sub" / "brief.txt")
+    # A batch names what changed in a subfolder; links are judged against the followed folder.
+    changed = [folder / "sub" / "key.txt", folder / "sub" / "also-brief.txt"]
+    report = drive(engine.sync(changed, within=[folder]), lambda _progress: None)
+    assert [Path(f.path).name for f in report.skipped] == ["key.txt"]
+    assert "outside the folders being indexed" in report.skipped[0].error
+    assert [d.path for d in engine.documents()] == [str(folder / "sub" / "brief.txt")]
+
+
 # -- followed folders in the workspace settings ----------------------------------------------
 
 

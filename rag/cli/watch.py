@@ -47,9 +47,9 @@ def run_watch(args: argparse.Namespace, config: Config) -> int:
                     f"Following {shown} in workspace '{engine.workspace}'. Ctrl-C stops.",
                     file=sys.stderr,
                 )
-                sync_batch(engine, folders, bar, as_json=args.json, always=True)  # catch up
+                sync_batch(engine, folders, folders, bar, as_json=args.json, always=True)
                 while True:
-                    sync_batch(engine, watcher.next_batch(), bar, as_json=args.json)
+                    sync_batch(engine, watcher.next_batch(), folders, bar, as_json=args.json)
     except KeyboardInterrupt:
         print("hushdoc: stopped watching; everything indexed so far is kept.", file=sys.stderr)
     return 0
@@ -70,14 +70,16 @@ def followed_folders(engine: Engine) -> tuple[str, ...]:
 def sync_batch(
     engine: Engine,
     changed: Sequence[Path],
+    folders: Sequence[Path],
     bar: ProgressBar,
     *,
     as_json: bool,
     always: bool = False,
 ) -> IndexReport:
-    """Sync one batch, and print its line (if it changed anything, or ``always``)."""
+    """Sync one batch of what changed in the followed ``folders`` (all of them, to catch up),
+    and print its line if it changed anything (or ``always``)."""
     started = time.monotonic()
-    report = drive(engine.sync(changed), bar.update)
+    report = drive(engine.sync(changed, within=folders), bar.update)
     bar.finish()
     if not (always or report.indexed or report.moved or report.removed or report.failed):
         return report
