@@ -173,12 +173,7 @@ class Engine:
         gone ones forgotten. ``within`` are the followed folders, against which a symbolic
         link is judged; given themselves as ``changed``, it catches up with all of them."""
         yield Progress("scan", 0, 0)
-        run = partial(
-            sync_files,
-            [Path(p) for p in changed],
-            within=None if within is None else [Path(p) for p in within],
-            follow_links=self.config.follow_links,
-        )
+        run = partial(sync_files, changed, within=within, follow_links=self.config.follow_links)
         return (yield from self._indexing(run))
 
     def _indexing(

@@ -57,9 +57,9 @@ class SyncPlan:
 
 
 def sync_files(
-    changed: Sequence[Path],
+    changed: Iterable[Path | str],
     *,
-    within: Sequence[Path] | None,
+    within: Sequence[Path | str] | None,
     follow_links: bool,
     store: Store,
     embedder: Embedder,
@@ -93,11 +93,11 @@ def sync_files(
 
 
 def plan_sync(
-    changed: Iterable[Path],
+    changed: Iterable[Path | str],
     store: Store,
     *,
     limits: Limits,
-    within: Sequence[Path] | None = None,
+    within: Sequence[Path | str] | None = None,
     follow_links: bool = False,
 ) -> SyncPlan:
     """What syncing ``changed`` will do; reads (hashes) only the files that may have moved."""
@@ -106,7 +106,7 @@ def plan_sync(
     paths = [Path(os.path.abspath(p)) for p in changed]
     roots = {str(p) for p in paths}  # at or under these, a stored document may be gone
     folders = [p for p in paths if p.is_dir()]
-    judged = folders if within is None else within
+    judged = folders if within is None else [Path(p) for p in within]
     walk = discover(folders, follow_links=follow_links, within=judged)
     events = discover([p for p in paths if p.is_file()], follow_links=follow_links, within=judged)
     walked = {str(f): f for f in walk.files}  # files found in a folder that changed

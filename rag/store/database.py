@@ -357,8 +357,7 @@ class Store:
     # -- internals -------------------------------------------------------------------------
 
     def _fresh_vectors(self) -> VectorIndex:
-        """The vectors, loaded again if another process has committed since (``hushdoc index
-        --watch`` beside the app, say)."""
+        """The vectors, loaded again if another process has committed since they were."""
         if self.generation() != self._generation:
             self._vectors = self._load_vectors()
         return self._vectors
@@ -389,8 +388,7 @@ class Store:
             "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
-        # The vectors in memory follow this change; if another process committed since
-        # they were loaded, they lack that one, and are loaded again when next needed.
+        # -1 if another process committed since: the vectors lack that, and are loaded anew.
         self._generation = before + 1 if before == self._generation else -1
 
     def _encode(self, vector: np.ndarray) -> bytes:
