@@ -36,6 +36,7 @@ class SessionEvents(QObject):
     answer_evidence = Signal(object)  # Evidence: the key passages, before any generated text
     answer_finished = Signal(object)  # Turn, or None when withdrawn or failed
     history_changed = Signal(list)
+    following_changed = Signal(list)  # the folders the open workspace keeps in sync
     passphrase_needed = Signal(str, str)  # encrypted workspace, why asked again ("" at first)
     busy_changed = Signal()
     error = Signal(str)

@@ -9,7 +9,7 @@ both, so the app and ``hushdoc`` see the same workspace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 
 from app.events import SessionEvents
@@ -77,9 +77,12 @@ class Indexing:
             emit(self.events.error, BUSY_MESSAGE)
             return
         targets = [Path(p) for p in paths]
-        worker = GeneratorWorker(
-            lambda: engine.index(targets, prune=prune), throttle_s=PROGRESS_INTERVAL_S
-        )
+        self.run(lambda: engine.index(targets, prune=prune))
+
+    def run(self, work: Callable[[], Generator[Progress, None, IndexReport]]) -> None:
+        """Run ``work`` (indexing, or a sync of followed folders) as the engine job, with
+        its progress and its report shown as any indexing run's."""
+        worker = GeneratorWorker(work, throttle_s=PROGRESS_INTERVAL_S)
         worker.signals.yielded.connect(self._progress)
         report: list[IndexReport] = []
         worker.signals.returned.connect(report.append)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QProgressBar,
     QPushButton,
     QStyle,
@@ -77,6 +79,8 @@ def summarize(report: IndexReport | None) -> str:
         f"Indexed {report.indexed} document(s) ({report.pages} pages, {report.chunks} passages); "
         f"{report.unchanged} unchanged"
     )
+    if report.moved:
+        text += f"; {report.moved} moved or renamed (kept, not read again)"
     if report.removed:
         text += f"; {report.removed} removed (no longer on disk)"
     text += "."
@@ -99,6 +103,8 @@ class LibraryPanel(QWidget):
     rename_requested = Signal()
     delete_requested = Signal()
     add_requested = Signal(list)
+    follow_requested = Signal(list)  # folders to keep in sync
+    unfollow_requested = Signal(str)
     remove_requested = Signal(list)
     rescan_requested = Signal()
     cancel_requested = Signal()
@@ -123,6 +129,15 @@ class LibraryPanel(QWidget):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.add_files_button = push_button("Add files…", "Add documents (Ctrl+O)")
         self.add_folder_button = QPushButton("Add folder…")
+        self.keep_in_sync = QCheckBox("Keep in sync")
+        self.keep_in_sync.setToolTip(
+            "Follow the folders you add: files added, changed, renamed or deleted there are "
+            "taken in as it happens, and when Hushdoc starts"
+        )
+        self.following = QLabel()
+        self.following.setTextFormat(Qt.TextFormat.PlainText)
+        self.following.setWordWrap(True)
+        self.followed: list[str] = []
         self.remove_button = push_button("Remove", "Remove the selected documents")
         self.rescan_button = push_button("Re-scan", "Index changed files again")
         self.progress = QProgressBar()
@@ -139,7 +154,7 @@ class LibraryPanel(QWidget):
         for tool in (self.new_button, self.rename_button, self.delete_button):
             top.addWidget(tool)
         adding = QHBoxLayout()
-        for button in (self.add_files_button, self.add_folder_button):
+        for button in (self.add_files_button, self.add_folder_button, self.keep_in_sync):
             adding.addWidget(button)
         keeping = QHBoxLayout()
         for button in (self.remove_button, self.rescan_button):
@@ -151,6 +166,7 @@ class LibraryPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.documents, 1)
+        layout.addWidget(self.following)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.detail)
         layout.addLayout(adding)
@@ -173,7 +189,10 @@ class LibraryPanel(QWidget):
         self.rescan_button.clicked.connect(self.rescan_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.documents.itemSelectionChanged.connect(self._show_detail)
+        self.documents.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.documents.customContextMenuRequested.connect(self._context_menu)
         self.set_running(False)
+        self.set_followed([])
 
     # -- state ----------------------------------------------------------------------------
 
@@ -209,6 +228,40 @@ class LibraryPanel(QWidget):
         item.setData(DETAIL_ROLE, tip)
         self.documents.addItem(item)
         return item
+
+    def set_followed(self, folders: list[str]) -> None:
+        """Show the folders the workspace keeps in sync."""
+        self.followed = list(folders)
+        names = ", ".join(Path(f).name or f for f in folders)
+        set_plain(self.following, f"Kept in sync: {names}" if folders else "")
+        self.following.setToolTip(tooltip("\n".join(folders)))
+        self.following.setVisible(bool(folders))
+
+    def sync_action(self, path: str) -> tuple[str, str, bool]:
+        """A document's context menu entry: (label, folder, whether it starts or stops
+        keeping the folder in sync): its own folder, or the followed one it lies in."""
+        followed = next((f for f in self.followed if Path(f) in Path(path).parents), None)
+        if followed is not None:
+            return f"Stop keeping {Path(followed).name} in sync", followed, False
+        folder = str(Path(path).parent)
+        return f"Keep {Path(folder).name} in sync", folder, True
+
+    def choose_sync_action(self, path: str) -> None:
+        """Do what the context menu entry of the document ``path`` says."""
+        _label, folder, keep = self.sync_action(path)
+        if keep:
+            emit(self.follow_requested, [folder])
+        else:
+            emit(self.unfollow_requested, folder)
+
+    def _context_menu(self, position: QPoint) -> None:
+        item = self.documents.itemAt(position)
+        if item is None or not self.add_folder_button.isEnabled():
+            return
+        path = item.data(PATH_ROLE)
+        menu = QMenu(self)
+        menu.addAction(shown(self.sync_action(path)[0]), lambda: self.choose_sync_action(path))
+        menu.popup(self.documents.viewport().mapToGlobal(position))
 
     def selected_paths(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.documents.selectedItems()]
@@ -284,7 +337,7 @@ class LibraryPanel(QWidget):
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of documents")
         if folder:
-            emit(self.add_requested, [folder])
+            self._add([folder])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _local_paths(event) and self.add_files_button.isEnabled():
@@ -293,8 +346,17 @@ class LibraryPanel(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         paths = _local_paths(event)
         if paths and self.add_files_button.isEnabled():
-            emit(self.add_requested, paths)
+            self._add(paths)
             event.acceptProposedAction()
+
+    def _add(self, paths: list[str]) -> None:
+        """Index ``paths``; with Keep in sync ticked, the folders among them are followed."""
+        folders = [p for p in paths if self.keep_in_sync.isChecked() and Path(p).is_dir()]
+        files = [p for p in paths if p not in folders]
+        if folders:
+            emit(self.follow_requested, folders)
+        if files:
+            emit(self.add_requested, files)
 
 
 def _local_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:

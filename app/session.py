@@ -27,6 +27,7 @@ from PySide6.QtCore import QThreadPool
 from app.answers import Answers
 from app.assets import samples_dir
 from app.events import SessionEvents
+from app.following import Following
 from app.indexing import Indexing
 from app.jobs import BUSY_MESSAGE, EngineJobs
 from app.models import LoadedModels, embedder_changed, generator_changed, load_models
@@ -78,6 +79,7 @@ class Session(SessionEvents):
         )
         self.indexing = Indexing(self, self.jobs, self._open)
         self.answers = Answers(self, self.jobs, self._open)
+        self.following = Following(self, self._open, self.indexing, busy=lambda: self.busy)
         self._model_job: GeneratorWorker | None = None
         self._pending_index: list[Path] = []
 
@@ -255,6 +257,7 @@ class Session(SessionEvents):
         if self._refuse_while_busy():
             return
         old = self.workspace
+        self.following.stop()
         self._open.close()
         if self.guard(lambda: rename_workspace(self.config, old, new)):
             self.open_workspace(new, vault=self.vault)
@@ -264,6 +267,7 @@ class Session(SessionEvents):
     def delete_workspace(self) -> None:
         if self._refuse_while_busy():
             return
+        self.following.stop()
         self._open.close()
         if not self.guard(lambda: delete_workspace(self.config, self.workspace)):
             self._reopen_engine()
@@ -277,10 +281,15 @@ class Session(SessionEvents):
         return self.busy
 
     def _reopen_engine(self, *, create: bool = False) -> None:
+        """Open the workspace's engine again; with the models loaded, follow its folders."""
+        self.following.stop()
         try:
             self._open.reopen(self.config, self.models, create=create)
         except HushdocError as exc:
             emit(self.error, str(exc))
+            return
+        if self.has_models:
+            self.following.start()
 
     # -- documents and answers -------------------------------------------------------------
 
@@ -290,6 +299,18 @@ class Session(SessionEvents):
     def rescan(self) -> None:
         """Index the known documents again: changed ones are replaced, deleted ones dropped."""
         self.indexing.rescan(models_ready=self.has_models)
+
+    def follow(self, folders: Iterable[str]) -> None:
+        """Keep ``folders`` in sync: index them now, and what changes in them from now on."""
+        if not self.has_models:
+            emit(self.error, "Hushdoc is still loading its models; add the folder again shortly.")
+        elif not self._refuse_while_busy():
+            self.following.follow(folders)
+
+    def unfollow(self, folder: str) -> None:
+        """Stop keeping ``folder`` in sync (its documents stay)."""
+        if not self._refuse_while_busy():
+            self.following.unfollow(folder)
 
     def remove(self, paths: Iterable[str]) -> None:
         if self.engine is None or self._refuse_while_busy():
@@ -338,5 +359,6 @@ class Session(SessionEvents):
         """Stop the running job, wait for the workers to let go of the index, close it."""
         self.answers.queued = None
         self.jobs.abort()
+        self.following.stop()
         QThreadPool.globalInstance().waitForDone(wait_ms)
         self._open.close()

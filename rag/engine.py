@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from rag.answer.followup import leans_on_earlier, read_with_earlier
@@ -36,6 +37,7 @@ from rag.embed.backends import load_embedder
 from rag.embed.protocol import Embedder
 from rag.errors import HushdocError, WorkspaceError
 from rag.index.run import index_files
+from rag.index.sync import sync_files
 from rag.load.discover import discover
 from rag.load.limits import Limits
 from rag.load.ocr import PageReader
@@ -160,18 +162,32 @@ class Engine:
         ``follow_links`` is on (``rag.load.discover``)."""
         yield Progress("scan", 0, 0)
         found = discover((Path(p) for p in paths), follow_links=self.config.follow_links)
+        run = partial(index_files, found.files, prune=prune, not_followed=found.not_followed)
+        return (yield from self._indexing(run))
+
+    def sync(
+        self, changed: Iterable[Path | str], *, within: Sequence[Path | str] | None = None
+    ) -> Generator[Progress, None, IndexReport]:
+        """Bring the index in step with files and folders that changed (``rag.index.sync``):
+        new and changed files are indexed in one run, moved ones moved without embedding,
+        gone ones forgotten. ``within`` are the followed folders, against which a symbolic
+        link is judged; given themselves as ``changed``, it catches up with all of them."""
+        yield Progress("scan", 0, 0)
+        run = partial(sync_files, changed, within=within, follow_links=self.config.follow_links)
+        return (yield from self._indexing(run))
+
+    def _indexing(
+        self, run: Callable[..., Generator[Progress, None, IndexReport]]
+    ) -> Generator[Progress, None, IndexReport]:
         if self._embedder is None:
             yield Progress("model", 0, 0)  # loading (or building, once) can take a while
         return (
-            yield from index_files(
-                found.files,
+            yield from run(
                 store=self.store,
                 embedder=self.embedder,
                 limits=Limits.from_config(self.config),
                 embed_batch=self.config.embed_batch,
-                prune=prune,
                 page_reader=self._page_reader,
-                not_followed=found.not_followed,
             )
         )
 

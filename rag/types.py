@@ -285,6 +285,9 @@ class IndexReport:
     indexed: int = 0
     unchanged: int = 0
     removed: int = 0
+    # Files found at a new path with the content of a document whose file is gone: the
+    # document moved with them, its passages and vectors kept (``rag.index.sync``).
+    moved: int = 0
     chunks: int = 0
     pages: int = 0
     cancelled: bool = False

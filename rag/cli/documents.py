@@ -14,9 +14,11 @@ from pathlib import Path
 from rag.cli.command import EXIT_ERROR, Commands, CommonOptions
 from rag.cli.progress_bar import ProgressBar
 from rag.cli.terminal import plain
+from rag.cli.watch import followed_folders, run_unfollow, run_watch
 from rag.cli.workspace import open_engine
 from rag.config import Config
 from rag.embed.backends import load_embedder
+from rag.errors import HushdocError
 from rag.load.document import read_document
 from rag.load.limits import Limits
 from rag.progress import drive
@@ -30,7 +32,7 @@ def add_index_command(commands: Commands, options: CommonOptions) -> None:
         parents=[options.workspace, options.as_json],
         help="index files and folders (recursively)",
     )
-    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     index.add_argument(
         "--prune", action="store_true", help="forget indexed files that no longer exist"
     )
@@ -39,6 +41,19 @@ def add_index_command(commands: Commands, options: CommonOptions) -> None:
         action="store_true",
         help="also index symbolic links to files outside the folders given (by default they "
         "are skipped; the setting follow_links does the same)",
+    )
+    following = index.add_mutually_exclusive_group()
+    following.add_argument(
+        "--watch",
+        action="store_true",
+        help="follow the folders PATH (the workspace remembers them) and keep the workspace in "
+        "step with every folder it follows, until Ctrl-C: new and changed files are indexed, "
+        "moved ones moved, deleted ones forgotten",
+    )
+    following.add_argument(
+        "--unfollow",
+        action="store_true",
+        help="stop following the folders PATH (their documents stay indexed)",
     )
     index.set_defaults(handler=run_index)
 
@@ -70,6 +85,12 @@ def add_prepare_command(commands: Commands) -> None:
 def run_index(args: argparse.Namespace, config: Config) -> int:
     if args.follow_links:
         config = config.with_changes(follow_links=True)
+    if args.watch:
+        return run_watch(args, config)
+    if not args.paths:
+        raise HushdocError("Name the files or folders to index: hushdoc index PATH...")
+    if args.unfollow:
+        return run_unfollow(args, config)
     with open_engine(config, args.workspace, create=True) as engine:
         bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
         report = drive(engine.index(args.paths, prune=args.prune), bar.update)
@@ -101,6 +122,7 @@ def print_index_report(report: IndexReport) -> None:
 def run_list(args: argparse.Namespace, config: Config) -> int:
     with open_engine(config, args.workspace) as engine:
         documents = engine.documents()
+        followed = followed_folders(engine)
     if args.json:
         print(json.dumps([asdict(d) for d in documents]))
         return 0
@@ -117,6 +139,8 @@ def run_list(args: argparse.Namespace, config: Config) -> int:
             print(f"    {d.ocr_note}")
         for warning in d.warnings:
             print(f"    warning: {warning}")
+    if followed:
+        print(f"Kept in sync with: {', '.join(followed)}")
     return 0
 
 

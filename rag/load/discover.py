@@ -41,6 +41,12 @@ def document_kind(path: Path) -> DocumentKind | None:
     return SUPPORTED_SUFFIXES.get(path.suffix.lower())
 
 
+def passed_over(name: str) -> bool:
+    """A file name that walks and watches pass over: hidden files (editors' swap and lock
+    files among them) and Office's lock files (``~$report.docx``)."""
+    return name.startswith((".", "~$"))
+
+
 def shown_path(path: Path) -> str:
     """The path as text that can be shown and stored: bytes that are not UTF-8 are escaped."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
@@ -109,7 +115,7 @@ def discover(
             for folder, subfolders, files in os.walk(root):
                 subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith((".", "~$")):
+                    if not passed_over(name):
                         add(Path(folder) / name)
         else:
             add(root)

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -129,13 +130,13 @@ def record_answer(
 
 def set_audit_log(folder: Path, workspace: str, *, on: bool, vault: Vault | None = None) -> bool:
     """Switch the workspace's audit log on or off; returns False if it already was."""
-    settings = read_settings(folder)
+    settings = read_settings(folder, vault=vault)
     if settings.audit_log == on:
         return False
     # Logged while on: the "on" entry after switching on, the "off" entry before switching off.
     if not on:
         append_entry(folder, {"event": "audit log off", "workspace": workspace}, vault=vault)
-    save_settings(folder, type(settings)(audit_log=on))
+    save_settings(folder, replace(settings, audit_log=on), vault=vault)
     if on:
         append_entry(folder, {"event": "audit log on", "workspace": workspace}, vault=vault)
     return True

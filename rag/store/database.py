@@ -9,18 +9,17 @@ the files live, plain or sealed, is up to ``rag.store.files``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rag.store.check import check_store
+from rag.store.document_rows import delete_chunks, move_document_row, upsert_document
 from rag.store.files import PlainFiles, SealedFiles, StoreFiles
 from rag.store.keywords import TermCounts, keyword_search, prefix_search, term_counts
 from rag.store.listing import document_rows
@@ -72,6 +71,9 @@ class Store:
         self.manifest = manifest
         self.exact_search_max_vectors = exact_search_max_vectors
         self._lock = threading.RLock()
+        # The generation the vectors in memory are of: another process's commit makes it
+        # stale, and the vectors are loaded again before they are searched or saved.
+        self._generation = -1
         self._files: StoreFiles = (
             PlainFiles(folder) if vault is None else SealedFiles(folder, vault)
         )
@@ -115,13 +117,15 @@ class Store:
                 self._files.close()
 
     def _load_vectors(self) -> VectorIndex:
-        generation = self.generation()
+        with self._snapshot():
+            generation, count = self.generation(), self.vector_count()
         index = self._files.load_vectors(
             generation,
             self.manifest.dimension,
             exact_search_max_vectors=self.exact_search_max_vectors,
         )
-        if index is not None and index.count == self.vector_count():
+        if index is not None and index.count == count:
+            self._generation = generation
             return index
         if index is not None:
             log.warning("%s: vector index disagrees with the database; rebuilding", self.folder)
@@ -133,12 +137,14 @@ class Store:
             index = VectorIndex(
                 self.manifest.dimension, exact_search_max_vectors=self.exact_search_max_vectors
             )
-            cursor = self._db.execute("SELECT id, vector FROM chunks ORDER BY id")
-            while rows := cursor.fetchmany(4096):
-                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                index.add(ids, np.vstack([self._decode(r[1]) for r in rows]))
-            self._vectors = index
-            self._files.save_vectors(index, self.generation())
+            with self._snapshot():  # a file named by a generation holds its vectors, no other's
+                generation = self.generation()
+                cursor = self._db.execute("SELECT id, vector FROM chunks ORDER BY id")
+                while rows := cursor.fetchmany(4096):
+                    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                    index.add(ids, np.vstack([self._decode(r[1]) for r in rows]))
+            self._vectors, self._generation = index, generation
+            self._files.save_vectors(index, generation)
             self._vectors_dirty = False
             return index
 
@@ -159,8 +165,8 @@ class Store:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk is required")
         with self._lock, self._transaction():
-            old_ids = self._delete_chunks(record.path)
-            document_id = self._upsert_document(record, "indexed", None, pages, warnings)
+            old_ids = delete_chunks(self._db, record.path)
+            document_id = upsert_document(self._db, record, "indexed", None, pages, warnings)
             save_page_words(self._db, document_id, ocr or {})
             rows = [
                 (document_id, i, c.page, c.start, c.end, c.text, self._encode(v))
@@ -186,8 +192,8 @@ class Store:
     def mark_failed(self, record: DocumentRecord, error: str) -> None:
         """Record that a file could not be indexed; any earlier version's chunks go."""
         with self._lock, self._transaction():
-            old_ids = self._delete_chunks(record.path)
-            self._upsert_document(record, "failed", error, 0, ())
+            old_ids = delete_chunks(self._db, record.path)
+            upsert_document(self._db, record, "failed", error, 0, ())
             if old_ids:
                 self._bump_generation()
         self._vectors.remove(old_ids)
@@ -196,12 +202,22 @@ class Store:
     def remove_document(self, path: str) -> bool:
         """Forget a document everywhere. Returns False if it was not in the store."""
         with self._lock, self._transaction():
-            old_ids = self._delete_chunks(path)
+            old_ids = delete_chunks(self._db, path)
             deleted = self._db.execute("DELETE FROM documents WHERE path = ?", (path,)).rowcount
             self._bump_generation()
         self._vectors.remove(old_ids)
         self._vectors_dirty = True
         return bool(deleted)
+
+    def move_document(self, old: str, record: DocumentRecord) -> None:
+        """Give the document stored at ``old`` its file's new path (``record``: the same
+        content), keeping its passages and vectors; a document stored there is replaced."""
+        with self._lock, self._transaction():
+            replaced = move_document_row(self._db, old, record)
+            if replaced:
+                self._bump_generation()
+        self._vectors.remove(replaced)
+        self._vectors_dirty = self._vectors_dirty or bool(replaced)
 
     def mark_skipped(self, path: str, reason: str) -> None:
         """Record a file that was not indexed (of a type Hushdoc cannot read, or a symbolic
@@ -223,8 +239,10 @@ class Store:
         save (after the database: a vector file never gets ahead of it)."""
         with self._lock:
             self._files.flush(self._db)
-            if self._vectors_dirty:
-                self._files.save_vectors(self._vectors, self.generation())
+            if self._vectors_dirty and self.generation() != self._generation:
+                self.rebuild_vectors()  # another process wrote too: these lack its changes
+            elif self._vectors_dirty:
+                self._files.save_vectors(self._vectors, self._generation)
                 self._vectors_dirty = False
 
     # -- reading ---------------------------------------------------------------------------
@@ -290,7 +308,7 @@ class Store:
         """(chunk id, cosine similarity), best first; exact within one document if ``path``."""
         if path is None:
             with self._lock:
-                return self._vectors.search(query, k)
+                return self._fresh_vectors().search(query, k)
         with self._lock:
             rows = self._db.execute(
                 "SELECT c.id, c.vector FROM chunks c JOIN documents d ON d.id = c.document_id "
@@ -334,9 +352,24 @@ class Store:
     def check(self) -> CheckReport:
         """Verify that documents, chunks, vectors, FTS and FAISS agree."""
         with self._lock:
-            return check_store(self._db, self._vectors, dimension=self.manifest.dimension)
+            return check_store(self._db, self._fresh_vectors(), dimension=self.manifest.dimension)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _fresh_vectors(self) -> VectorIndex:
+        """The vectors, loaded again if another process has committed since they were."""
+        if self.generation() != self._generation:
+            self._vectors = self._load_vectors()
+        return self._vectors
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Read as of one moment: another process's commit meanwhile is not seen (WAL)."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -349,45 +382,14 @@ class Store:
         self._db.execute("COMMIT")
         self._files.committed(self._db)
 
-    def _delete_chunks(self, path: str) -> list[int]:
-        rows = self._db.execute(
-            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ?",
-            (path,),
-        ).fetchall()
-        for table in ("chunks", "ocr_pages"):
-            self._db.execute(
-                f"DELETE FROM {table} WHERE document_id IN "
-                "(SELECT id FROM documents WHERE path = ?)",
-                (path,),
-            )
-        return [r[0] for r in rows]
-
-    def _upsert_document(
-        self,
-        record: DocumentRecord,
-        status: str,
-        error: str | None,
-        pages: int,
-        warnings: Sequence[str],
-    ) -> int:
-        self._db.execute(
-            "INSERT INTO documents(path, kind, sha256, size, mtime, status, error, pages, warnings,"
-            " indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-            "kind=excluded.kind, sha256=excluded.sha256, size=excluded.size, mtime=excluded.mtime,"
-            " status=excluded.status, error=excluded.error, pages=excluded.pages,"
-            " warnings=excluded.warnings, indexed_at=excluded.indexed_at",
-            (*astuple(record), status, error, pages, json.dumps(list(warnings)), time.time()),
-        )
-        self._db.execute("DELETE FROM skipped WHERE path = ?", (record.path,))
-        return self._db.execute(
-            "SELECT id FROM documents WHERE path = ?", (record.path,)
-        ).fetchone()[0]
-
     def _bump_generation(self) -> None:
+        before = self.generation()
         self._db.execute(
             "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
+        # -1 if another process committed since: the vectors lack that, and are loaded anew.
+        self._generation = before + 1 if before == self._generation else -1
 
     def _encode(self, vector: np.ndarray) -> bytes:
         return np.asarray(vector, dtype=np.float32).tobytes()

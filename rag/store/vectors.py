@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,18 +98,36 @@ class VectorIndex:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def save(self, folder: Path, generation: int) -> None:
-        """Write atomically as ``vectors.<generation>.faiss`` and delete older files."""
+        """Write atomically as ``vectors.<generation>.faiss`` and delete older files.
+
+        Another process may save the same workspace's vectors at the same time (a command
+        that finds them stale while ``hushdoc index --watch`` writes), so each save writes
+        a temporary file of its own and deletes only older generations. A save whose
+        temporary file that process's clean-up took is given up: the database is the
+        truth, and the next process to open the store rebuilds the file from it.
+        """
         target = folder / f"vectors.{generation}.faiss"
-        tmp = folder / f".vectors.{generation}.faiss.tmp"
-        faiss.write_index(self._index, str(tmp))
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        handle, name = tempfile.mkstemp(prefix=f".vectors.{generation}.faiss.", dir=folder)
+        os.close(handle)
+        tmp = Path(name)
+        try:
+            faiss.write_index(self._index, str(tmp))
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())
+            os.replace(tmp, target)
+        except (FileNotFoundError, RuntimeError) as exc:
+            if tmp.exists():
+                tmp.unlink()
+                raise
+            log.warning("%s was taken during the save (%s); it will be rebuilt", tmp, exc)
+            return
         fsync_dir(folder)
         # Older generations, and what a save killed midway left behind.
-        for path in [*folder.glob("vectors.*.faiss"), *folder.glob(".vectors.*.faiss.tmp")]:
-            if path != target:
+        for path in folder.glob("vectors.*.faiss"):
+            if _generation_of(path) < generation:
                 path.unlink(missing_ok=True)
+        for path in folder.glob(".vectors.*.faiss.*"):
+            path.unlink(missing_ok=True)
 
     @classmethod
     def load(
@@ -236,6 +255,12 @@ def _one_thread() -> Iterator[None]:
         yield
     finally:
         faiss.omp_set_num_threads(threads)
+
+
+def _generation_of(path: Path) -> int:
+    """The generation in a vector file's name (``vectors.<generation>.faiss``); -1 if none."""
+    number = path.name.removeprefix("vectors.").removesuffix(".faiss")
+    return int(number) if number.isdigit() else -1
 
 
 def _exact_index(dimension: int) -> faiss.IndexIDMap2:

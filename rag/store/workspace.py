@@ -9,15 +9,17 @@ encrypted, at creation only (``rag.store.vault``).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from rag.config import Config
 from rag.errors import WorkspaceError
 from rag.store.atomic import write_atomic
-from rag.store.vault import Vault, create_vault
+from rag.store.vault import Vault, create_vault, is_encrypted, sealed_path
 
 DEFAULT_WORKSPACE = "default"
 SETTINGS_NAME = "workspace.json"
@@ -30,31 +32,106 @@ class WorkspaceSettings:
 
     # Record every question, answer and source in the workspace's audit log.
     audit_log: bool = False
+    # The folders the workspace follows (``hushdoc index --watch``, "Keep in sync" in the
+    # app), as absolute paths: what changes in them is indexed, moved or forgotten.
+    followed_folders: tuple[str, ...] = ()
 
 
-def read_settings(folder: Path) -> WorkspaceSettings:
+# Folder names tell what the documents are about, so an encrypted workspace seals them
+# (in ``workspace.json.sealed``); whether its audit log is on stays readable without the
+# passphrase, in ``workspace.json``, as before.
+_SEALED_SETTINGS = frozenset({"followed_folders"})
+
+
+def read_settings(folder: Path, *, vault: Vault | None = None) -> WorkspaceSettings:
+    """The workspace's settings. An encrypted workspace's sealed ones (its followed
+    folders) are read with its ``vault``, and are left at their defaults without it."""
     path = folder / SETTINGS_NAME
-    if not path.exists():
-        return WorkspaceSettings()
+    data = _checked(_read_json(path), path) if path.exists() else {}
+    if vault is not None:
+        sealed = vault.read(path)
+        if sealed is not None:
+            data.update(_checked(_decoded(sealed, sealed_path(path)), sealed_path(path)))
+    folders = data.get("followed_folders", [])
+    return WorkspaceSettings(
+        audit_log=data.get("audit_log") is True,
+        followed_folders=tuple(folders) if isinstance(folders, list) else (),
+    )
+
+
+def save_settings(folder: Path, settings: WorkspaceSettings, *, vault: Vault | None = None) -> None:
+    """Save the settings. In an encrypted workspace the sealed ones are saved with its
+    ``vault``, and left as they are without it."""
+    data = asdict(settings)
+    data["followed_folders"] = list(settings.followed_folders)
+    if not is_encrypted(folder):
+        write_atomic(folder / SETTINGS_NAME, json.dumps(data, indent=2).encode("utf-8"))
+        return
+    clear = {k: v for k, v in data.items() if k not in _SEALED_SETTINGS}
+    write_atomic(folder / SETTINGS_NAME, json.dumps(clear, indent=2).encode("utf-8"))
+    if vault is not None:
+        sealed = {k: v for k, v in data.items() if k in _SEALED_SETTINGS}
+        vault.write(folder / SETTINGS_NAME, json.dumps(sealed, indent=2).encode("utf-8"))
+
+
+def follow_folders(
+    folder: Path, paths: Iterable[Path | str], *, vault: Vault | None = None
+) -> tuple[str, ...]:
+    """Add ``paths`` (made absolute) to the folders the workspace follows; returns them all."""
+    settings = read_settings(folder, vault=vault)
+    followed = list(settings.followed_folders)
+    followed += [p for p in dict.fromkeys(os.path.abspath(p) for p in paths) if p not in followed]
+    if tuple(followed) != settings.followed_folders:
+        save_settings(folder, replace(settings, followed_folders=tuple(followed)), vault=vault)
+    return tuple(followed)
+
+
+def unfollow_folder(folder: Path, path: Path | str, *, vault: Vault | None = None) -> bool:
+    """Stop following ``path`` (its documents stay indexed); False if it was not followed."""
+    settings = read_settings(folder, vault=vault)
+    target = os.path.abspath(path)
+    if target not in settings.followed_folders:
+        return False
+    kept = tuple(p for p in settings.followed_folders if p != target)
+    save_settings(folder, replace(settings, followed_folders=kept), vault=vault)
+    return True
+
+
+def _read_json(path: Path) -> object:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return _decoded(path.read_bytes(), path)
+    except OSError as exc:
         raise WorkspaceError(
             f"The workspace settings {path} are unreadable ({exc}). Fix or delete the file."
         ) from exc
+
+
+def _decoded(raw: bytes, path: Path) -> object:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise WorkspaceError(
+            f"The workspace settings {path} are unreadable ({exc}). Fix or delete the file."
+        ) from exc
+
+
+def _checked(data: object, path: Path) -> dict[str, object]:
+    """``data`` as settings, refused if it holds settings that are unknown or of a wrong type."""
     known = {f.name for f in fields(WorkspaceSettings)}
     if not isinstance(data, dict) or set(data) - known:
         raise WorkspaceError(
             f"The workspace settings {path} hold unknown settings; a newer Hushdoc may have "
             "written them. Update Hushdoc."
         )
-    if not all(isinstance(v, bool) for v in data.values()):
-        raise WorkspaceError(f"The workspace settings {path} are invalid: expected true or false.")
-    return WorkspaceSettings(**data)
-
-
-def save_settings(folder: Path, settings: WorkspaceSettings) -> None:
-    write_atomic(folder / SETTINGS_NAME, json.dumps(asdict(settings), indent=2).encode("utf-8"))
+    folders = data.get("followed_folders", [])
+    if not isinstance(data.get("audit_log", False), bool) or not (
+        isinstance(folders, list) and all(isinstance(p, str) for p in folders)
+    ):
+        raise WorkspaceError(
+            f"The workspace settings {path} are invalid: expected audit_log true or false, "
+            "and followed_folders a list of folder paths."
+        )
+    return dict(data)
 
 
 def check_name(name: str) -> str:
