@@ -22,7 +22,7 @@ from rag.store.check import check_store
 from rag.store.document_rows import delete_chunks, move_document_row, upsert_document
 from rag.store.files import PlainFiles, SealedFiles, StoreFiles
 from rag.store.keywords import TermCounts, keyword_search, prefix_search, term_counts
-from rag.store.listing import document_rows
+from rag.store.listing import list_documents
 from rag.store.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -249,7 +249,7 @@ class Store:
 
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
-            return document_rows(self._db)
+            return list_documents(self._db)
 
     def page_ocr(self, path: str, page: int) -> PageOcr | None:
         """The words OCR read on page ``page`` of a stored document; None if it has a text

@@ -17,7 +17,7 @@ _DOCUMENTS = (
 )
 
 
-def document_rows(db: sqlite3.Connection) -> list[DocumentInfo]:
+def list_documents(db: sqlite3.Connection) -> list[DocumentInfo]:
     documents = []
     for row in db.execute(_DOCUMENTS).fetchall():
         path, status, kind, pages, chunks, size, mtime, sha, error, warnings, ocr, mean = row
