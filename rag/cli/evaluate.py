@@ -1,5 +1,6 @@
 """``hushdoc eval retrieval``, ``hushdoc eval qa`` and ``hushdoc eval claims``: run ``rag.eval``
-on a labelled data set and print its scores (a table, or JSON)."""
+on a labelled data set and print its scores (a table, or JSON). ``eval ocr`` and
+``eval scan-qa`` live in ``rag.cli.evaluate_ocr``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TextIO
 
 from rag.cli.command import Commands, CommonOptions
 from rag.cli.documents import print_index_report
+from rag.cli.evaluate_ocr import add_ocr_commands
 from rag.cli.progress_bar import ProgressBar
 from rag.cli.workspace import open_engine
 from rag.config import Config
@@ -36,7 +38,7 @@ from rag.types import Progress
 
 
 def add_eval_commands(commands: Commands, options: CommonOptions) -> None:
-    """``eval retrieval``, ``eval qa`` and ``eval claims``."""
+    """``eval retrieval``, ``eval qa``, ``eval claims``, ``eval ocr`` and ``eval scan-qa``."""
     evaluate = commands.add_parser("eval", help="measure retrieval or answer quality")
     kinds = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
     retrieval = kinds.add_parser(
@@ -97,6 +99,7 @@ def add_eval_commands(commands: Commands, options: CommonOptions) -> None:
         "--out", type=Path, metavar="FILE", help="write one JSON line per claim with its verdict"
     )
     claims.set_defaults(handler=run_eval_claims)
+    add_ocr_commands(kinds, options)
     for parser, prefix in ((retrieval, "beir"), (qa, "qa")):
         parser.add_argument(
             "-w",

@@ -1,0 +1,128 @@
+"""OCR error rates: characters and words, against a page's reference text.
+
+Both texts are normalised the same way first (``normalize_ocr_text``): Unicode NFKC
+(ligatures such as "ﬁ" become "fi"), curly quotes and primes to ASCII quotes, every
+dash and minus to "-", soft hyphens dropped, and every run of whitespace (line breaks
+included) to one space. Case and punctuation count.
+
+- ``char_error_rate``: Levenshtein distance between the two strings over the
+  reference's length (CER; above 1 when OCR adds more than the page holds);
+- ``word_error_rate``: the same over the sequences of words split at spaces (WER);
+- ``bag_of_words_error_rate``: WER as if word order were free: the larger of the words
+  missed and the words added, over the reference's words. Reading order differs
+  between a text layer and OCR on multi-column pages and tables; this one does not
+  count that, so the gap between the two shows how much of the WER is order.
+
+The distances are rapidfuzz's, which runs in C.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.errors import HushdocError
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00ad": None,
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_ocr_text(text: str) -> str:
+    """The form both sides are compared in (see the module's docstring)."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACE.sub(" ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class PageErrors:
+    """One page's error rates, and the reference's size they are shares of."""
+
+    cer: float
+    wer: float
+    bag_wer: float
+    ref_chars: int
+    ref_words: int
+
+
+def page_errors(reference: str, hypothesis: str) -> PageErrors:
+    """The error rates of ``hypothesis`` (what OCR read) against ``reference``."""
+    ref, hyp = normalize_ocr_text(reference), normalize_ocr_text(hypothesis)
+    ref_words, hyp_words = ref.split(), hyp.split()
+    return PageErrors(
+        cer=_rate(_distance(ref, hyp), len(ref), len(hyp)),
+        wer=_rate(_distance(ref_words, hyp_words), len(ref_words), len(hyp_words)),
+        bag_wer=_rate(_unordered_distance(ref_words, hyp_words), len(ref_words), len(hyp_words)),
+        ref_chars=len(ref),
+        ref_words=len(ref_words),
+    )
+
+
+def char_error_rate(reference: str, hypothesis: str) -> float:
+    return page_errors(reference, hypothesis).cer
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    return page_errors(reference, hypothesis).wer
+
+
+def summarize(values: Sequence[float]) -> dict[str, float | None]:
+    """Median and mean of per-page figures (None for no pages)."""
+    if not values:
+        return {"median": None, "mean": None}
+    return {"median": statistics.median(values), "mean": statistics.fmean(values)}
+
+
+def check_available() -> None:
+    """Raise a ``HushdocError`` saying what to install when rapidfuzz is missing."""
+    try:
+        import rapidfuzz  # noqa: F401
+    except ImportError as exc:
+        raise HushdocError("Measuring OCR needs rapidfuzz: pip install 'hushdoc[bench]'.") from exc
+
+
+def _distance(reference: Sequence[str] | str, hypothesis: Sequence[str] | str) -> int:
+    from rapidfuzz.distance import Levenshtein
+
+    return int(Levenshtein.distance(reference, hypothesis))
+
+
+def _unordered_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
+    """The fewest word edits if order were free: a missed word and an added one pair up
+    as a substitution, the rest are deletions or insertions."""
+    common = sum((Counter(reference) & Counter(hypothesis)).values())
+    return max(len(reference), len(hypothesis)) - common
+
+
+def _rate(errors: int, reference_size: int, hypothesis_size: int) -> float:
+    if reference_size == 0:
+        return 0.0 if hypothesis_size == 0 else 1.0
+    return errors / reference_size
