@@ -59,6 +59,14 @@ def test_word_order_counts_in_wer_and_not_in_the_order_free_rate():
     assert page_errors("a b c d", "d c b x").bag_wer == pytest.approx(1 / 4)
 
 
+def test_the_ordered_rate_puts_ocr_lines_in_the_reference_order_before_counting():
+    reference = "The parties agree as follows. Case 1:21-cv-01061 Document 1 Filed 04/16/21"
+    read = "Case 1:21-cv-01061 Document 1 Filed 04/16/21\nThe parties agree as fo11ows."
+    errors = page_errors(reference, read)
+    assert errors.cer > 0.5  # the header line read first costs a deletion and an insertion
+    assert errors.ordered_cer == pytest.approx(2 / len(reference))  # "ll" read as "11"
+
+
 def test_an_empty_reading_misses_everything_and_nothing_against_nothing_is_right():
     assert page_errors("some text", "").cer == 1.0
     assert page_errors("some text", "").wer == 1.0

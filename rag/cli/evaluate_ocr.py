@@ -115,12 +115,15 @@ def run_eval_ocr(args: argparse.Namespace, config: Config) -> int:
         f"{len(scan_set.pages)} pages of {args.scan_set}, read by {args.engine} "
         f"({report.workers} page(s) at a time, {report.threads} thread(s) each)."
     )
-    print(f"{'condition':<11}{'pages':>6}{'CER med/mean':>16}{'WER med/mean':>16}", end="")
-    print(f"{'order-free WER':>16}{'pages/s':>9}")
+    columns = ("CER", "WER", "CER, lines in order", "WER, any order")
+    print(f"{'condition':<11}{'pages':>6}" + "".join(f"{c:>21}" for c in columns) + "  pages/s")
+    print(f"{'':<17}" + f"{'median / mean':>21}" * len(columns))
     for name, row in summary["conditions"].items():
+        figures = (row["cer"], row["wer"], row["ordered_cer"], row["bag_wer"])
         print(
-            f"{name:<11}{row['pages']:>6}{_pair(row['cer']):>16}{_pair(row['wer']):>16}"
-            f"{_pair(row['bag_wer']):>16}{_number(row['pages_per_s']):>9}"
+            f"{name:<11}{row['pages']:>6}"
+            + "".join(f"{_pair(f):>21}" for f in figures)
+            + f"{_number(row['pages_per_s']):>9}"
         )
     return 0
 

@@ -48,6 +48,7 @@ class PageResult:
             "group": self.group,
             "cer": round(e.cer, 5),
             "wer": round(e.wer, 5),
+            "ordered_cer": round(e.ordered_cer, 5),
             "bag_wer": round(e.bag_wer, 5),
             "ref_chars": e.ref_chars,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
@@ -72,8 +73,8 @@ class OcrReport:
     files: tuple[FileTiming, ...]
 
     def summary(self) -> dict[str, Any]:
-        """Per condition: pages, CER, WER and order-free WER (median and mean), pages/s,
-        and the median CER of each group of sources."""
+        """Per condition: pages, CER, WER, CER in the reference's line order and
+        order-free WER (median and mean), pages/s, and the median CER of each group."""
         conditions: dict[str, Any] = {}
         for condition in dict.fromkeys(p.condition for p in self.pages):
             pages = [p for p in self.pages if p.condition == condition]
@@ -84,10 +85,15 @@ class OcrReport:
                 "pages": len(pages),
                 "cer": summarize([p.errors.cer for p in pages]),
                 "wer": summarize([p.errors.wer for p in pages]),
+                "ordered_cer": summarize([p.errors.ordered_cer for p in pages]),
                 "bag_wer": summarize([p.errors.bag_wer for p in pages]),
                 "pages_per_s": sum(f.pages for f in timings) / seconds if seconds else None,
                 "cer_by_group": {
                     g: summarize([p.errors.cer for p in pages if p.group == g])["median"]
+                    for g in groups
+                },
+                "ordered_cer_by_group": {
+                    g: summarize([p.errors.ordered_cer for p in pages if p.group == g])["median"]
                     for g in groups
                 },
             }

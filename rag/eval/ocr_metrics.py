@@ -8,10 +8,13 @@ included) to one space. Case and punctuation count.
 - ``char_error_rate``: Levenshtein distance between the two strings over the
   reference's length (CER; above 1 when OCR adds more than the page holds);
 - ``word_error_rate``: the same over the sequences of words split at spaces (WER);
-- ``bag_of_words_error_rate``: WER as if word order were free: the larger of the words
-  missed and the words added, over the reference's words. Reading order differs
-  between a text layer and OCR on multi-column pages and tables; this one does not
-  count that, so the gap between the two shows how much of the WER is order.
+- ``ordered_cer``: CER after OCR's lines are put in the reference's order, each line
+  where it matches best in the reference (rapidfuzz's partial alignment; a short line,
+  or one that matches nowhere, stays after the line before it). Reading order differs between a
+  text layer and OCR on multi-column pages, and where a header line comes last in the
+  text layer; this counts what was read wrong, missed or added, not where it was read;
+- ``bag_wer``: WER as if word order were free: the larger of the words missed and the
+  words added, over the reference's words.
 
 The distances are rapidfuzz's, which runs in C.
 """
@@ -54,6 +57,10 @@ _QUOTES = str.maketrans(
     }
 )
 _SPACE = re.compile(r"\s+")
+# A line of OCR is placed where it matches the reference at least this well (0-100); a
+# shorter line ("(a)", "V.") could match anywhere, and stays after the line before it.
+MIN_LINE_MATCH = 60
+MIN_PLACED_LINE_CHARS = 12
 
 
 def normalize_ocr_text(text: str) -> str:
@@ -68,6 +75,7 @@ class PageErrors:
 
     cer: float
     wer: float
+    ordered_cer: float
     bag_wer: float
     ref_chars: int
     ref_words: int
@@ -80,6 +88,7 @@ def page_errors(reference: str, hypothesis: str) -> PageErrors:
     return PageErrors(
         cer=_rate(_distance(ref, hyp), len(ref), len(hyp)),
         wer=_rate(_distance(ref_words, hyp_words), len(ref_words), len(hyp_words)),
+        ordered_cer=_ordered_cer(ref, hypothesis.splitlines()),
         bag_wer=_rate(_unordered_distance(ref_words, hyp_words), len(ref_words), len(hyp_words)),
         ref_chars=len(ref),
         ref_words=len(ref_words),
@@ -113,6 +122,26 @@ def _distance(reference: Sequence[str] | str, hypothesis: Sequence[str] | str) -
     from rapidfuzz.distance import Levenshtein
 
     return int(Levenshtein.distance(reference, hypothesis))
+
+
+def _ordered_cer(reference: str, lines: Sequence[str]) -> float:
+    """CER of ``lines`` (OCR's, unnormalised) put in the order of ``reference`` (normalised)."""
+    from rapidfuzz import fuzz
+
+    placed: list[tuple[int, int, str]] = []
+    at = 0
+    for index, raw in enumerate(lines):
+        line = normalize_ocr_text(raw)
+        if not line:
+            continue
+        match = None
+        if len(line) >= MIN_PLACED_LINE_CHARS:
+            match = fuzz.partial_ratio_alignment(line, reference, score_cutoff=MIN_LINE_MATCH)
+        if match is not None:
+            at = match.dest_start
+        placed.append((at, index, line))
+    hypothesis = " ".join(line for _, _, line in sorted(placed))
+    return _rate(_distance(reference, hypothesis), len(reference), len(hypothesis))
 
 
 def _unordered_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
