@@ -8,9 +8,10 @@ included) to one space. Case and punctuation count.
 - ``char_error_rate``: Levenshtein distance between the two strings over the
   reference's length (CER; above 1 when OCR adds more than the page holds);
 - ``word_error_rate``: the same over the sequences of words split at spaces (WER);
-- ``ordered_cer``: CER after OCR's lines are put in the reference's order, each line
-  where it matches best in the reference (rapidfuzz's partial alignment; a short line,
-  or one that matches nowhere, stays after the line before it). Reading order differs between a
+- ``ordered_cer``: CER after OCR's lines are put in the reference's order (or as read,
+  if that is lower), each line where it matches in the reference, after the line before
+  it if it can (rapidfuzz's partial alignment; a short line, or one that matches
+  nowhere, stays after the line before it). Reading order differs between a
   text layer and OCR on multi-column pages, and where a header line comes last in the
   text layer; this counts what was read wrong, missed or added, not where it was read;
 - ``bag_wer``: WER as if word order were free: the larger of the words missed and the
@@ -57,8 +58,10 @@ _QUOTES = str.maketrans(
     }
 )
 _SPACE = re.compile(r"\s+")
-# A line of OCR is placed where it matches the reference at least this well (0-100); a
-# shorter line ("(a)", "V.") could match anywhere, and stays after the line before it.
+# A line of OCR is placed after the line before it where it matches the reference there at
+# least this well (0-100), else anywhere it matches at least the second; a shorter line
+# ("(a)", "V.") could match anywhere, and stays after the line before it.
+MIN_LINE_MATCH_AHEAD = 90
 MIN_LINE_MATCH = 60
 MIN_PLACED_LINE_CHARS = 12
 
@@ -125,7 +128,9 @@ def _distance(reference: Sequence[str] | str, hypothesis: Sequence[str] | str) -
 
 
 def _ordered_cer(reference: str, lines: Sequence[str]) -> float:
-    """CER of ``lines`` (OCR's, unnormalised) put in the order of ``reference`` (normalised)."""
+    """CER of ``lines`` (OCR's, unnormalised) put in the order of ``reference`` (normalised),
+    or as read if that is lower: a line is looked for after the line before it first, and
+    only then in the whole reference, so that a phrase a page repeats does not move it."""
     from rapidfuzz import fuzz
 
     placed: list[tuple[int, int, str]] = []
@@ -134,14 +139,25 @@ def _ordered_cer(reference: str, lines: Sequence[str]) -> float:
         line = normalize_ocr_text(raw)
         if not line:
             continue
-        match = None
         if len(line) >= MIN_PLACED_LINE_CHARS:
-            match = fuzz.partial_ratio_alignment(line, reference, score_cutoff=MIN_LINE_MATCH)
-        if match is not None:
-            at = match.dest_start
+            ahead = fuzz.partial_ratio_alignment(
+                line, reference[at:], score_cutoff=MIN_LINE_MATCH_AHEAD
+            )
+            if ahead is not None:
+                at += ahead.dest_start
+            else:
+                anywhere = fuzz.partial_ratio_alignment(
+                    line, reference, score_cutoff=MIN_LINE_MATCH
+                )
+                at = anywhere.dest_start if anywhere is not None else at
         placed.append((at, index, line))
-    hypothesis = " ".join(line for _, _, line in sorted(placed))
-    return _rate(_distance(reference, hypothesis), len(reference), len(hypothesis))
+    ordered = " ".join(line for _, _, line in sorted(placed))
+    as_read = " ".join(line for _, _, line in placed)
+    return _rate(
+        min(_distance(reference, ordered), _distance(reference, as_read)),
+        len(reference),
+        len(as_read),
+    )
 
 
 def _unordered_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
