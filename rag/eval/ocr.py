@@ -112,10 +112,10 @@ def ocr_for(engine: str, *, cores: int | None = None) -> Ocr:
     if engine == "rapidocr":
         return ocr
     if engine == "tesseract":
-        from rag.eval.tesseract import ReaderOcr, TesseractReader
+        from rag.eval.tesseract import TesseractReader
 
         reader = TesseractReader(ocr.threads)
-        return ReaderOcr(workers=ocr.workers, threads=ocr.threads, page_reader=reader)
+        return Ocr(workers=ocr.workers, threads=ocr.threads, page_reader=reader)
     raise HushdocError(f"Unknown OCR engine {engine!r}; use {' or '.join(ENGINES)}.")
 
 

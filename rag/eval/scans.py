@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import HushdocError
-from rag.load.text import clean_text
+from rag.load.text import clean_text, drop_page_number
 from rag.types import Progress
 
 if TYPE_CHECKING:
@@ -238,7 +238,8 @@ def read_scan_set(folder: Path) -> ScanSet:
 def _reference_pages(pdf: Path) -> dict[int, str]:
     """The pages of ``pdf`` whose text layer makes a good reference: long enough, mostly
     letters, and no image on the page (whose words OCR would read and the layer lacks).
-    The text is what Hushdoc's PDF loader reads: text under black boxes dropped, cleaned."""
+    The text is what Hushdoc's PDF loader reads: text under black boxes dropped, cleaned,
+    the page's own number left out (as OCR leaves it out)."""
     import pypdf
 
     from rag.load.redaction import drop_covered_text
@@ -250,7 +251,7 @@ def _reference_pages(pdf: Path) -> dict[int, str]:
             if len(page.images) > 0:
                 continue
             drop_covered_text(page)
-            text = clean_text(page.extract_text() or "").strip()
+            text = drop_page_number(clean_text(page.extract_text() or ""), number).strip()
             letters = sum(c.isalpha() for c in text)
             if len(text) >= MIN_REFERENCE_CHARS and letters >= MIN_LETTER_SHARE * len(text):
                 found[number] = text

@@ -4,17 +4,17 @@ tesseract``; Hushdoc does not ship it.
 pytesseract runs the ``tesseract`` program (Debian's ``tesseract-ocr``, with its English
 model) on each page; ``image_to_data`` gives the words, their boxes and confidences,
 which become the page's text exactly as RapidOCR's lines do (``rag.load.ocr.page_text``).
-So both engines go through the same loader, the same text assembly and the same metrics.
+So both engines go through the same loader (as ``Ocr``'s ``page_reader``), the same text
+assembly and the same metrics.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import HushdocError
-from rag.load.ocr import Ocr, PageReader, page_text
+from rag.load.ocr import page_text
 from rag.types import PageOcr
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class TesseractReader:
                 "The tesseract program is not installed (apt install tesseract-ocr)."
             ) from exc
 
-    def read(self, image: Image) -> tuple[str, PageOcr]:
+    def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
         data = self._tesseract.image_to_data(
             image, lang=self._language, output_type=self._tesseract.Output.DICT
         )
@@ -58,17 +58,4 @@ class TesseractReader:
             corners = [[left, top], [right, top], [right, bottom], [left, bottom]]
             key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
             lines.setdefault(key, []).append((word, confidence / 100, corners))
-        return page_text(list(lines.values()), image.width, image.height)
-
-
-@dataclass
-class ReaderOcr(Ocr):
-    """Hushdoc's OCR run (pages in parallel, progress, Cancel) with another page reader."""
-
-    page_reader: PageReader | None = None
-
-    @property
-    def reader(self) -> PageReader:
-        if self.page_reader is None:
-            return super().reader
-        return self.page_reader
+        return page_text(list(lines.values()), image.width, image.height, number)
