@@ -41,11 +41,18 @@ def add_review_command(commands: Commands, options: CommonOptions) -> None:
     review.add_argument(
         "--markdown", type=Path, metavar="OUT", help="also write the grid as a Markdown table"
     )
+    review.add_argument(
+        "--extractive",
+        action="store_true",
+        help="answer each cell with its key passage, quoted; no language model runs",
+    )
     review.set_defaults(handler=run_review)
 
 
 def run_review(args: argparse.Namespace, config: Config) -> int:
     checklist = load_checklist(args.checklist)
+    if args.extractive:
+        config = config.with_changes(answer_mode="extractive")
     bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
     with open_engine(config, args.workspace) as engine:
         work = review_documents(engine, checklist, args.paths)
