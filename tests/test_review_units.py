@@ -213,7 +213,12 @@ def test_a_question_across_documents_is_recognized(question: str, about: str) ->
 
 @pytest.mark.parametrize(
     "question",
-    ["Which party may terminate?", "Which medications were stopped?", "List every obligation"],
+    [
+        "Which party may terminate?",
+        "Which medications were stopped?",
+        "List every obligation",
+        "Which four studies were included?",
+    ],
 )
 def test_a_question_about_one_thing_is_not_across_documents(question: str) -> None:
     request = document_request(question)

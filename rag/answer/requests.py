@@ -30,16 +30,15 @@ RequestKind = Literal["summary", "timeline", "list", "across"]
 
 # "Which agreements can be terminated for convenience?" asks across documents: each
 # document with a passage that matches is named (``rag.review.across``). What follows the
-# documents' kind ("can be terminated for convenience") is what is searched.
+# documents' kind ("can be terminated for convenience") is what is searched. Only words
+# that name whole documents count: "Which studies were excluded?" asks within a paper.
 _ACROSS = re.compile(
     r"^\W*(please\s+)?((tell|show) me\s+|list\s+)?(in\s+)?(which|what)\s+(of\s+)?"
     r"((the|these|those|my|our|all)\s+)?(\w+\s+)?"
-    r"(documents|files|agreements|contracts|ndas|leases|patients|letters|reports|"
-    r"summaries|records|cases|notes|papers|policies|guidelines|studies|orders|opinions)\b"
+    r"(documents|files|pdfs|agreements|contracts|ndas|leases|patients|letters)\b"
     r"(\s+(that|which|where|who|whose|in which))?|"
     r"^\W*(please\s+)?(list|name|find|show me)\s+(all\s+)?(the\s+)?(\w+\s+)?"
-    r"(documents|files|agreements|contracts|ndas|leases|patients|letters|reports|"
-    r"summaries|records|cases|notes|papers|policies|guidelines|studies|orders|opinions)\s+"
+    r"(documents|files|pdfs|agreements|contracts|ndas|leases|patients|letters)\s+"
     r"(that|which|where|who|whose|in which|with)\b",
     re.I,
 )
