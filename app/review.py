@@ -45,6 +45,17 @@ from rag.types import Citation, Progress
 
 FROM_FILE = "From a file…"
 NOT_FOUND_GREY = QColor(128, 128, 128)
+# What a cell and a row's name show at most; the whole text is in their tooltips.
+CELL_CHARS = 180
+NAME_CHARS = 36
+
+
+def elided(text: str, limit: int) -> str:
+    """``text`` cut in the middle to ``limit`` characters (file names differ at both ends)."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-half:]}"
 
 
 class ReviewDialog(QDialog):
@@ -79,7 +90,8 @@ class ReviewDialog(QDialog):
         self.grid = QTableWidget(0, 0)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grid.setWordWrap(True)
-        self.grid.horizontalHeader().setDefaultSectionSize(220)
+        self.grid.horizontalHeader().setDefaultSectionSize(240)
+        self.grid.verticalHeader().setDefaultSectionSize(72)  # about four lines of a cell
         self._layout()
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
@@ -190,7 +202,10 @@ class ReviewDialog(QDialog):
         self.grid.setRowCount(len(paths))
         self.grid.setColumnCount(len(checklist.items))
         self.grid.setHorizontalHeaderLabels([item.name for item in checklist.items])
-        self.grid.setVerticalHeaderLabels([Path(p).name for p in paths])
+        for row, path in enumerate(paths):
+            name = QTableWidgetItem(shown(elided(Path(path).name, NAME_CHARS)))
+            name.setToolTip(path)
+            self.grid.setVerticalHeaderItem(row, name)
         for column, item in enumerate(checklist.items):
             header = self.grid.horizontalHeaderItem(column)
             if header is not None:
@@ -213,7 +228,7 @@ class ReviewDialog(QDialog):
     def show_cell(self, cell: ReviewCell) -> None:
         self.cells[(cell.row, cell.column)] = cell
         text = cell_text(cell)
-        widget = QTableWidgetItem(shown(text))
+        widget = QTableWidgetItem(shown(elided(text, CELL_CHARS)))
         widget.setToolTip(text + ("\n\nClick to open its passage." if cell.citations else ""))
         if cell.abstained:
             widget.setForeground(QBrush(NOT_FOUND_GREY))

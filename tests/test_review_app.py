@@ -56,7 +56,7 @@ def test_the_grid_fills_and_a_cell_opens_its_passage(qtbot, window: MainWindow) 
     grid = dialog.grid
     assert (grid.rowCount(), grid.columnCount()) == (3, 2)
     assert grid.horizontalHeaderItem(0).text() == "Target INR"
-    rows = [grid.verticalHeaderItem(r).text() for r in range(3)]
+    rows = [grid.verticalHeaderItem(r).toolTip().rsplit("/", 1)[-1] for r in range(3)]
     summary = rows.index("discharge-summary.pdf")
     assert "2.0 to 3.0" in grid.item(summary, 0).text()
     assert all(grid.item(r, 1).text() == "not found" for r in range(3))
