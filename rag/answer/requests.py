@@ -26,7 +26,22 @@ from rag.text.numbers import NUMBER_WORDS
 from rag.text.words import name_terms, terms, words
 from rag.types import Answer, Citation
 
-RequestKind = Literal["summary", "timeline", "list"]
+RequestKind = Literal["summary", "timeline", "list", "across"]
+
+# "Which agreements can be terminated for convenience?" asks across documents: each
+# document with a passage that matches is named (``rag.review.across``). What follows the
+# documents' kind ("can be terminated for convenience") is what is searched. Only words
+# that name whole documents count: "Which studies were excluded?" asks within a paper.
+_ACROSS = re.compile(
+    r"^\W*(please\s+)?((tell|show) me\s+|list\s+)?(in\s+)?(which|what)\s+(of\s+)?"
+    r"((the|these|those|my|our|all)\s+)?(\w+\s+)?"
+    r"(documents|files|pdfs|agreements|contracts|ndas|leases|patients|letters)\b"
+    r"(\s+(that|which|where|who|whose|in which))?|"
+    r"^\W*(please\s+)?(list|name|find|show me)\s+(all\s+)?(the\s+)?(\w+\s+)?"
+    r"(documents|files|pdfs|agreements|contracts|ndas|leases|patients|letters)\s+"
+    r"(that|which|where|who|whose|in which|with)\b",
+    re.I,
+)
 
 # "Summarize…" asks for a summary wherever it stands; "summary", "key points" and the like
 # do only in a request, not in a yes/no question ("Is the summary of findings in it?").
@@ -45,6 +60,13 @@ _TIMELINE = re.compile(
 _LIST = re.compile(
     r"^\W*(please\s+)?(list|enumerate|itemi[sz]e)\b|\bwalk me through\b|"
     r"\b(what are|name|give me) (all|every|each)\b",
+    re.I,
+)
+# Verbs that only say a document holds something ("mention warfarin", "is it discussed"):
+# searched for, they would be words the documents never use.
+_HOLDING = re.compile(
+    r"\b(mention(s|ed)?|refer(s|red)? to|talks? about|discuss(es|ed)?|contains?|"
+    r"include[sd]?|cover(s|ed)?|deals? with|says? anything about|say|says|anything about)\b",
     re.I,
 )
 # The words of a request that ask for the kind of answer, not which document: what is
@@ -92,6 +114,10 @@ class DocumentRequest:
 def document_request(question: str) -> DocumentRequest | None:
     """The whole-document request ``question`` makes, or None for a question."""
     kind: RequestKind
+    across = _ACROSS.match(question)
+    if across:
+        rest = _HOLDING.sub(" ", question[across.end() :])
+        return DocumentRequest("across", " ".join(rest.strip(" ?.!").split()))
     if _TIMELINE.search(question):
         kind = "timeline"
     elif _SUMMARIZE.search(question) or (_SUMMARY.search(question) and not _YES_NO.match(question)):
@@ -114,6 +140,8 @@ def recognized_request(question: str, paths: Sequence[str]) -> DocumentRequest |
     A summary of a topic ("Summarize her discharge medications") is a question: only one
     that names a document, by its kind or its file name, asks for the key points."""
     request = document_request(question)
+    if request is not None and request.kind == "across":  # across one document: a question
+        return request if len(paths) > 1 and request.about else None
     if request is None or request.kind != "summary" or request.names_a_kind_of_document():
         return request
     # "Summarize the NDA" names mutual-nda.pdf; "Summarize the discharge medications and

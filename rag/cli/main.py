@@ -26,6 +26,7 @@ from rag.cli.documents import (
 )
 from rag.cli.evaluate import add_eval_commands
 from rag.cli.models import add_models_command
+from rag.cli.review import add_review_command
 from rag.cli.summarize import add_summarize_command
 from rag.cli.terminal import PlainText, plain
 from rag.cli.timeline import add_timeline_command
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_document_commands(commands, options)
     add_show_command(commands, options)
     add_timeline_command(commands, options)
+    add_review_command(commands, options)
     add_audit_command(commands, options)
     add_workspace_commands(commands, options)
     add_models_command(commands, options)

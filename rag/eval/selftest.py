@@ -20,6 +20,8 @@ from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.load.document import load_document
 from rag.progress import drive
+from rag.review.checklist import Checklist, shipped_checklist
+from rag.review.grid import Review, ReviewCell, review_documents
 from rag.types import Citation
 
 QUESTION = "What is the target INR for this patient?"
@@ -44,6 +46,10 @@ ADMITTED = "2025-03-03"
 SCANNED_SAMPLE = "clinic-letter-fax.pdf"
 SCANNED_PHRASE = "Her INR was 2.4"
 WORKSPACE = "selftest"
+# A one-question review of the samples with a shipped checklist's question (which proves
+# the bundle carries the checklists): the discharge summary names the stopped drug.
+REVIEW_ITEM = "Stopped medications"
+REVIEW_EXPECTED = "Aspirin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,7 @@ def check_engine(
         abbreviation = final_answer(engine.ask(ABBREVIATION_QUESTION))
         timeline = final_answer(engine.ask(TIMELINE_REQUEST))
         scan = check_scan(engine)
+        review = check_review(engine)
     numbers = [n for n in EXPECTED_NUMBERS if n not in answer.text]
     # The bundled model copies its answer (rag.answer.mode); a larger one writes it.
     made = answer.mode in ("copy", "generate") and not answer.abstained and not answer.notice
@@ -138,7 +145,28 @@ def check_engine(
         )
     )
     checks.append(scan)
+    checks.append(review)
     return EngineResult(tuple(checks), citation)
+
+
+def check_review(engine: Engine) -> Check:
+    """A one-question review of every sample, with the shipped discharge checklist's question."""
+    try:
+        items = tuple(i for i in shipped_checklist("discharge").items if i.name == REVIEW_ITEM)
+    except (HushdocError, OSError) as exc:
+        return Check("review", False, f"the shipped checklist cannot be read: {exc}")
+    work = review_documents(engine, Checklist("self-test", items))
+    while True:
+        try:
+            next(work)
+        except StopIteration as done:
+            review: Review = done.value
+            break
+    cells: list[ReviewCell] = [cell for row in review.rows for cell in row.cells]
+    summary = next((c for c in cells if Path(c.path).name == EXPECTED_SOURCE), None)
+    found = summary is not None and REVIEW_EXPECTED in summary.answer and bool(summary.citations)
+    shown = summary.answer[:120] if summary else "no cell"
+    return Check("review", found, f"{len(cells)} cells; {EXPECTED_SOURCE}: {shown!r}")
 
 
 def check_scan(engine: Engine) -> Check:

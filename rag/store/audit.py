@@ -239,11 +239,11 @@ def export(entries: list[dict[str, Any]], *, fmt: str) -> str:
             "cited": "; ".join(_describe(s) for s in sources if s["cited"]),
             "sources": "; ".join(_describe(s) for s in sources),
         }
-        writer.writerow({k: _inert(v) for k, v in row.items()})
+        writer.writerow({k: inert_cell(v) for k, v in row.items()})
     return out.getvalue()
 
 
-def _inert(value: Any) -> Any:
+def inert_cell(value: Any) -> Any:
     """A cell that a spreadsheet will not run as a formula (document text can start with =)."""
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
         return "'" + value
