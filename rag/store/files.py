@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from rag.errors import StoreError, WorkspaceError
+from rag.store.private import create_private_file
 from rag.store.vault import HEADER_NAME, SEALED_SUFFIX, Vault, sealed_path
 from rag.store.vectors import VectorIndex
 
@@ -67,6 +68,9 @@ class PlainFiles:
         self.database_path = folder / DATABASE_NAME
 
     def connect(self) -> sqlite3.Connection:
+        # SQLite makes a new database 0644, and its WAL and shared-memory files as the
+        # database is; an empty file of the user's own is a new database to it.
+        create_private_file(self.database_path)
         db = sqlite3.connect(self.database_path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")

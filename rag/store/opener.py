@@ -5,6 +5,9 @@ the window lists a workspace's documents while the models still load. Indexing
 and searching need it checked against the embedding model that will read and
 write its vectors (``rag.store.manifest``). A store first opened as it is gets
 that check when a model first needs it.
+
+Opening a workspace makes its folder and files private (``rag.store.private``), as an
+earlier Hushdoc may have left them readable by others.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from rag.store.database import Store
 from rag.store.manifest import MANIFEST_NAME, Manifest, check_manifest, read_manifest
+from rag.store.private import tighten
 from rag.store.vault import Vault
 
 
@@ -29,6 +33,8 @@ class StoreOpener:
         self.exact_search_max_vectors = exact_search_max_vectors
         self._store: Store | None = None
         self._checked = False
+        tighten(folder, depth=2)
+        tighten(folder.parent, depth=0)
 
     def checked(self, expected: Callable[[], Manifest]) -> Store:
         """The store, refusing one built with another model than ``expected()`` describes

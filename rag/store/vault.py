@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from rag.errors import PassphraseError, StoreError, WorkspaceError
 from rag.logs import withhold_details
+from rag.process import keep_out_of_dumps
 from rag.store.atomic import write_atomic
 
 HEADER_NAME = "encryption.json"
@@ -148,6 +149,7 @@ def create_vault(folder: Path, passphrase: str) -> Vault:
     header = Header(**{**asdict(unsigned), "wrapped_key": _b64(wrapped)})
     write_atomic(folder / HEADER_NAME, json.dumps(asdict(header), indent=2).encode())
     withhold_details()
+    keep_out_of_dumps()
     return Vault(header.workspace_id, key)
 
 
@@ -168,6 +170,7 @@ def unlock_vault(folder: Path, passphrase: str) -> Vault:
             "be opened, only deleted."
         ) from None
     withhold_details()
+    keep_out_of_dumps()
     return Vault(header.workspace_id, key)
 
 

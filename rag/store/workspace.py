@@ -19,6 +19,7 @@ from pathlib import Path
 from rag.config import Config
 from rag.errors import WorkspaceError
 from rag.store.atomic import write_atomic
+from rag.store.private import make_private_dir
 from rag.store.vault import Vault, create_vault, is_encrypted, sealed_path
 
 DEFAULT_WORKSPACE = "default"
@@ -163,7 +164,9 @@ def create_workspace(config: Config, name: str) -> Path:
     folder = workspace_dir(config, name)
     if folder.exists():
         raise WorkspaceError(f"A workspace named '{name}' already exists.")
-    folder.mkdir(parents=True)
+    make_private_dir(config.data_dir)
+    make_private_dir(config.workspaces_dir)
+    make_private_dir(folder)
     return folder
 
 
