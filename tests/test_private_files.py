@@ -76,7 +76,7 @@ def test_a_new_workspace_is_private_whatever_the_umask(hushdoc_home, open_umask)
     create_workspace(config, NAME)
     folder, open_modes = index_and_ask(config)
     assert {"hushdoc.sqlite3", "hushdoc.sqlite3-wal", "hushdoc.sqlite3-shm"} <= set(open_modes)
-    assert {"manifest.json", "chat-history.json", "workspace.json"} <= set(open_modes)
+    assert {"manifest.json", "chat-history.json", "workspace.json", "locks"} <= set(open_modes)
     assert any(name.startswith("vectors.") for name in open_modes)
     assert {n: oct(m) for n, m in open_modes.items() if m not in (0o600, 0o700)} == {}
     assert not_private(folder) == {}
