@@ -63,6 +63,7 @@ class ChatPanel(QWidget):
         super().__init__()
         self.workspace = ""
         self.turns: list[Turn] = []
+        self.unfolded: set[int] = set()  # turns whose unsupported sentences are all shown
         self.asking = False
         self._asked = ""
         self.transcript = QTextBrowser()
@@ -166,9 +167,12 @@ class ChatPanel(QWidget):
             self.only_document.setChecked(False)
 
     def set_turns(self, turns: list[Turn]) -> None:
+        if len(turns) < len(self.turns):
+            self.unfolded = set()  # the history was cleared or another workspace opened
         self.turns = list(turns)
         muted = self.palette().placeholderText().color().name()
-        self.transcript.setHtml(render_transcript(self.turns, muted=muted))
+        unfolded = frozenset(self.unfolded)
+        self.transcript.setHtml(render_transcript(self.turns, muted=muted, unfolded=unfolded))
         self.transcript.moveCursor(QTextCursor.MoveOperation.End)
         self.transcript.ensureCursorVisible()
 
@@ -251,6 +255,12 @@ class ChatPanel(QWidget):
     def open_link(self, url: QUrl) -> None:
         """Only ``cite:`` links exist in the transcript; anything else is ignored."""
         target = parse_cite_url(url)
+        if target is not None and target[2] == "u":
+            self.unfolded.add(target[0])  # show that turn's unsupported sentences
+            position = self.transcript.verticalScrollBar().value()
+            self.set_turns(self.turns)
+            self.transcript.verticalScrollBar().setValue(position)
+            return
         citation = self.citation(*target) if target else None
         if citation is not None:
             emit(self.citation_clicked, citation)

@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from app.controls import combo_box, push_button, tool_button
+from app.elided import ElidedLabel
 from app.look import warning_text
 from app.plain_text import set_plain, shown, tooltip
 from app.signals import emit
@@ -142,12 +144,15 @@ class LibraryPanel(QWidget):
         self.rescan_button = push_button("Re-scan", "Index changed files again")
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
-        self.progress_label = QLabel()
-        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress_label = ElidedLabel()
         self.cancel_button = QPushButton("Cancel")
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
+        # Wrapped texts take the panel's width; a long unbroken file name in them is cut,
+        # never widens the panel (it is whole in the tooltip).
+        for label in (self.detail, self.following, self.summary, self.placeholder):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         top = QHBoxLayout()
         top.addWidget(self.workspaces, 1)
@@ -289,7 +294,7 @@ class LibraryPanel(QWidget):
             widget.setVisible(running)
         if running:
             self.progress.setRange(0, 0)
-            self.progress_label.setText("Preparing…")
+            self.progress_label.set_full_text("Preparing…")
             self.cancel_button.setEnabled(True)
             self.summary.clear()
 
@@ -308,7 +313,7 @@ class LibraryPanel(QWidget):
         if progress.total and progress.stage in ("load", "embed"):
             counts = f" ({progress.done + 1} of {progress.total})"
         step = f" — {progress.step}" if progress.step and progress.stage == "load" else ""
-        set_plain(self.progress_label, f"{verb} {name}{counts}{step}".strip())
+        self.progress_label.set_full_text(f"{verb} {name}{counts}{step}".strip())
         if progress.path and progress.stage in ("load", "embed"):
             self._mark_indexing(progress.path)
 

@@ -17,6 +17,7 @@ from typing import Literal, cast
 from PySide6.QtCore import QUrl
 
 from app.plain_text import rich, tooltip
+from rag.answer.verify import FOLD_UNSUPPORTED
 from rag.store.history import Turn
 from rag.types import Answer, Citation, Claim
 
@@ -34,12 +35,12 @@ def plain(text: str) -> str:
 
 # What a link points at: a source by its number (""), a key passage by its place ("k"), or
 # the copied answer ("a", number 0).
-LinkKind = Literal["", "k", "a"]
+LinkKind = Literal["", "k", "a", "u"]
 
 
 def cite_url(turn: int, n: int, kind: LinkKind = "") -> str:
-    """A link to source ``n`` of a turn, to its key passage number ``n`` (kind "k"), or to
-    its copied answer (kind "a")."""
+    """A link to source ``n`` of a turn, to its key passage number ``n`` (kind "k"), to its
+    copied answer (kind "a"), or that shows its unsupported sentences (kind "u")."""
     return f"{CITE_SCHEME}:{turn}/{kind}{n}"
 
 
@@ -47,7 +48,7 @@ def parse_cite_url(url: QUrl) -> tuple[int, int, LinkKind] | None:
     """(turn, n, kind) of a link made by ``cite_url``; None for anything else."""
     if url.scheme() != CITE_SCHEME:
         return None
-    match = re.fullmatch(r"(\d+)/([ka]?)(\d+)", url.path())
+    match = re.fullmatch(r"(\d+)/([kau]?)(\d+)", url.path())
     return (int(match[1]), int(match[3]), cast(LinkKind, match[2])) if match else None
 
 
@@ -131,9 +132,17 @@ def render_copied(turn_index: int, answer: Answer) -> str:
     )
 
 
-def render_unsupported(claims: tuple[Claim, ...]) -> str:
+def render_unsupported(turn_index: int, claims: tuple[Claim, ...], *, unfold: bool) -> str:
+    """The unsupported sentences with the reasons; more than ``FOLD_UNSUPPORTED`` fold into
+    one line (they are struck through in the answer) unless ``unfold``."""
     if not claims:
         return ""
+    if len(claims) > FOLD_UNSUPPORTED and not unfold:
+        return (
+            f'<p style="color:{WARNING}"><b>{len(claims)} sentences not supported by your '
+            f'documents</b> (struck through above). <a href="{cite_url(turn_index, 0, "u")}">'
+            "Show them</a></p>"
+        )
     rows = [
         f"<li>“{plain(c.text)}”: {plain(c.reason or 'no source says this')}</li>" for c in claims
     ]
@@ -148,7 +157,7 @@ def render_read_as(read_as: str | None, muted: str) -> str:
     return f'<p style="color:{muted}"><i>Read as: {plain(read_as)}</i></p>' if read_as else ""
 
 
-def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
+def render_turn(index: int, turn: Turn, *, muted: str = "#777", unfold: bool = False) -> str:
     answer = turn.answer
     parts = [f"<p><b>You:</b> {plain(turn.question)}"]
     if turn.document:
@@ -174,7 +183,7 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
             parts.append(f"<p><b>Hushdoc:</b> {body}{stopped}</p>")
         if answer.notice:
             parts.append(f'<p style="color:{muted}"><i>{plain(answer.notice)}</i></p>')
-        parts.append(render_unsupported(answer.unsupported))
+        parts.append(render_unsupported(index, answer.unsupported, unfold=unfold))
     cards = answer.citations or (() if answer.abstained or turn.stopped else answer.sources)
     if cards:
         parts.append(f'<p style="color:{muted}">Sources</p>')
@@ -191,8 +200,13 @@ def render_turn(index: int, turn: Turn, *, muted: str = "#777") -> str:
     return "".join(parts)
 
 
-def render_transcript(turns: list[Turn], *, muted: str = "#777") -> str:
-    return "".join(render_turn(i, t, muted=muted) for i, t in enumerate(turns))
+def render_transcript(
+    turns: list[Turn], *, muted: str = "#777", unfolded: frozenset[int] = frozenset()
+) -> str:
+    """The turns; those in ``unfolded`` list all their unsupported sentences."""
+    return "".join(
+        render_turn(i, t, muted=muted, unfold=i in unfolded) for i, t in enumerate(turns)
+    )
 
 
 def render_pending(question: str, document: str | None) -> str:

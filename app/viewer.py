@@ -13,7 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QPainter, QPalette, QShortcut
+from PySide6.QtGui import (
+    QDesktopServices,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,6 +31,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QStyle,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -39,6 +48,11 @@ from rag.load.discover import document_kind
 from rag.load.document import load_document
 from rag.types import Citation, LoadedDocument, PageOcr
 
+# Zoom: each step multiplies the page's width by this, from a quarter to four times the
+# width that fits the viewer.
+ZOOM_STEP = 1.25
+MIN_ZOOM, MAX_ZOOM = 0.25, 4.0
+MIN_PAGE_WIDTH = 200
 # The words OCR read on a page of a document, by path and page number (the engine's
 # ``page_ocr``); None for a page with a text layer.
 PageWords = Callable[[str, int], PageOcr | None]
@@ -141,6 +155,20 @@ class SourceViewer(QWidget):
         self.find_box.returnPressed.connect(lambda: self.find_next(self.find_box.text()))
         close_find = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.find_box, self.find_box.hide)
         close_find.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.zoom = 1.0
+        keys: list[tuple[QKeySequence | QKeySequence.StandardKey, Callable[[], None]]] = [
+            (QKeySequence.StandardKey.ZoomIn, lambda: self.set_zoom(self.zoom * ZOOM_STEP)),
+            (QKeySequence("Ctrl+="), lambda: self.set_zoom(self.zoom * ZOOM_STEP)),
+            (QKeySequence.StandardKey.ZoomOut, lambda: self.set_zoom(self.zoom / ZOOM_STEP)),
+            (QKeySequence("Ctrl+0"), lambda: self.set_zoom(1.0)),
+            (QKeySequence(Qt.Key.Key_PageDown), lambda: self._step_page(1)),
+            (QKeySequence(Qt.Key.Key_PageUp), lambda: self._step_page(-1)),
+            (QKeySequence("Ctrl+Home"), lambda: self._go_to_page(0)),
+            (QKeySequence("Ctrl+End"), lambda: self._go_to_page(self._pages.count() - 1)),
+        ]
+        for key, act in keys:
+            shortcut = QShortcut(key, self, act)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._update_page_controls()
 
     # -- showing a citation ---------------------------------------------------------------
@@ -208,10 +236,32 @@ class SourceViewer(QWidget):
             scale = self.canvas.scale
             self.pdf_area.ensureVisible(int(first.x() * scale), int(first.y() * scale), 40, 120)
 
+    def fit_width(self) -> int:
+        """The width a page is drawn at with zoom 1: the viewer's, less a scroll bar."""
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        frame = 2 * self.pdf_area.frameWidth()
+        return max(self.stack.contentsRect().width() - frame - bar - 8, MIN_PAGE_WIDTH)
+
+    def set_zoom(self, zoom: float) -> None:
+        """Draw pages at ``zoom`` times the fitted width (1: fit to width)."""
+        self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        if self.stack.currentWidget() is self.pdf_area and self.current_page is not None:
+            self._render_page(self.current_page - 1)
+
+    def _go_to_page(self, page: int) -> None:
+        if self.stack.currentWidget() is self.pdf_area and self._pages.count():
+            self.highlight_rects = []
+            self._render_page(min(max(page, 0), self._pages.count() - 1))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.stack.currentWidget() is self.pdf_area and self.current_page is not None:
+            self._render_page(self.current_page - 1)  # still fitted to the new width
+
     def _render_page(self, page: int) -> None:
         self.current_page = page + 1
         points = self._pages.size(page)
-        width = max(self.pdf_area.viewport().width() - 8, 200)
+        width = self.fit_width() * self.zoom
         scale = width / max(points.width(), 1.0)
         ratio = self.devicePixelRatioF()
         size = QSize(int(points.width() * scale * ratio), int(points.height() * scale * ratio))

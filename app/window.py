@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.assets import icon_path
 from app.chat import ChatPanel
+from app.layout import LAYOUT_FILE, restore_layout, save_layout
 from app.library import LibraryPanel
 from app.new_workspace import ask_new_workspace, ask_passphrase
 from app.plain_text import set_plain, shown, warning_box
@@ -40,17 +41,18 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self.setWindowTitle("Hushdoc")
         self.setWindowIcon(app_icon())
-        self.resize(1280, 800)
         self.library = LibraryPanel()
         self.chat = ChatPanel()
         self.viewer = SourceViewer(page_words=self._page_words)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
-        for widget in (self.library, self.chat, self.viewer):
+        for index, widget in enumerate((self.library, self.chat, self.viewer)):
             splitter.addWidget(widget)
-        splitter.setSizes([300, 520, 460])
+            splitter.setStretchFactor(index, 0 if widget is self.library else 1)
         splitter.setContentsMargins(8, 8, 8, 0)
         self.setCentralWidget(splitter)
+        self._layout_file = session.config.data_dir / LAYOUT_FILE
+        restore_layout(self, splitter, self._layout_file)
         # The models' state stays on the left of the status bar; passing messages cover it
         # for a few seconds. The model in use is on the right.
         self.model_state = QLabel()
@@ -185,7 +187,7 @@ class MainWindow(QMainWindow):
 
     def _cancel_indexing(self) -> None:
         self.library.cancel_button.setEnabled(False)
-        self.library.progress_label.setText("Stopping after the current step…")
+        self.library.progress_label.set_full_text("Stopping after the current step…")
         self.session.cancel_indexing()
 
     def _answer_finished(self, turn: Turn | None) -> None:
@@ -257,5 +259,6 @@ class MainWindow(QMainWindow):
             self.session.apply_config(dialog.result_config)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        save_layout(self, self.splitter, self._layout_file)
         self.session.shutdown()
         super().closeEvent(event)

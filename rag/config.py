@@ -17,7 +17,14 @@ import platformdirs
 import tomli_w
 
 from rag.errors import ConfigError
-from rag.load.limits import MAX_FILE_MB, MAX_PDF_PAGES, MAX_STREAM_MB, MAX_TEXT_CHARS
+from rag.load.limits import (
+    MAX_FILE_MB,
+    MAX_PDF_PAGES,
+    MAX_STREAM_MB,
+    MAX_TEXT_CHARS,
+    PARSE_MEMORY_MB,
+    PARSE_TIMEOUT_S,
+)
 from rag.store.atomic import write_atomic
 from rag.store.vectors import EXACT_SEARCH_MAX_VECTORS
 from rag.types import AnswerSetting
@@ -98,6 +105,10 @@ class Config:
     max_pdf_pages: int = MAX_PDF_PAGES
     max_text_chars: int = MAX_TEXT_CHARS
     max_stream_mb: int = MAX_STREAM_MB
+    # Files are parsed in a child process (rag.load.child): one that makes no progress for
+    # this long is stopped, and the child may use this much memory.
+    parse_timeout_s: int = PARSE_TIMEOUT_S
+    parse_memory_mb: int = PARSE_MEMORY_MB
     # Index a symbolic link whose target lies outside the folders being indexed (off: such a
     # link is skipped with its reason, so that a link cannot bring in a file from elsewhere).
     follow_links: bool = False
@@ -137,11 +148,15 @@ class Config:
         _check_range("max_pdf_pages", self.max_pdf_pages, 1, 1_000_000)
         _check_range("max_text_chars", self.max_text_chars, 10_000, 1_000_000_000)
         _check_range("max_stream_mb", self.max_stream_mb, 1, 4096)
+        _check_range("parse_timeout_s", self.parse_timeout_s, 5, 86_400)
+        _check_range("parse_memory_mb", self.parse_memory_mb, 1024, 1_048_576)
         for name in (
             "max_file_mb",
             "max_pdf_pages",
             "max_text_chars",
             "max_stream_mb",
+            "parse_timeout_s",
+            "parse_memory_mb",
             "exact_search_max_vectors",
         ):
             if not isinstance(getattr(self, name), int):

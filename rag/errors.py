@@ -4,6 +4,8 @@ Each message says what happened and what to do, and names the file or the
 setting involved. Front ends show ``str(error)``; tracebacks go to the log.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
 
 
@@ -43,6 +45,10 @@ class DocumentError(HushdocError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[DocumentError], tuple[str, str]]:
+        # Sent back from the child process that parses (rag.load.child).
+        return type(self), (self.path, self.reason)
 
 
 class UnsupportedFormat(DocumentError):

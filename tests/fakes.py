@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -152,3 +153,22 @@ class ScriptedReader:
 def _word_corners(row: int, column: int) -> list[list[float]]:
     x0, y0 = 50 + 120 * column, 50 + 30 * row
     return [[x0, y0], [x0 + 100, y0], [x0 + 100, y0 + 20], [x0, y0 + 20]]
+
+
+class StuckReader:
+    """A ``PageReader`` that hangs on every page (a parser caught in a hostile file)."""
+
+    def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
+        time.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+class GreedyReader:
+    """A ``PageReader`` that asks for ``megabytes`` of memory on every page."""
+
+    def __init__(self, megabytes: int) -> None:
+        self.megabytes = megabytes
+
+    def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
+        hoard = bytearray(self.megabytes << 20)
+        raise AssertionError(f"{len(hoard)} bytes were allowed")

@@ -146,6 +146,26 @@ def test_key_passages_lead_and_unsupported_claims_are_marked_with_their_reason(q
     assert clicked.args[0] == key
 
 
+def test_more_than_three_unsupported_sentences_fold_into_one_line_that_shows_them(qtbot):
+    sentences = [f"Section {n} says the fee is {n}00 dollars." for n in range(1, 13)]
+    answer = replace(
+        make_answer(" ".join(sentences)),
+        claims=tuple(
+            Claim(s, "unsupported", (), f"{s[-12:-9]} appears in no source") for s in sentences
+        ),
+    )
+    chat = ChatPanel()
+    qtbot.addWidget(chat)
+    chat.set_turns([Turn(answer)])
+    text = chat.transcript.toPlainText()
+    assert "12 sentences not supported by your documents" in text
+    assert "appears in no source" not in text  # folded: the reasons are not listed
+    assert chat.transcript.toHtml().count("line-through") == 12  # still struck through
+    chat.transcript.anchorClicked.emit(QUrl("cite:0/u0"))
+    text = chat.transcript.toPlainText()
+    assert "Not supported by your documents" in text and text.count("appears in no source") == 12
+
+
 def test_enter_sends_and_shift_enter_adds_a_line(qtbot) -> None:
     chat = ChatPanel()
     qtbot.addWidget(chat)

@@ -15,6 +15,7 @@ from rag.config import Config
 from rag.engine import Engine
 from rag.errors import HushdocError
 from rag.store import audit
+from rag.store.audit_verify import verify_log
 
 QUESTION = "What is the target INR for this patient?"
 
@@ -46,8 +47,10 @@ def test_each_answer_is_recorded_with_its_sources(ward, capsys):
     answer = final_answer(ward, QUESTION)
     abstained = final_answer(ward, "Who won the 2018 FIFA World Cup?")
     assert abstained.abstained
-    on, first, second = entries(ward)
+    on, asked, first, asked_second, second = entries(ward)
     assert on["event"] == "audit log on" and on["workspace"] == "Ward"
+    assert asked["event"] == "question" and asked["question"] == QUESTION
+    assert asked_second["event"] == "question" and second["question_seq"] == asked_second["seq"]
     assert first["event"] == "answer" and first["question"] == QUESTION
     assert first["answer"] == answer.text and first["abstained"] is False
     hashes = {d.path: d.sha256 for d in ward.documents()}
@@ -63,6 +66,7 @@ def test_each_answer_is_recorded_with_its_sources(ward, capsys):
         assert logged["cited"] == (source.n in {c.n for c in answer.citations})
     assert second["abstained"] is True and second["sources"] == []
     assert first["time"] < second["time"] and first["time"].endswith("+00:00")
+    assert [e["seq"] for e in entries(ward)] == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.slow
@@ -88,10 +92,11 @@ def test_append_only_durable_lines_survive_a_torn_write(ward):
     assert after.startswith(before)
     found, skipped = audit.read_entries(ward.folder)
     assert skipped == 1
-    assert [e["question"] for e in found[1:]] == [
+    assert [e["question"] for e in found if e["event"] == "answer"] == [
         "Who won the 2018 FIFA World Cup?",
         "Who won the 1998 FIFA World Cup?",
     ]
+    assert verify_log(ward.folder).ok  # the chain runs on across the torn line
 
 
 @pytest.mark.slow
@@ -116,12 +121,13 @@ def test_export_as_csv_and_json(ward, capsys, tmp_path):
     out = tmp_path / "case-file.csv"
     assert hushdoc(["audit", "export", "-w", "Ward", "--out", str(out)]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert [r["event"] for r in rows] == ["audit log on", "answer"]
-    assert rows[1]["question"] == QUESTION and rows[1]["answer"] == answer.text
+    assert [r["event"] for r in rows] == ["audit log on", "question", "answer"]
+    assert [r["seq"] for r in rows] == ["1", "2", "3"]
+    assert rows[2]["question"] == QUESTION and rows[2]["answer"] == answer.text
     first = answer.sources[0]
     assert (
         f"[1] {first.path} p.{first.page} chars {first.start}-{first.end} sha256:"
-        in rows[1]["sources"]
+        in rows[2]["sources"]
     )
 
 

@@ -2,9 +2,14 @@
 SIGKILL at many points, and after each kill the workspace is consistent, and a rerun ends
 with exactly the store that an uninterrupted run builds.
 
-Kill points follow the work's progress, read from the database as the run commits
-documents, with a random delay after each so that kills land in every phase: model
-loading, embedding, the SQLite transaction, the FAISS save, the closing flush.
+Two kinds of kill. At named points of the store's write path (``rag.store.crash_points``:
+the process kills itself there when ``HUSHDOC_CRASH_AT`` names the point), so that each
+dangerous moment is proved to be reached: passages inserted but not committed, a commit
+not yet followed by the vectors, a FAISS file or a sealed snapshot written but not renamed,
+renamed but older ones not deleted. And from outside at moments that follow the work's
+progress, read from the database as the run commits documents, with a random delay after
+each so that kills land in every phase: model loading, embedding, the SQLite transaction,
+the FAISS save, the closing flush.
 
 An encrypted workspace goes through the same kills: its database lives in memory and is
 saved as a sealed snapshot, which the test decrypts to follow the run and to compare.
@@ -32,6 +37,7 @@ from rag import logs
 from rag.cli.main import main as hushdoc
 from rag.config import Config
 from rag.engine import Engine
+from rag.store.crash_points import CRASH_VARIABLE
 from rag.store.files import DATABASE_NAME
 from rag.store.vault import Vault, sealed_path
 from rag.store.vectors import VectorIndex
@@ -48,6 +54,24 @@ TIMEOUT_S = 300
 # closing flush, once every document is stored.
 INDEX_KILLS: list[int | str | None] = [None, 1, 4, 9, 15, 21, 28, 35, 42, 49, "all"]
 SEALED_KILLS: list[int | str | None] = [None, 2, 12, 30, "all"]
+# Named points (HUSHDOC_CRASH_AT=NAME:N, the N-th time this run reaches NAME), in the order
+# the runs reach them: each run resumes where the one before was killed. (The check after
+# each kill brings the vectors up to date, so a run saves them once, at its end.)
+NAMED_KILLS = [
+    "after-chunks-insert:1",
+    "after-commit:3",
+    "after-chunks-insert:8",
+    "after-commit:20",
+    "before-vectors-rename",
+]
+SEALED_NAMED_KILLS = [
+    "before-atomic-rename:1",
+    "after-chunks-insert:2",
+    "after-commit:6",
+    "before-atomic-rename:3",
+    "after-commit:30",
+    "before-atomic-rename:1",
+]
 PASSPHRASE = "kill -9 cannot lose this"
 TOPICS = [
     ("warfarin", "INR", "bleeding risk", "vitamin K"),
@@ -173,6 +197,20 @@ class Crasher:
         assert process.returncode == 0, errors.decode(errors="replace")[-2000:]
         return False
 
+    def crash_at(self, args: list[str], point: str) -> None:
+        """Run ``args`` until it kills itself at the named ``point``, which it must reach."""
+        done = subprocess.run(
+            [sys.executable, *args],
+            env=self.env | {CRASH_VARIABLE: point},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=TIMEOUT_S,
+        )
+        assert done.returncode == -signal.SIGKILL, (
+            f"{point} was not reached: {done.stderr.decode(errors='replace')[-2000:]}"
+        )
+        self.kills += 1
+
 
 def assert_consistent(
     folder: Path, clean: dict[str, object], capsys, vault: Vault | None = None
@@ -202,6 +240,13 @@ def assert_consistent(
     for name, passages in state["chunks"].items():
         assert passages == clean["chunks"][name], f"{name} is partial or duplicated"
         assert state["documents"][name] == clean["documents"][name]
+
+
+def assert_kept(before: dict[str, object], after: dict[str, object]) -> None:
+    """Nothing stored before a kill is lost by it."""
+    assert before["chunks"].keys() <= after["chunks"].keys()
+    for name, passages in before["chunks"].items():
+        assert after["chunks"][name] == passages
 
 
 def assert_same_store(state: dict[str, object], clean: dict[str, object]) -> None:
@@ -274,6 +319,62 @@ def test_index_survives_kills_then_completes_identically(reference, corpus, hush
     assert set(snapshot(folder)["documents"]) == remaining
     with capsys.disabled():
         print(f"remove: {removes} kills before one completed; prune: killed midway")
+
+
+def test_index_survives_a_kill_at_each_named_point(reference, corpus, hushdoc_home, capsys):
+    files, clean = corpus, reference[1]
+    corpus = files[0].parent
+    folder = workspace_dir(Config(data_dir=hushdoc_home), WORKSPACE)
+    crasher = Crasher(folder, seed=5)
+    index = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus)]
+    stored: list[int] = []
+    for point in NAMED_KILLS:
+        before = snapshot(folder)
+        crasher.crash_at(index, point)
+        assert_consistent(folder, clean, capsys)
+        assert_kept(before, snapshot(folder))
+        stored.append(len(snapshot(folder)["documents"]))
+    # The runs moved on: committed documents were kept, each run resuming after them.
+    assert stored == [0, 3, 10, 30, len(files)]
+    # A removal, killed once its new FAISS file is in place but before the old one is
+    # deleted, and then right after its commit: it is done, and the store consistent.
+    target = corpus / "mutual-nda.pdf"
+    remove = ["-m", "rag", "remove", "-w", WORKSPACE, str(target)]
+    crasher.crash_at(remove, "after-vectors-rename")
+    assert_consistent(folder, clean, capsys)
+    assert target.name not in snapshot(folder)["documents"]
+    assert not crasher.run(index, lambda _: False, jitter_s=0)  # indexes it again
+    assert_same_store(snapshot(folder), clean)
+    assert len(list(folder.glob("vectors.*.faiss"))) == 1 and not list(folder.glob(".vectors*"))
+    crasher.crash_at(remove, "after-commit")
+    assert_consistent(folder, clean, capsys)
+    assert target.name not in snapshot(folder)["documents"]
+    with capsys.disabled():
+        print(f"\nnamed points: {stored} documents stored after each kill")
+
+
+def test_encrypted_index_survives_a_kill_at_each_named_point(
+    reference, corpus, hushdoc_home, monkeypatch, capsys
+):
+    files, clean = corpus, reference[1]
+    corpus = files[0].parent
+    config = Config(data_dir=hushdoc_home)
+    vault = create_encrypted_workspace(config, WORKSPACE, PASSPHRASE)
+    monkeypatch.setattr(logs, "_withholding", False)  # set by unlocking, for this test only
+    monkeypatch.setenv("HUSHDOC_PASSPHRASE", PASSPHRASE)
+    folder = workspace_dir(config, WORKSPACE)
+    crasher = Crasher(folder, seed=6)
+    index = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus)]
+    for point in SEALED_NAMED_KILLS:
+        before = snapshot(folder, vault)
+        crasher.crash_at(index, point)
+        assert_consistent(folder, clean, capsys, vault)
+        assert_kept(before, snapshot(folder, vault))
+    assert not crasher.run(index, lambda _: False, jitter_s=0)
+    assert_same_store(snapshot(folder, vault), clean)
+    names = {p.name for p in folder.iterdir()}
+    assert len([n for n in names if n.endswith(".faiss.sealed")]) == 1
+    assert not [n for n in names if n.endswith((".faiss", "-wal", "-journal"))]
 
 
 def test_app_indexing_survives_kills(reference, corpus, hushdoc_home, capsys):

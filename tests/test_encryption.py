@@ -306,8 +306,8 @@ def test_the_command_line_asks_for_the_passphrase_or_reads_it_from_the_environme
     assert any(Path(c["path"]).name == "discharge-summary.pdf" for c in answer["citations"])
     assert json.loads(run("check", "-w", NAME, "--json"))["ok"]
     exported = json.loads(run("audit", "export", "-w", NAME, "--format", "json"))
-    assert [e["event"] for e in exported] == ["audit log on", "answer"]
-    assert exported[1]["question"] == QUESTION
+    assert [e["event"] for e in exported] == ["audit log on", "question", "answer"]
+    assert exported[2]["question"] == QUESTION
     run("remove", "-w", NAME, paths[1])
     listed = json.loads(run("list", "-w", NAME, "--json"))
     assert [Path(d["path"]).name for d in listed] == ["discharge-summary.pdf"]

@@ -10,6 +10,7 @@ subprocess, so that its peak memory can be measured on its own.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdf
@@ -37,6 +39,10 @@ PROBE = Path(__file__).resolve().parent / "index_probe.py"
 MB = 1 << 20
 PEAK_RSS_LIMIT_MB = 2048
 PER_FILE_LIMIT_S = 120
+# prctl(2) and capabilities(7): root reads and searches any file through these two.
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE = 1
+CAP_DAC_READ_SEARCH = 2
 
 # file name -> a piece of the reason it must be reported with
 EXPECTED_FAILURES = {
@@ -167,15 +173,37 @@ def write_bomb(path: Path, *, inflated_bytes: int) -> None:
     path.write_bytes(serialize(objects))
 
 
-def unprivileged() -> list[str]:
-    """A command prefix under which file permissions apply, even to root."""
+def unprivileged() -> Callable[[], None] | None:
+    """What a child runs before its program so that file permissions apply to it, even to
+    root: nothing for another user; for root, the two capabilities by which it reads and
+    searches any file are dropped from its bounding set, so the program runs without them
+    (what ``setpriv --bounding-set=-dac_override,-dac_read_search`` does, without needing
+    setpriv). Dropping needs CAP_SETPCAP, which root has unless a container took it."""
     if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: permissions cannot be tested")
-    # Root reads any file through these two capabilities; without them, modes apply.
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def drop() -> None:
+        for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+            if prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+    return drop
+
+
+def test_file_modes_apply_to_the_probe_even_as_root_without_setpriv(tmp_path, monkeypatch):
+    """Issue 17, finding 10: the probe skipped as root where setpriv was missing."""
+    monkeypatch.setenv("PATH", "")  # nothing to lean on: no setpriv, no other tool
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Nobody may read this.")
+    secret.chmod(0)
+    done = subprocess.run(
+        [sys.executable, "-c", f"open({str(secret)!r}).read()"],
+        preexec_fn=unprivileged(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "Permission denied" in done.stderr, done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -190,14 +218,8 @@ def probe(tmp_path_factory, models_home: Path, embedder) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     try:
         done = subprocess.run(
-            [
-                *unprivileged(),
-                sys.executable,
-                str(PROBE),
-                str(base / "home"),
-                "hostile",
-                str(corpus),
-            ],
+            [sys.executable, str(PROBE), str(base / "home"), "hostile", str(corpus)],
+            preexec_fn=unprivileged(),
             env=env,
             capture_output=True,
             text=True,

@@ -6,8 +6,10 @@ Two independent proofs that no code path opens a network connection:
   lookup other than a local AF_UNIX socket, while the engine indexes and answers and the
   app starts, all with freshly loaded models;
 - the whole path, from a first start to an answer and the app's first start, runs in
-  subprocesses inside a network namespace that has no interface at all (``unshare -n``),
+  subprocesses inside a network namespace that has no interface at all (``unshare -rn``),
   which also covers native code (llama.cpp, torch, Qt) that Python's hooks cannot see.
+  ``-r`` first makes a user namespace, in which the user is root and so may make the
+  network namespace: any user runs this proof, not only root (``-n`` alone needs root).
 """
 
 from __future__ import annotations
@@ -136,15 +138,56 @@ def test_no_web_engine_or_network_module_is_loaded():
     assert [p.name for p in sources if qt_import.search(p.read_text())] == []
 
 
-def _network_namespace() -> list[str]:
-    """The command prefix that runs a program with no network at all, or skip with the reason."""
+# Whom the namespace test runs as when the tests run as root: nobody.
+NOBODY = 65534
+UNREACHABLE = "import socket; socket.create_connection(('1.1.1.1', 53), timeout=5)"
+
+
+def _unshare() -> str:
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.skip("unshare (util-linux) is not installed")
-    probe = subprocess.run([unshare, "-n", "true"], capture_output=True, text=True)
+    return unshare
+
+
+def _network_namespace() -> list[str]:
+    """The command prefix that runs a program with no network at all, as any user (in a
+    user namespace of its own, where it may make a network namespace), or skip with the
+    reason."""
+    unshare = _unshare()
+    probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot create a network namespace here: {probe.stderr.strip()}")
-    return [unshare, "-n"]
+    return [unshare, "-rn"]
+
+
+def _as_nobody() -> None:
+    """Run the child as an unprivileged user (the tests may run as root)."""
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
+def test_the_namespace_proof_runs_for_a_user_who_is_not_root():
+    """Issue 17, finding 10: the proof was skipped unless run by root (``unshare -n``)."""
+    demote = _as_nobody if os.geteuid() == 0 else None
+    # Whether this kernel lets an unprivileged user make namespaces at all.
+    probe = subprocess.run(
+        [_unshare(), "-rn", "true"], preexec_fn=demote, capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"no user namespaces for unprivileged users here: {probe.stderr.strip()}")
+    # The namespace's interfaces, as the kernel lists them to a process inside it (not
+    # Python: as root, the tests' Python may live where nobody can run it, in /root).
+    done = subprocess.run(
+        [*_network_namespace(), "cat", "/proc/net/dev"],
+        preexec_fn=demote,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    interfaces = [line.split(":")[0].strip() for line in done.stdout.splitlines()[2:]]
+    assert interfaces == ["lo"]  # the loopback interface, down; no other
 
 
 @pytest.mark.slow
@@ -170,8 +213,7 @@ def test_first_start_index_ask_and_app_inside_a_namespace_without_network(tmp_pa
         return done
 
     # The namespace really has no network: even a connection attempt fails at once.
-    unreachable = "import socket; socket.create_connection(('1.1.1.1', 53), timeout=5)"
-    blocked = subprocess.run([*isolated, sys.executable, "-c", unreachable], capture_output=True)
+    blocked = subprocess.run([*isolated, sys.executable, "-c", UNREACHABLE], capture_output=True)
     assert blocked.returncode != 0 and b"unreachable" in blocked.stderr
 
     docs = [str(DATA / "discharge-summary.pdf"), str(DATA / "notes.md"), str(DATA / "scanned.pdf")]

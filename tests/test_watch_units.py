@@ -259,7 +259,7 @@ def test_an_encrypted_workspace_seals_its_followed_folders(hushdoc_home, tmp_pat
     follow_folders(folder, [followed], vault=vault)
     assert "Jane Roe" not in (folder / SETTINGS_NAME).read_text()
     assert b"Jane Roe" not in sealed_path(folder / SETTINGS_NAME).read_bytes()
-    assert json.loads((folder / SETTINGS_NAME).read_text()) == {"audit_log": False}
+    assert json.loads((folder / SETTINGS_NAME).read_text()) == {}  # the audit setting too
     assert read_settings(folder, vault=vault).followed_folders == (followed,)
     assert read_settings(folder).followed_folders == ()  # without the key: not known
 

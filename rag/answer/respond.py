@@ -32,6 +32,7 @@ from rag.answer.evidence import (
 from rag.answer.generate import Generator
 from rag.answer.mode import chosen_mode
 from rag.answer.prompt import copy_messages, fit_prompt
+from rag.answer.runaway import runaway_cut
 from rag.answer.verify import check_claims
 from rag.config import Config
 from rag.embed.protocol import Embedder
@@ -172,12 +173,17 @@ def respond(
         return
     pieces: list[str] = []
     grammar = citation_grammar(len(hits)) if config.cite_grammar else None
+    cut = None
     for piece in model.stream(
         reading.prompt, max_tokens=config.answer_tokens, grammar=grammar, should_stop=should_stop
     ):
         pieces.append(piece)
         yield piece
-    text, dropped = clean_markers("".join(pieces), len(hits))
+        if (cut := runaway_cut("".join(pieces))) is not None:
+            notice = "The model began to repeat itself or to count; its answer was cut there."
+            break  # closing the stream stops the model
+    written = "".join(pieces)
+    text, dropped = clean_markers(written if cut is None else written[:cut], len(hits))
     claims = check_claims(text, found.read_as or question, sentences, embedder)
     text = mark_claims(text, claims, strict=config.strict)
     if not text:

@@ -64,6 +64,10 @@ UNKNOWN_SPECIFICITY = 0.5
 # Letters two words share at the start for one to be the other's variant.
 _VARIANT_PREFIX = 7
 
+# Front ends list at most this many unsupported sentences; more fold into one line (they
+# are struck through in the answer), so that a runaway answer's flags do not fill the screen.
+FOLD_UNSUPPORTED = 3
+
 
 def check_claims(
     answer: str, question: str, sentences: SourceSentences, embedder: Embedder
@@ -84,9 +88,11 @@ def check_claims(
     for i, (text, span, cosines) in enumerate(zip(texts, spans, similarity, strict=True)):
         claim_terms = set(terms(text))
         opens_item = _LIST_NUMBER.fullmatch(text) and i + 1 < len(texts)
-        # A question (small models often repeat the user's) asserts nothing.
+        # A question (small models often repeat the user's) asserts nothing, and neither
+        # does numbering: bare numbers and section numbers, with no word between them.
         if (
             (len(claim_terms) < 2 and not _NUMBER.search(text))
+            or not any(ch.isalpha() for ch in text)
             or opens_item
             or text.endswith("?")
             or _BROKEN_OFF.search(text)

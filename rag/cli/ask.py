@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.batch import answer_questions, final_answer, read_questions
+from rag.answer.verify import FOLD_UNSUPPORTED
 from rag.cli.command import Commands, CommonOptions
 from rag.cli.workspace import open_engine
 from rag.config import Config
@@ -142,8 +143,12 @@ def print_answer(answer: Answer, *, streamed: bool) -> None:
                 print(f"  {format_citation(passage)}")
     if answer.notice:
         print(f"({answer.notice})")
-    for claim in answer.unsupported:
-        print(f'  NOT SUPPORTED by the sources: "{claim.text}" ({claim.reason})')
+    unsupported = answer.unsupported
+    if len(unsupported) > FOLD_UNSUPPORTED:
+        print(f"  {len(unsupported)} sentences NOT SUPPORTED by the sources (--json lists them)")
+    else:
+        for claim in unsupported:
+            print(f'  NOT SUPPORTED by the sources: "{claim.text}" ({claim.reason})')
     if answer.citations:
         print("\nSources:")
         for citation in answer.citations:

@@ -19,7 +19,7 @@ from rag.cli.workspace import open_engine
 from rag.config import Config
 from rag.embed.backends import load_embedder
 from rag.errors import HushdocError
-from rag.load.document import read_document
+from rag.load.child import read_document
 from rag.load.limits import Limits
 from rag.progress import drive
 from rag.store.workspace import workspace_exists

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 
 from rag.cli.ask import add_ask_command
+from rag.cli.audit import add_audit_command
 from rag.cli.bench import add_bench_command
 from rag.cli.command import EXIT_ERROR, Handler, common_options
 from rag.cli.documents import (
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_document_commands(commands, options)
     add_show_command(commands, options)
     add_timeline_command(commands, options)
+    add_audit_command(commands, options)
     add_workspace_commands(commands, options)
     add_models_command(commands, options)
     add_eval_commands(commands, options)

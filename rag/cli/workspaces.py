@@ -1,32 +1,26 @@
-"""``hushdoc workspaces`` (list, create, rename, delete, passphrase) and ``hushdoc audit`` (a
-workspace's audit log: on, off, status, export)."""
+"""``hushdoc workspaces``: list, create, rename, delete, and change an encrypted one's
+passphrase."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 from rag.cli.command import Commands, CommonOptions
 from rag.cli.workspace import (
     NEW_PASSPHRASE_VARIABLE,
     PASSPHRASE_VARIABLE,
-    open_engine,
     read_passphrase,
     unlock,
 )
 from rag.config import Config
 from rag.errors import HushdocError, PassphraseError, WorkspaceError
-from rag.store import audit
-from rag.store.atomic import write_atomic
 from rag.store.vault import change_passphrase, check_new_passphrase, is_encrypted
 from rag.store.workspace import (
     create_encrypted_workspace,
     create_workspace,
     delete_workspace,
     list_workspaces,
-    read_settings,
     rename_workspace,
     workspace_dir,
 )
@@ -36,19 +30,7 @@ NAMES_TAKEN = {"list": 0, "create": 1, "rename": 2, "delete": 1, "passphrase": 1
 
 
 def add_workspace_commands(commands: Commands, options: CommonOptions) -> None:
-    """``audit`` and ``workspaces``."""
-    audit_log = commands.add_parser(
-        "audit",
-        parents=[options.workspace],
-        help="switch on, off or export the workspace's audit log",
-    )
-    audit_log.add_argument("action", choices=["on", "off", "status", "export"])
-    audit_log.add_argument(
-        "--format", choices=["csv", "json"], default="csv", help="export format (default: csv)"
-    )
-    audit_log.add_argument("--out", type=Path, metavar="FILE", help="export to FILE, not stdout")
-    audit_log.set_defaults(handler=run_audit)
-
+    """``workspaces``."""
     spaces = commands.add_parser(
         "workspaces",
         parents=[options.as_json],
@@ -63,34 +45,6 @@ def add_workspace_commands(commands: Commands, options: CommonOptions) -> None:
         f"taken from {PASSPHRASE_VARIABLE})",
     )
     spaces.set_defaults(handler=run_workspaces)
-
-
-def run_audit(args: argparse.Namespace, config: Config) -> int:
-    with open_engine(config, args.workspace) as engine:
-        folder, vault = engine.folder, engine.vault
-    if args.action in ("on", "off"):
-        changed = audit.set_audit_log(folder, args.workspace, on=args.action == "on", vault=vault)
-        state = "was already" if not changed else "is now"
-        print(f"The audit log of workspace '{args.workspace}' {state} {args.action}.")
-        return 0
-    entries, skipped = audit.read_entries(folder, vault=vault)
-    if skipped:
-        print(f"hushdoc: skipped {skipped} unreadable line(s) of the audit log.", file=sys.stderr)
-    if args.action == "status":
-        state = "on" if read_settings(folder).audit_log else "off"
-        answers = sum(1 for e in entries if e.get("event") == "answer")
-        path = audit.audit_path(folder, vault=vault)
-        print(f"The audit log is {state}; it holds {answers} answer(s): {path}")
-        return 0
-    text = audit.export(entries, fmt=args.format)
-    if args.out:
-        write_atomic(args.out, text.encode("utf-8"))
-        print(f"Exported {len(entries)} entries to {args.out}.")
-        if vault is not None:
-            print(f"hushdoc: note that {args.out} is not encrypted.", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 def run_workspaces(args: argparse.Namespace, config: Config) -> int:

@@ -25,11 +25,11 @@ from rag.embed.protocol import Embedder
 from rag.errors import DocumentError
 from rag.index.chunk import split_into_chunks
 from rag.index.prefetch import prefetch
+from rag.load.child import ChildParser, OnPage
 from rag.load.describe import describe_file
 from rag.load.discover import document_kind, shown_path
-from rag.load.document import load_document
 from rag.load.limits import Limits
-from rag.load.ocr import Ocr, PageReader
+from rag.load.ocr import PageReader
 from rag.progress import awaiting
 from rag.store.database import DocumentState, Store
 from rag.types import Chunk, DocumentRecord, Failure, IndexReport, LoadedDocument, Progress
@@ -87,11 +87,12 @@ def index_files(
     report = IndexReport()
     _skip_links(store, report, not_followed)
     pages_read: dict[Path, tuple[int, int]] = {}
-    ocr = Ocr.for_cores(
-        page_reader=page_reader,
-        on_page=lambda path, done, total: pages_read.update({path: (done, total)}),
-    )
-    prepared = prefetch(files, partial(_prepare, store, embedder, limits, ocr))
+    parser = ChildParser(page_reader=page_reader)
+
+    def on_page(path: Path, done: int, total: int) -> None:
+        pages_read[path] = (done, total)
+
+    prepared = prefetch(files, partial(_prepare, store, embedder, limits, parser, on_page))
     try:
         for done, (path, future) in enumerate(prepared):
             shown = shown_path(path)
@@ -135,10 +136,11 @@ def index_files(
                     report.removed += 1
     except GeneratorExit:
         report.cancelled = True
-        ocr.cancelled.set()  # the page being read is the last
+        parser.cancel()  # the file being read is dropped at once
         raise
     finally:
         prepared.close()
+        parser.close()
         store.flush()
     yield Progress("done", len(files), len(files))
     return report
@@ -166,7 +168,12 @@ def _ocr_progress(
 
 
 def _prepare(
-    store: Store, embedder: Embedder, limits: Limits, ocr: Ocr, path: Path
+    store: Store,
+    embedder: Embedder,
+    limits: Limits,
+    parser: ChildParser,
+    on_page: OnPage,
+    path: Path,
 ) -> _Prepared | None:
     """Describe, load and chunk one file (in the prefetch thread); None if unsupported."""
     if document_kind(path) is None:
@@ -177,7 +184,7 @@ def _prepare(
         record = describe_file(path, limits=limits)
         if store.document_state(record.path) == DocumentState(record.sha256, "indexed"):
             return _Unchanged(record)
-        document = load_document(path, limits=limits, ocr=ocr)
+        document = parser.load(path, limits=limits, on_page=on_page)
         loaded = time.perf_counter()
         chunks = split_into_chunks(
             document.pages,

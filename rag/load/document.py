@@ -8,9 +8,6 @@ reason, and bulk work reports it and goes on.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Generator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -19,13 +16,12 @@ from rag.load.discover import document_kind
 from rag.load.html import load_html
 from rag.load.image import load_image
 from rag.load.limits import DEFAULT_LIMITS, Limits, check_file
-from rag.load.ocr import Ocr, PageReader
+from rag.load.ocr import Ocr
 from rag.load.pdf import load_pdf
 from rag.load.reasons import read_error
 from rag.load.text import load_text
 from rag.load.word import load_docx
-from rag.progress import awaiting
-from rag.types import DocumentKind, LoadedDocument, Progress
+from rag.types import DocumentKind, LoadedDocument
 
 
 class _Loader(Protocol):
@@ -63,26 +59,8 @@ def load_document(
     except OSError as exc:
         raise read_error(path, exc) from exc
     except MemoryError as exc:
-        raise DocumentError(path, "not enough memory to read this file") from exc
-
-
-def read_document(
-    path: Path, *, limits: Limits = DEFAULT_LIMITS, page_reader: PageReader | None = None
-) -> Generator[Progress, None, LoadedDocument]:
-    """``load_document`` in a thread, yielding OCR's progress (pages read) while it reads
-    a scan; closing the generator stops OCR after the page at hand."""
-    path = Path(os.path.abspath(path))
-    pages_read: list[tuple[int, int]] = []
-    ocr = Ocr.for_cores(
-        page_reader=page_reader, on_page=lambda _path, done, total: pages_read.append((done, total))
-    )
-
-    def current() -> Progress | None:
-        return Progress("load", *pages_read[-1], str(path), step="OCR") if pages_read else None
-
-    with ThreadPoolExecutor(1, thread_name_prefix="hushdoc-read") as pool:
-        future = pool.submit(load_document, path, limits=limits, ocr=ocr)
-        try:
-            return (yield from awaiting(future, current))
-        finally:
-            ocr.cancelled.set()
+        raise DocumentError(
+            path,
+            f"not enough memory to read this file within {limits.parse_memory_mb} MB; raise "
+            "parse_memory_mb in the settings to give the parser more",
+        ) from exc

@@ -25,6 +25,11 @@ MAX_PDF_PAGES = 5000
 MAX_TEXT_CHARS = 10_000_000
 # No real page's text decompresses to 32 MB.
 MAX_STREAM_MB = 32
+# The child process that parses (rag.load.child): a real file never goes two minutes
+# without progress (a page read by OCR counts), and reading a scanned page by OCR peaks at
+# about 1.4 GB of address space.
+PARSE_TIMEOUT_S = 120
+PARSE_MEMORY_MB = 4096
 
 
 class LimitSettings(Protocol):
@@ -38,6 +43,10 @@ class LimitSettings(Protocol):
     def max_text_chars(self) -> int: ...
     @property
     def max_stream_mb(self) -> int: ...
+    @property
+    def parse_timeout_s(self) -> int: ...
+    @property
+    def parse_memory_mb(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,8 @@ class Limits:
     pdf_pages: int = MAX_PDF_PAGES
     text_chars: int = MAX_TEXT_CHARS
     stream_bytes: int = MAX_STREAM_MB << 20
+    parse_seconds: int = PARSE_TIMEOUT_S
+    parse_memory_mb: int = PARSE_MEMORY_MB
 
     @classmethod
     def from_config(cls, config: LimitSettings) -> Limits:
@@ -57,6 +68,8 @@ class Limits:
             pdf_pages=config.max_pdf_pages,
             text_chars=config.max_text_chars,
             stream_bytes=config.max_stream_mb << 20,
+            parse_seconds=config.parse_timeout_s,
+            parse_memory_mb=config.parse_memory_mb,
         )
 
 

@@ -2,4 +2,5 @@
 step by triggers); FAISS is a cache rebuilt from it (``vectors``); files are written
 atomically (``atomic``), plain or sealed by the workspace's key (``files``, ``vault``).
 Beside the index: workspaces and their settings (``workspace``), the chat history
-(``history``) and the optional audit log (``audit``)."""
+(``history``) and the optional audit log (``audit``; its numbered, hash-chained lines in
+``audit_chain``, their check in ``audit_verify``). ``crash_points`` is the crash tests' hook."""

@@ -19,7 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from rag.store.check import check_store
-from rag.store.document_rows import delete_chunks, move_document_row, upsert_document
+from rag.store.crash_points import crash_point
+from rag.store.document_rows import (
+    delete_chunks,
+    insert_chunks,
+    move_document_row,
+    upsert_document,
+)
 from rag.store.files import PlainFiles, SealedFiles, StoreFiles
 from rag.store.keywords import TermCounts, keyword_search, prefix_search, term_counts
 from rag.store.listing import list_documents
@@ -168,21 +174,8 @@ class Store:
             old_ids = delete_chunks(self._db, record.path)
             document_id = upsert_document(self._db, record, "indexed", None, pages, warnings)
             save_page_words(self._db, document_id, ocr or {})
-            rows = [
-                (document_id, i, c.page, c.start, c.end, c.text, self._encode(v))
-                for i, (c, v) in enumerate(zip(chunks, vectors, strict=True))
-            ]
-            self._db.executemany(
-                "INSERT INTO chunks(document_id, ordinal, page, start, end, text, vector) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            new_ids = [
-                r[0]
-                for r in self._db.execute(
-                    "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,)
-                )
-            ]
+            blobs = [self._encode(v) for v in vectors]
+            new_ids = insert_chunks(self._db, document_id, chunks, blobs)
             self._bump_generation()
         self._vectors.remove(old_ids)
         self._vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
@@ -380,6 +373,7 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+        crash_point("after-commit")
         self._files.committed(self._db)
 
     def _bump_generation(self) -> None:

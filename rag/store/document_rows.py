@@ -14,7 +14,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import astuple
 
-from rag.types import DocumentRecord
+from rag.store.crash_points import crash_point
+from rag.types import Chunk, DocumentRecord
 
 
 def delete_chunks(db: sqlite3.Connection, path: str) -> list[int]:
@@ -50,6 +51,28 @@ def upsert_document(
     )
     db.execute("DELETE FROM skipped WHERE path = ?", (record.path,))
     return db.execute("SELECT id FROM documents WHERE path = ?", (record.path,)).fetchone()[0]
+
+
+def insert_chunks(
+    db: sqlite3.Connection, document_id: int, chunks: Sequence[Chunk], vectors: Sequence[bytes]
+) -> list[int]:
+    """Insert a document's passages with their vectors (float32 bytes); returns their ids in
+    the passages' order."""
+    db.executemany(
+        "INSERT INTO chunks(document_id, ordinal, page, start, end, text, vector) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (document_id, i, c.page, c.start, c.end, c.text, v)
+            for i, (c, v) in enumerate(zip(chunks, vectors, strict=True))
+        ],
+    )
+    crash_point("after-chunks-insert")
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,)
+        )
+    ]
 
 
 def move_document_row(db: sqlite3.Connection, old: str, record: DocumentRecord) -> list[int]:

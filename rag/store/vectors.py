@@ -30,6 +30,7 @@ import numpy as np
 from faiss.contrib.inspect_tools import get_invlist
 
 from rag.store.atomic import fsync_dir
+from rag.store.crash_points import crash_point
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class VectorIndex:
             faiss.write_index(self._index, str(tmp))
             with open(tmp, "rb") as written:
                 os.fsync(written.fileno())
+            crash_point("before-vectors-rename")
             os.replace(tmp, target)
         except (FileNotFoundError, RuntimeError) as exc:
             if tmp.exists():
@@ -122,6 +124,7 @@ class VectorIndex:
             log.warning("%s was taken during the save (%s); it will be rebuilt", tmp, exc)
             return
         fsync_dir(folder)
+        crash_point("after-vectors-rename")
         # Older generations, and what a save killed midway left behind.
         for path in folder.glob("vectors.*.faiss"):
             if _generation_of(path) < generation:

@@ -42,10 +42,11 @@ class WorkspaceSettings:
     followed_folders: tuple[str, ...] = ()
 
 
-# Folder names tell what the documents are about, so an encrypted workspace seals them
-# (in ``workspace.json.sealed``); whether its audit log is on stays readable without the
-# passphrase, in ``workspace.json``, as before.
-_SEALED_SETTINGS = frozenset({"followed_folders"})
+# An encrypted workspace seals these (in ``workspace.json.sealed``): folder names tell
+# what the documents are about, and a plaintext audit setting could be edited to switch
+# the log off unseen. A plaintext audit_log that an earlier Hushdoc left in
+# ``workspace.json`` is read until the settings are next saved, sealed.
+_SEALED_SETTINGS = frozenset({"followed_folders", "audit_log"})
 
 
 def read_settings(folder: Path, *, vault: Vault | None = None) -> WorkspaceSettings:

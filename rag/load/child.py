@@ -1,0 +1,201 @@
+"""Parsing in a child process, as Apache Tika's ForkParser does: a file that hangs a parser,
+or makes it take all the memory, costs that file, not the run.
+
+``ChildParser`` keeps one child process (started with ``spawn``, so it inherits no threads
+or locks of the parent) that loads documents one at a time with ``load_document``, under
+an address-space limit (``parse_memory_mb``). The parent waits for each answer: a file that
+makes no progress for ``parse_timeout_s`` seconds (each page read by OCR is progress) has its
+child killed and is reported with the setting to raise; the next file gets a new child.
+``cancel()`` kills the child at once, wherever it is. The child sends OCR's progress (pages
+read) back as it goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from rag.errors import DocumentError
+from rag.load.document import load_document
+from rag.load.limits import Limits
+from rag.load.ocr import Ocr, PageReader
+from rag.progress import awaiting
+from rag.types import LoadedDocument, Progress
+
+log = logging.getLogger(__name__)
+
+# How often the parent looks at the child while it waits, and at Cancel.
+_POLL_SECONDS = 0.1
+OnPage = Callable[[Path, int, int], None]
+
+
+class ParseCancelled(Exception):
+    """The parse was cancelled: the child was killed."""
+
+
+class ChildParser:
+    """Loads documents in a child process; one document at a time (callers take turns)."""
+
+    def __init__(self, *, page_reader: PageReader | None = None) -> None:
+        self._page_reader = page_reader
+        self._child: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._memory_mb = 0
+        self._turn = threading.Lock()
+        self._cancelled = threading.Event()
+
+    def load(self, path: Path, *, limits: Limits, on_page: OnPage | None = None) -> LoadedDocument:
+        """``load_document(path)`` in the child. Raises ``DocumentError`` (the child's, or a
+        time or memory limit's) or ``ParseCancelled``."""
+        with self._turn:
+            if self._cancelled.is_set():
+                raise ParseCancelled(path)
+            conn = self._connection(limits.parse_memory_mb)
+            conn.send((path, limits))
+            deadline = time.monotonic() + limits.parse_seconds
+            while True:
+                if self._cancelled.is_set():
+                    self._stop()
+                    raise ParseCancelled(path)
+                if not conn.poll(_POLL_SECONDS):
+                    if time.monotonic() > deadline:
+                        self._stop()
+                        raise DocumentError(path, _too_slow(limits.parse_seconds))
+                    continue
+                try:
+                    kind, value = conn.recv()
+                except (EOFError, OSError):
+                    code = self._stop()
+                    if self._cancelled.is_set():
+                        raise ParseCancelled(path) from None
+                    raise DocumentError(path, _died(code, limits.parse_memory_mb)) from None
+                if kind == "page":
+                    deadline = time.monotonic() + limits.parse_seconds
+                    if on_page is not None:
+                        on_page(path, *value)
+                elif kind == "error":
+                    raise value
+                else:
+                    return value
+
+    def cancel(self) -> None:
+        """Kill the child now; every ``load`` from here on raises ``ParseCancelled``."""
+        self._cancelled.set()
+        if self._child is not None and self._child.is_alive():
+            self._child.kill()
+
+    def close(self) -> None:
+        with self._turn:
+            self._stop()
+
+    def __enter__(self) -> ChildParser:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.cancel()
+        self.close()
+
+    def _connection(self, memory_mb: int) -> Connection:
+        if self._conn is not None and self._child is not None and self._child.is_alive():
+            if memory_mb == self._memory_mb:
+                return self._conn
+            self._stop()
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_serve,
+            args=(child, memory_mb, self._page_reader),
+            name="hushdoc-parser",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        self._child, self._conn, self._memory_mb = process, parent, memory_mb
+        return parent
+
+    def _stop(self) -> int | None:
+        """End the child (killed if it still runs); its exit code."""
+        child, conn = self._child, self._conn
+        self._child = self._conn = None
+        if conn is not None:
+            conn.close()
+        if child is None:
+            return None
+        if child.is_alive():
+            child.kill()
+        child.join()
+        return child.exitcode
+
+
+def _serve(conn: Connection, memory_mb: int, page_reader: PageReader | None) -> None:
+    """The child: load each path sent, answer with the document or the error."""
+    _limit_memory(memory_mb)
+    while True:
+        try:
+            path, limits = conn.recv()
+        except EOFError:
+            return
+        ocr = Ocr.for_cores(
+            page_reader=page_reader,
+            on_page=lambda _path, done, total: conn.send(("page", (done, total))),
+        )
+        try:
+            conn.send(("done", load_document(path, limits=limits, ocr=ocr)))
+        except DocumentError as exc:
+            conn.send(("error", exc))
+        except MemoryError:
+            conn.send(("error", DocumentError(path, _died(None, memory_mb))))
+        except Exception as exc:  # a parser's bug: reported for this file, the child goes on
+            log.exception("unexpected error while reading %s", path)
+            reason = f"unexpected error ({type(exc).__name__}: {exc}); see the log"
+            conn.send(("error", DocumentError(path, reason)))
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """Cap the child's address space (POSIX; Windows has no such limit)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    limit = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _too_slow(seconds: int) -> str:
+    return (
+        f"reading it made no progress for {seconds} s (a damaged or hostile file?), so it was "
+        "stopped; raise parse_timeout_s in the settings to give it longer"
+    )
+
+
+def _died(code: int | None, memory_mb: int) -> str:
+    return (
+        f"the parser ran out of memory or crashed (exit code {code}) reading it, within the "
+        f"{memory_mb} MB it may use; raise parse_memory_mb in the settings to give it more"
+    )
+
+
+def read_document(
+    path: Path, *, limits: Limits, page_reader: PageReader | None = None
+) -> Generator[Progress, None, LoadedDocument]:
+    """What Hushdoc reads from one file, as indexing reads it (in a child process, scans by
+    OCR), yielding OCR's progress (pages read); closing the generator kills the child."""
+    path = Path(os.path.abspath(path))
+    pages_read: list[tuple[int, int]] = []
+
+    def current() -> Progress | None:
+        return Progress("load", *pages_read[-1], str(path), step="OCR") if pages_read else None
+
+    with ChildParser(page_reader=page_reader) as parser, ThreadPoolExecutor(1) as pool:
+        future = pool.submit(
+            parser.load, path, limits=limits, on_page=lambda _p, d, t: pages_read.append((d, t))
+        )
+        return (yield from awaiting(future, current))
