@@ -23,6 +23,7 @@ from fakes import HashEmbedder, ScriptedGenerator
 from rag.config import Config
 from rag.engine import Engine
 from rag.progress import drive
+from rag.store import audit
 from rag.store.history import Turn, save_history
 from rag.store.vault import HEADER_NAME
 from rag.store.workspace import create_workspace, follow_folders
@@ -59,12 +60,14 @@ def not_private(top: Path) -> dict[str, str]:
 
 
 def index_and_ask(config: Config) -> tuple[Path, dict[str, int]]:
-    """Index, ask, keep the chat and follow a folder; the workspace's folder, and the modes
-    in it while it is open (SQLite's WAL and shared memory go when it closes)."""
+    """Index, ask with the audit log on, keep the chat and follow a folder; the workspace's
+    folder, and the modes in it while it is open (SQLite's WAL and shared memory go when it
+    closes)."""
     with Engine(
         config, NAME, embedder=HashEmbedder(), generator=ScriptedGenerator("Pier Seven [1].")
     ) as engine:
         drive(engine.index([DATA / "notes.md"]), lambda _: None)
+        audit.set_audit_log(engine.folder, NAME, on=True)
         answer = final_answer(engine, "Who served the notice of default?")
         save_history(engine.folder, [Turn(answer)])
         follow_folders(engine.folder, [DATA])
@@ -77,6 +80,7 @@ def test_a_new_workspace_is_private_whatever_the_umask(hushdoc_home, open_umask)
     folder, open_modes = index_and_ask(config)
     assert {"hushdoc.sqlite3", "hushdoc.sqlite3-wal", "hushdoc.sqlite3-shm"} <= set(open_modes)
     assert {"manifest.json", "chat-history.json", "workspace.json", "locks"} <= set(open_modes)
+    assert "audit-log.jsonl" in open_modes
     assert any(name.startswith("vectors.") for name in open_modes)
     assert {n: oct(m) for n, m in open_modes.items() if m not in (0o600, 0o700)} == {}
     assert not_private(folder) == {}
