@@ -2,6 +2,8 @@
 
 It lives in ``app`` because it may import both: ``rag`` never imports the app.
 Qt loads only for the window and the self-test, so headless commands start fast.
+Every Hushdoc process starts here (or at ``python -m rag``), private and without core
+dumps (``rag.process``), before it creates any file.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rag.cli.main import main as run_command
+from rag.process import harden_process
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    harden_process(argv)
     return run_command(argv, open_app=_open_app, selftest=_selftest)
 
 

@@ -230,6 +230,8 @@ class Session(SessionEvents):
         def unlocked(result: Vault | str) -> None:
             if isinstance(result, Vault):
                 self.open_workspace(name, vault=result)
+                if result.notice:  # its header was restored from the backup: say so
+                    emit(self.error, result.notice)
             else:
                 emit(self.passphrase_needed, name, result)
 

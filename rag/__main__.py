@@ -3,5 +3,7 @@
 import sys
 
 from rag.cli.main import main
+from rag.process import harden_process
 
+harden_process()
 sys.exit(main())

@@ -184,7 +184,7 @@ class Engine:
             yield Progress("model", 0, 0)  # loading (or building, once) can take a while
         return (
             yield from run(
-                store=self.store,
+                store=self._store_opener.writing(lambda: self.store),
                 embedder=self.embedder,
                 limits=Limits.from_config(self.config),
                 embed_batch=self.config.embed_batch,

@@ -14,6 +14,8 @@ import logging.handlers
 import traceback
 from pathlib import Path
 
+from rag.store.private import create_private_file, make_private_dir, tighten
+
 LOG_NAME = "hushdoc.log"
 WITHHELD = "[details withheld: an encrypted workspace is open]"
 
@@ -51,13 +53,17 @@ class LogFormatter(logging.Formatter):
 
 
 def setup_logging(data_dir: Path, *, level: int = logging.INFO) -> Path | None:
-    """Send log records to ``data_dir/hushdoc.log`` (rotated); returns its path, if writable."""
+    """Send log records to ``data_dir/hushdoc.log`` (rotated); returns its path, if writable.
+    Every process sets up its log first: the data folder is made (or made again) private
+    here, 0700, with the files in it 0600."""
     root = logging.getLogger()
     path = data_dir / LOG_NAME
     if any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
         return path
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
+        tighten(data_dir)
+        create_private_file(path)
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )

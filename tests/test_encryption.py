@@ -26,7 +26,14 @@ from rag.store.database import Store
 from rag.store.files import DATABASE_NAME
 from rag.store.history import Turn, load_history, save_history
 from rag.store.manifest import read_manifest
-from rag.store.vault import HEADER_NAME, SCRYPT_N, read_header, sealed_path, unlock_vault
+from rag.store.vault import (
+    BACKUP_NAME,
+    HEADER_NAME,
+    SCRYPT_N,
+    read_header,
+    sealed_path,
+    unlock_vault,
+)
 from rag.store.workspace import create_encrypted_workspace
 
 PASSPHRASE = "Correct horse battery staple 7"
@@ -203,18 +210,21 @@ def test_a_damaged_or_altered_file_is_refused_not_misread(hushdoc_home, embedder
         Engine(config, NAME, embedder=embedder, vault=vault).documents()
     database.write_bytes(original)
 
-    # Without its header, the workspace is not taken for an empty plain one.
+    # Without its header and the header's backup, the workspace is not taken for an empty
+    # plain one (tests/test_passphrase.py opens one with the backup alone).
     header = (vault_folder / HEADER_NAME).read_bytes()
+    backup = (vault_folder / BACKUP_NAME).read_bytes()
     (vault_folder / HEADER_NAME).unlink()
-    with pytest.raises(StoreError, match="encryption header .* is missing"):
+    (vault_folder / BACKUP_NAME).unlink()
+    with pytest.raises(StoreError, match="encryption header .* is missing, and so is its backup"):
         Engine(config, NAME)
-    (vault_folder / HEADER_NAME).write_bytes(header)
-    # An altered header is refused before any key is derived from it.
+    # An altered header (and backup) is refused before any key is derived from it.
     altered = json.loads(header) | {"n": 2**30}
     (vault_folder / HEADER_NAME).write_text(json.dumps(altered))
     with pytest.raises(StoreError, match="scrypt n=1073741824"):
         unlock_vault(vault_folder, PASSPHRASE)
     (vault_folder / HEADER_NAME).write_bytes(header)
+    (vault_folder / BACKUP_NAME).write_bytes(backup)
     assert load_history(vault_folder, vault=unlock_vault(vault_folder, PASSPHRASE)) == []
 
 

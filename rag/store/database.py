@@ -366,7 +366,7 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._files.begin_write(self._db)
         try:
             yield
         except BaseException:

@@ -14,21 +14,24 @@ the last one's duration has passed: saving then takes at most a fifth of an inde
 run, and a crash loses at most those last seconds' documents (the next run indexes them
 again). ``flush``, at the end of every run and on close, saves what is left.
 
-An exclusive lock (``flock`` on the header) keeps a second process from opening the
-same encrypted workspace, whose copy in memory would overwrite the other's work.
+Writers hold the workspace's write lock (``rag.store.locks``): a plain store takes it at
+its first write, if the engine has not taken it already for an indexing run, and keeps it
+until it closes; an encrypted one takes it as it opens, because its copy in memory, saved
+whole, would overwrite another process's work.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import sqlite3
 import time
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
-from rag.errors import StoreError, WorkspaceError
-from rag.store.vault import HEADER_NAME, SEALED_SUFFIX, Vault, sealed_path
+from rag.errors import StoreError
+from rag.store.locks import Lock, hold_writing
+from rag.store.private import create_private_file
+from rag.store.vault import SEALED_SUFFIX, Vault, sealed_path
 from rag.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,9 @@ class StoreFiles(Protocol):
     database_path: Path
 
     def connect(self) -> sqlite3.Connection: ...
+
+    def begin_write(self, db: sqlite3.Connection) -> None:
+        """Begin a write transaction, as the workspace's one writing process."""
 
     def committed(self, db: sqlite3.Connection) -> None:
         """Called after each commit."""
@@ -65,12 +71,21 @@ class PlainFiles:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.database_path = folder / DATABASE_NAME
+        self._writing: Lock | None = None
 
     def connect(self) -> sqlite3.Connection:
+        # SQLite makes a new database 0644, and its WAL and shared-memory files as the
+        # database is; an empty file of the user's own is a new database to it.
+        create_private_file(self.database_path)
         db = sqlite3.connect(self.database_path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         return db
+
+    def begin_write(self, db: sqlite3.Connection) -> None:
+        if self._writing is None:  # the store's lock is held: one thread at a time
+            self._writing = hold_writing(self.folder)
+        db.execute("BEGIN IMMEDIATE")
 
     def committed(self, db: sqlite3.Connection) -> None:
         pass
@@ -89,7 +104,9 @@ class PlainFiles:
         )
 
     def close(self) -> None:
-        pass
+        if self._writing is not None:
+            self._writing.release()
+            self._writing = None
 
 
 class SealedFiles:
@@ -99,7 +116,7 @@ class SealedFiles:
         self.folder = folder
         self.database_path = sealed_path(folder / DATABASE_NAME)
         self._vault = vault
-        self._lock = _lock_workspace(folder)
+        self._lock = hold_writing(folder, encrypted=True, share_in_process=False)
         self._dirty = False
         self._saved_at = time.monotonic()
         self._save_s = 0.0
@@ -114,6 +131,9 @@ class SealedFiles:
             db.deserialize(data)
         db.execute("PRAGMA temp_store = MEMORY")
         return db
+
+    def begin_write(self, db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")  # the write lock is held since the store opened
 
     def committed(self, db: sqlite3.Connection) -> None:
         self._dirty = True
@@ -162,23 +182,8 @@ class SealedFiles:
         )
 
     def close(self) -> None:
-        self._lock.close()
+        self._lock.release()
 
 
 def _vectors_name(generation: int) -> str:
     return f"vectors.{generation}.faiss"
-
-
-def _lock_workspace(folder: Path) -> BinaryIO:
-    """Hold an exclusive lock on the workspace until the returned file is closed (or the
-    process ends, however it ends)."""
-    handle = open(folder / HEADER_NAME, "rb")  # noqa: SIM115 - held until close()
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise WorkspaceError(
-            f"The encrypted workspace '{folder.name}' is open in another Hushdoc (the app, or "
-            "a command still running). Close it there first, then try again."
-        ) from None
-    return handle

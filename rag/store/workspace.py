@@ -3,7 +3,9 @@
 Each workspace has its own documents, index, history, audit log and settings;
 nothing is shared between them, so a question in one can never reach another's
 passages, and deleting a workspace deletes every file it had. A workspace can be
-encrypted, at creation only (``rag.store.vault``).
+encrypted, at creation only (``rag.store.vault``). Its folder is its user's alone
+(``rag.store.private``), and it is not deleted or renamed while any process has it open
+(``rag.store.locks``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -19,6 +22,8 @@ from pathlib import Path
 from rag.config import Config
 from rag.errors import WorkspaceError
 from rag.store.atomic import write_atomic
+from rag.store.locks import DELETING, RENAMING, hold_whole
+from rag.store.private import make_private_dir
 from rag.store.vault import Vault, create_vault, is_encrypted, sealed_path
 
 DEFAULT_WORKSPACE = "default"
@@ -164,7 +169,9 @@ def create_workspace(config: Config, name: str) -> Path:
     folder = workspace_dir(config, name)
     if folder.exists():
         raise WorkspaceError(f"A workspace named '{name}' already exists.")
-    folder.mkdir(parents=True)
+    make_private_dir(config.data_dir)
+    make_private_dir(config.workspaces_dir)
+    make_private_dir(folder)
     return folder
 
 
@@ -180,17 +187,25 @@ def create_encrypted_workspace(config: Config, name: str, passphrase: str) -> Va
 
 
 def delete_workspace(config: Config, name: str) -> None:
-    """Delete a workspace and every file in it."""
+    """Delete a workspace and every file in it; refused, naming it, while any process
+    has it open."""
     folder = _existing(config, name)
-    shutil.rmtree(folder)
+    with hold_whole(folder, role=DELETING) as held:
+        if sys.platform == "win32":  # Windows deletes no open file (nor a holder's)
+            held.release()
+        shutil.rmtree(folder)
 
 
 def rename_workspace(config: Config, old: str, new: str) -> None:
+    """Rename a workspace; refused, naming it, while any process has it open."""
     source = _existing(config, old)
     target = workspace_dir(config, new)
     if target.exists():
         raise WorkspaceError(f"A workspace named '{new}' already exists.")
-    source.rename(target)
+    with hold_whole(source, role=RENAMING) as held:
+        if sys.platform == "win32":  # Windows renames no folder with a file open in it
+            held.release()
+        source.rename(target)
 
 
 def _existing(config: Config, name: str) -> Path:
