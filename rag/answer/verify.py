@@ -89,10 +89,10 @@ def check_claims(
         claim_terms = set(terms(text))
         opens_item = _LIST_NUMBER.fullmatch(text) and i + 1 < len(texts)
         # A question (small models often repeat the user's) asserts nothing, and neither
-        # does numbering: bare numbers and section numbers, with no word between them.
+        # does numbering: section numbers, or three numbers or more, with no word between.
         if (
             (len(claim_terms) < 2 and not _NUMBER.search(text))
-            or not any(ch.isalpha() for ch in text)
+            or _is_numbering(text)
             or opens_item
             or text.endswith("?")
             or _BROKEN_OFF.search(text)
@@ -234,3 +234,14 @@ def _number(token: str) -> str:
 
 
 _FRAMING_TERMS = frozenset(stem(w) for w in SOURCE_FRAMING)
+
+
+_SECTION_NUMBER = re.compile(r"\d+\.\d+\.\d+")
+
+
+def _is_numbering(text: str) -> bool:
+    """Section numbers or a run of numbers with no word ("1.1.2, 1.3.4"); a bare answer
+    ("7.") or a range ("2.0-3.0") is a claim."""
+    if any(ch.isalpha() for ch in text):
+        return False
+    return bool(_SECTION_NUMBER.search(text)) or len(re.findall(r"\d+(?:\.\d+)*", text)) >= 3
