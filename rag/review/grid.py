@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.answer.batch import final_answer
 from rag.answer.evidence import quoted
 from rag.errors import HushdocError
 from rag.review.checklist import Checklist, ChecklistItem
@@ -131,7 +132,7 @@ def ask_cell(
 ) -> ReviewCell:
     """One document's answer to one question, or the error that stopped it."""
     try:
-        answer = _final(engine.ask(item.question, path=document, should_stop=should_stop))
+        answer = final_answer(engine.ask(item.question, path=document, should_stop=should_stop))
     except HushdocError as exc:
         return ReviewCell(row, column, document, item, NOT_FOUND, True, error=str(exc))
     if answer.abstained:
@@ -150,13 +151,3 @@ def short_answer(answer: Answer) -> tuple[str, tuple[Citation, ...]]:
         first = answer.key_passages[0]
         return f"{quoted(first)} [{first.n}]", (first,)
     return answer.text, answer.citations
-
-
-def _final(items: Any) -> Answer:
-    answer = None
-    for item in items:
-        if isinstance(item, Answer):
-            answer = item
-    if answer is None:
-        raise RuntimeError("Engine.ask ended without its Answer.")
-    return answer
