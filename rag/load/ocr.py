@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.errors import DocumentError
+from rag.load.reading_order import reading_order, upright_lines
 from rag.load.reasons import page_ranges
 from rag.load.text import clean_text, is_page_number
 from rag.types import OcrWord, Page, PageOcr
@@ -130,6 +131,9 @@ def page_text(
         for line in lines
     ]
     rows = [row for row in rows if row]
+    rows = [
+        rows[i] for i in reading_order(upright_lines([[(w[0], w[2]) for w in row] for row in rows]))
+    ]
     for index in (-1, 0):
         if (
             number is not None
