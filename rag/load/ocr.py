@@ -1,8 +1,8 @@
 """OCR: the text of a page image, word by word, with each word's box and confidence.
 
-RapidOCR reads the image with PaddleOCR's PP-OCRv6 detection and recognition models,
-which ship inside the ``rapidocr`` wheel and run on ONNX Runtime, offline; the models
-are named by path, so RapidOCR never looks for them elsewhere. A page's text is its
+RapidOCR reads the image with PaddleOCR's PP-OCRv6 detection and recognition models on
+ONNX Runtime, offline: the int8 forms Hushdoc ships in its assets, named by path, so
+RapidOCR never looks for them elsewhere. A page's text is its
 lines in reading order, joined by line breaks, each line's words by spaces; every word
 keeps its span in that text and its box on the page, so that a citation on a scanned
 page is highlighted like any other.
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rag.assets import ocr_models_dir
 from rag.errors import DocumentError
 from rag.load.reading_order import reading_order, upright_lines
 from rag.load.reasons import page_ranges
@@ -51,12 +52,23 @@ USE_ORIENTATION_MODEL = False
 # recogniser's cost grows with width. One at a time read 1.28-1.32 times the pages/s of
 # RapidOCR's 6 (16: 0.7 times), with the same CER, on 36 pages of the scan set.
 RECOGNITION_BATCH = 1
-# RapidOCR's own models, inside its package: detection, line orientation, recognition.
+# The models read with: detection and recognition as Hushdoc ships them (in its assets,
+# built from RapidOCR's by packaging/ocr_models.py: recognition cut to the characters below
+# U+3000, both quantized to int8; 1.7 times the pages/s, same CER on clean pages; README,
+# "Scanned documents (OCR)"), and RapidOCR's line orientation model (unused), in its wheel.
 OCR_MODELS = {
-    "Det.model_path": "PP-OCRv6_det_small.onnx",
-    "Cls.model_path": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
-    "Rec.model_path": "PP-OCRv6_rec_small.onnx",
+    "Det.model_path": "PP-OCRv6_det_small-int8.onnx",
+    "Rec.model_path": "PP-OCRv6_rec_small-latin-int8.onnx",
 }
+ORIENTATION_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+
+
+def model_paths() -> dict[str, Path]:
+    """The files of ``OCR_MODELS`` and ``ORIENTATION_MODEL``, where they are installed."""
+    import rapidocr
+
+    paths = {key: ocr_models_dir() / name for key, name in OCR_MODELS.items()}
+    return paths | {"Cls.model_path": Path(rapidocr.__file__).parent / "models" / ORIENTATION_MODEL}
 
 
 @functools.cache
@@ -78,19 +90,17 @@ class PageReader(Protocol):
 
 
 class RapidOcrReader:
-    """RapidOCR with the models in its package, ``threads`` ONNX Runtime threads (0: all)."""
+    """RapidOCR on ``threads`` ONNX Runtime threads (0: all), with Hushdoc's models or with
+    ``models`` (RapidOCR's parameter names to files)."""
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, threads: int = 0, models: dict[str, Path] | None = None) -> None:
         import rapidocr
 
-        folder = Path(rapidocr.__file__).parent / "models"
-        params: dict[str, Any] = {key: str(folder / name) for key, name in OCR_MODELS.items()}
-        missing = [p for p in params.values() if not Path(p).is_file()]
+        paths = model_paths() | (models or {})
+        missing = [p for p in paths.values() if not p.is_file()]
         if missing:
-            raise DocumentError(
-                Path(missing[0]),
-                "the OCR model is missing from the rapidocr package; reinstall Hushdoc",
-            )
+            raise DocumentError(missing[0], "this OCR model is missing; reinstall Hushdoc")
+        params: dict[str, Any] = {key: str(path) for key, path in paths.items()}
         params |= {
             "Global.log_level": "error",
             "Global.return_word_box": True,
@@ -203,16 +213,22 @@ class Ocr:
         workers = 2 if cores >= 2 else 1
         return cls(workers=workers, threads=max(1, cores // workers), **hooks)
 
-    @property
-    def reader(self) -> PageReader:
-        return self.page_reader or _reader(self.threads)
+    def reader_for(self, pages: int) -> PageReader:
+        """The reader of a document of ``pages`` pages: with fewer pages than workers, each
+        page is also given the threads of the workers left idle (a one-page scan on two
+        threads, not one)."""
+        if self.page_reader is not None:
+            return self.page_reader
+        if self.threads and 0 < pages < self.workers:
+            return _reader(self.threads * self.workers // pages)
+        return _reader(self.threads)
 
     def read_pages(
         self, path: Path, numbers: Sequence[int], render: Callable[[int], Image]
     ) -> dict[int, tuple[str, PageOcr]]:
         """Read pages ``numbers`` of ``path``, each drawn by ``render(number)``, ``workers``
         pages at a time. Raises ``OcrCancelled`` once the run is cancelled."""
-        reader = self.reader
+        reader = self.reader_for(len(numbers))
         drawing = threading.Lock()  # a document's pages are drawn one at a time
 
         def read(number: int) -> tuple[str, PageOcr]:

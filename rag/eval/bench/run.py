@@ -19,7 +19,6 @@ The table is ``rag.eval.bench.table``; the picture, ``rag.eval.bench.plot``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 import tempfile
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rag.assets import samples_dir
 from rag.config import Config
 from rag.embed.backends import load_embedder
 from rag.engine import Engine
@@ -112,9 +112,7 @@ def default_corpus() -> Path:
     """The 60 cuad-dev contracts beside the repository if present, else the bundled samples."""
     if CUAD_DOCS.is_dir():
         return CUAD_DOCS
-    spec = importlib.util.find_spec("hushdoc_assets")
-    assets = Path(spec.origin).parent if spec and spec.origin else REPOSITORY / "assets"
-    return assets / "samples"
+    return samples_dir()
 
 
 def run_bench(config: Config, options: BenchOptions) -> Generator[Progress, None, BenchReport]:
