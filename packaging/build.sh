@@ -80,10 +80,10 @@ inside="$check/hushdoc/_internal"
     echo "  Qt (PySide6): $(mb "$inside"/PySide6 "$inside"/shiboken6) MB"
     echo "  ONNX Runtime: $(mb "$inside"/onnxruntime) MB"
     echo "  llama.cpp: $(mb "$inside"/llama_cpp) MB"
-    echo "  OCR: $(mb "$inside"/rapidocr "$inside"/cv2 "$inside"/opencv_python_headless.libs \
+    echo "  OCR: $(mb "$inside"/hushdoc_assets/ocr "$inside"/rapidocr "$inside"/cv2 "$inside"/opencv_python_headless.libs \
         "$inside"/shapely "$inside"/shapely.libs "$inside"/pyclipper "$inside"/pypdfium2 \
         "$inside"/pypdfium2_raw "$inside"/PIL "$inside"/pillow.libs) MB" \
-        "(RapidOCR's models $(mb "$inside"/rapidocr), OpenCV $(mb "$inside"/cv2 \
+        "(Hushdoc's OCR models $(mb "$inside"/hushdoc_assets/ocr), RapidOCR $(mb "$inside"/rapidocr), OpenCV $(mb "$inside"/cv2 \
         "$inside"/opencv_python_headless.libs), PDFium $(mb "$inside"/pypdfium2_raw))"
     echo "  numpy and FAISS: $(mb "$inside"/numpy "$inside"/numpy.libs "$inside"/faiss "$inside"/faiss_cpu.libs) MB"
     echo "  Python: $(mb "$inside"/libpython3* "$inside"/python3* "$inside"/base_library.zip) MB"
