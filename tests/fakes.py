@@ -4,7 +4,7 @@ end to end in milliseconds with no model loaded.
 ``HashEmbedder`` is a bag of words hashed into a small vector: texts that share words get
 close vectors, so retrieval, key passages and relevance behave like the real thing on
 word overlap. ``ScriptedGenerator`` replays answers written in the test and records every
-prompt it was given.
+prompt it was given. ``fake_engine`` opens a workspace on them.
 """
 
 from __future__ import annotations
@@ -20,12 +20,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answer.generate import Message
+from rag.config import Config
 from rag.embed.protocol import TokenSpans
+from rag.engine import Engine
 from rag.load.ocr import page_text
 from rag.types import PageOcr
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from PIL.Image import Image
+
+    from rag.load.ocr import PageReader
 
 # A token is a word or a single punctuation mark, as a word-piece tokenizer splits them
 # before cutting words into pieces.
@@ -172,3 +178,23 @@ class GreedyReader:
     def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
         hoard = bytearray(self.megabytes << 20)
         raise AssertionError(f"{len(hoard)} bytes were allowed")
+
+
+def fake_engine(
+    home: Path,
+    *,
+    generator: ScriptedGenerator | None = None,
+    page_reader: PageReader | None = None,
+    **settings: object,
+) -> Engine:
+    """A new workspace "w" in ``home`` on the fakes, with ``settings`` changed. Passages are
+    short: the fake embedder's cosine is word overlap, which a long passage dilutes."""
+    config = Config(data_dir=home, chunk_tokens=64, overlap_tokens=8).with_changes(**settings)
+    return Engine(
+        config,
+        "w",
+        create=True,
+        embedder=HashEmbedder(),
+        generator=generator or ScriptedGenerator("unused"),
+        page_reader=page_reader,
+    )

@@ -10,10 +10,8 @@ import time
 
 import pytest
 from conftest import DATA, run_index
-from fakes import GreedyReader, HashEmbedder, ScriptedGenerator, ScriptedReader, StuckReader
+from fakes import GreedyReader, ScriptedReader, StuckReader, fake_engine
 
-from rag.config import Config
-from rag.engine import Engine
 from rag.errors import DocumentError
 from rag.load.child import ChildParser, ParseCancelled
 from rag.load.limits import Limits
@@ -21,24 +19,12 @@ from rag.load.limits import Limits
 SCAN = DATA / "scanned.pdf"
 
 
-def engine_with(home, reader, **settings) -> Engine:
-    config = Config(data_dir=home, chunk_tokens=64, overlap_tokens=8).with_changes(**settings)
-    return Engine(
-        config,
-        "w",
-        create=True,
-        embedder=HashEmbedder(),
-        generator=ScriptedGenerator("unused"),
-        page_reader=reader,
-    )
-
-
 def test_a_file_that_hangs_the_parser_is_stopped_and_the_run_goes_on(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for name in ("scanned.pdf", "notes.md", "mutual-nda.pdf"):
         shutil.copy(DATA / name, docs / name)
-    with engine_with(tmp_path / "home", StuckReader(), parse_timeout_s=5) as engine:
+    with fake_engine(tmp_path / "home", page_reader=StuckReader(), parse_timeout_s=5) as engine:
         started = time.monotonic()
         report, _ = run_index(engine, [docs])
         seconds = time.monotonic() - started

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, OWN_FOLDERS, final_answer, run_index
-from fakes import HashEmbedder, ScriptedGenerator, ScriptedReader
+from fakes import HashEmbedder, ScriptedGenerator, ScriptedReader, fake_engine
 
 from rag.config import Config
 from rag.engine import Engine
@@ -26,16 +26,7 @@ SCAN_TEXT = "Workers Compensation Appeals Board\nDocket No. 2017-03-1235 was rev
 
 
 def open_engine(home: Path, generator: ScriptedGenerator, **settings: object) -> Engine:
-    # Short passages: the fake embedder's cosine is word overlap, which a long passage dilutes.
-    config = Config(data_dir=home, chunk_tokens=64, overlap_tokens=8).with_changes(**settings)
-    return Engine(
-        config,
-        "w",
-        create=True,
-        embedder=HashEmbedder(),
-        generator=generator,
-        page_reader=ScriptedReader(SCAN_TEXT),
-    )
+    return fake_engine(home, generator=generator, page_reader=ScriptedReader(SCAN_TEXT), **settings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from conftest import run_index
-from fakes import HashEmbedder, ScriptedGenerator
+from fakes import HashEmbedder, fake_engine
 
 import rag.engine
 from rag.cli.main import main
 from rag.config import Config
-from rag.engine import Engine
 from rag.errors import ConfigError
 from rag.index.run import index_files
 from rag.load.discover import discover, find_documents
@@ -51,13 +50,6 @@ def private_file(docs: Path) -> Path:
 def found_inside(docs: Path) -> list[Path]:
     """The documents of the folder, each once (the link inside is its target)."""
     return [docs / "notes.md", docs / "sub" / "plan.md"]
-
-
-def open_engine(home: Path, **settings: object) -> Engine:
-    config = Config(data_dir=home, chunk_tokens=64, overlap_tokens=8).with_changes(**settings)
-    return Engine(
-        config, "w", create=True, embedder=HashEmbedder(), generator=ScriptedGenerator("x")
-    )
 
 
 def test_a_link_outside_is_not_followed_and_says_why(docs: Path) -> None:
@@ -106,7 +98,7 @@ def test_a_link_that_leads_nowhere_inside_is_found_so_that_reading_it_fails(
 
 
 def test_indexing_skips_the_link_outside_and_never_stores_its_text(docs: Path, tmp_path) -> None:
-    with open_engine(tmp_path / "hd") as engine:
+    with fake_engine(tmp_path / "hd") as engine:
         report, _ = run_index(engine, [docs])
         assert report.indexed == 2
         assert [(f.path, OUTSIDE in f.error) for f in report.skipped] == [
@@ -121,7 +113,7 @@ def test_indexing_skips_the_link_outside_and_never_stores_its_text(docs: Path, t
 def test_a_link_indexed_by_an_earlier_run_is_forgotten(docs: Path, tmp_path) -> None:
     """A workspace from before links were judged holds the private file under the link's
     name; the next run over the folder removes it."""
-    with open_engine(tmp_path / "hd") as engine:
+    with fake_engine(tmp_path / "hd") as engine:
         earlier = index_files(
             [docs / "key.txt"],
             store=engine.store,
@@ -139,7 +131,7 @@ def test_a_link_indexed_by_an_earlier_run_is_forgotten(docs: Path, tmp_path) -> 
 
 
 def test_the_setting_follow_links_indexes_the_target(docs: Path, tmp_path) -> None:
-    with open_engine(tmp_path / "hd", follow_links=True) as engine:
+    with fake_engine(tmp_path / "hd", follow_links=True) as engine:
         report, _ = run_index(engine, [docs])
         assert report.indexed == 3 and report.skipped == []
         paths = {d.path for d in engine.documents()}
