@@ -25,10 +25,12 @@ Handler: TypeAlias = Callable[[argparse.Namespace, Config], int]
 
 @dataclass(frozen=True, slots=True)
 class CommonOptions:
-    """Parent parsers of ``-w/--workspace`` and ``--json``."""
+    """Parent parsers of ``-w/--workspace``, ``--json``, and the indexed documents a command
+    works on (``paths``)."""
 
     workspace: argparse.ArgumentParser
     as_json: argparse.ArgumentParser
+    documents: argparse.ArgumentParser
 
 
 def common_options() -> CommonOptions:
@@ -41,4 +43,11 @@ def common_options() -> CommonOptions:
     )
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print the result as JSON")
-    return CommonOptions(workspace, as_json)
+    documents = argparse.ArgumentParser(add_help=False)
+    documents.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="an indexed document (by path or file name); none: every document of the workspace",
+    )
+    return CommonOptions(workspace, as_json, documents)

@@ -21,14 +21,8 @@ from rag.types import Progress
 def add_review_command(commands: Commands, options: CommonOptions) -> None:
     review = commands.add_parser(
         "review",
-        parents=[options.workspace, options.as_json],
+        parents=[options.workspace, options.as_json, options.documents],
         help="ask each document the questions of a checklist: a grid of short answers",
-    )
-    review.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="an indexed document (by path or file name); none: every document of the workspace",
     )
     review.add_argument(
         "--checklist",

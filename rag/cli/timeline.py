@@ -19,14 +19,8 @@ from rag.progress import drive
 def add_timeline_command(commands: Commands, options: CommonOptions) -> None:
     timeline = commands.add_parser(
         "timeline",
-        parents=[options.workspace, options.as_json],
+        parents=[options.workspace, options.as_json, options.documents],
         help="list every dated event of indexed documents, sorted by date",
-    )
-    timeline.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="an indexed document (by path or file name); none: every document of the workspace",
     )
     timeline.set_defaults(handler=run_timeline)
 
