@@ -353,17 +353,23 @@ def test_index_survives_a_kill_at_each_named_point(reference, corpus, hushdoc_ho
         print(f"\nnamed points: {stored} documents stored after each kill")
 
 
-def test_encrypted_index_survives_a_kill_at_each_named_point(
-    reference, corpus, hushdoc_home, monkeypatch, capsys
-):
-    files, clean = corpus, reference[1]
-    corpus = files[0].parent
+def _sealed_workspace(hushdoc_home, monkeypatch, *, seed: int):
+    """An encrypted workspace, its passphrase in the environment for the runs and for
+    hushdoc check, and a crasher on its folder: ``(folder, vault, crasher)``."""
     config = Config(data_dir=hushdoc_home)
     vault = create_encrypted_workspace(config, WORKSPACE, PASSPHRASE)
     monkeypatch.setattr(logs, "_withholding", False)  # set by unlocking, for this test only
     monkeypatch.setenv("HUSHDOC_PASSPHRASE", PASSPHRASE)
     folder = workspace_dir(config, WORKSPACE)
-    crasher = Crasher(folder, seed=6)
+    return folder, vault, Crasher(folder, seed=seed)
+
+
+def test_encrypted_index_survives_a_kill_at_each_named_point(
+    reference, corpus, hushdoc_home, monkeypatch, capsys
+):
+    files, clean = corpus, reference[1]
+    corpus = files[0].parent
+    folder, vault, crasher = _sealed_workspace(hushdoc_home, monkeypatch, seed=6)
     index = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus)]
     for point in SEALED_NAMED_KILLS:
         before = snapshot(folder, vault)
@@ -398,12 +404,7 @@ def test_encrypted_index_survives_kills_then_completes_identically(
 ):
     files, clean = corpus, reference[1]
     corpus = files[0].parent
-    config = Config(data_dir=hushdoc_home)
-    vault = create_encrypted_workspace(config, WORKSPACE, PASSPHRASE)
-    monkeypatch.setattr(logs, "_withholding", False)  # set by unlocking, for this test only
-    monkeypatch.setenv("HUSHDOC_PASSPHRASE", PASSPHRASE)  # for the runs and for hushdoc check
-    folder = workspace_dir(config, WORKSPACE)
-    crasher = Crasher(folder, seed=4)
+    folder, vault, crasher = _sealed_workspace(hushdoc_home, monkeypatch, seed=4)
     index = ["-m", "rag", "index", "-w", WORKSPACE, str(corpus)]
     for target in SEALED_KILLS:
         if target is None:
