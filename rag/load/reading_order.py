@@ -22,6 +22,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 # A column has at least this many lines beside the other one (fewer: a signature line
 # beside a date, or a heading beside a paragraph, is read in rows as it stands).
@@ -53,6 +54,10 @@ class Line:
         return (self.y0 + self.y1) / 2
 
 
+# A line across the gutter (its index), or the lines left and right of it between two such.
+Segment: TypeAlias = "int | tuple[list[int], list[int]]"
+
+
 def upright_lines(rows: Sequence[Sequence[tuple[str, Sequence[Sequence[float]]]]]) -> list[Line]:
     """The lines of OCR's rows of ``(word, corners)``, each corners from the top left
     clockwise, with their boxes turned upright by the page's skew (the median slope of
@@ -82,12 +87,11 @@ def reading_order(lines: Sequence[Line]) -> list[int]:
 
 
 def _order(lines: Sequence[Line], indices: list[int], gap: float) -> list[int]:
-    split = _gutter(lines, indices, gap)
-    if split is None:
+    segments = _columns_split(lines, indices, gap)
+    if segments is None:
         return indices
-    left, right = split
     ordered: list[int] = []
-    for segment in _segments(lines, indices, left, right):
+    for segment in segments:
         if isinstance(segment, int):
             ordered.append(segment)
             continue
@@ -99,9 +103,9 @@ def _order(lines: Sequence[Line], indices: list[int], gap: float) -> list[int]:
     return ordered
 
 
-def _gutter(lines: Sequence[Line], indices: list[int], gap: float) -> tuple[float, float] | None:
-    """The gutter ``(left edge, right edge)`` that the most lines keep clear of on both of
-    its sides, if the lines beside it are columns of text."""
+def _columns_split(lines: Sequence[Line], indices: list[int], gap: float) -> list[Segment] | None:
+    """The lines split at the gutter that the most lines keep clear of on both of its sides
+    (``_segments``), if the lines beside it are columns of text."""
     x0s = sorted(lines[i].x0 for i in indices)
     x1s = sorted(lines[i].x1 for i in indices)
     best: tuple[int, int, float, float] | None = None
@@ -116,19 +120,18 @@ def _gutter(lines: Sequence[Line], indices: list[int], gap: float) -> tuple[floa
             best = (*clear, edge, x0s[first])
     if best is None:
         return None
-    left, right = best[2], best[3]
-    segments = _segments(lines, indices, left, right)
+    segments = _segments(lines, indices, left=best[2], right=best[3])
     if not any(_columns(lines, *s, gap) for s in segments if not isinstance(s, int)):
         return None
-    return left, right
+    return segments
 
 
 def _segments(
-    lines: Sequence[Line], indices: list[int], left: float, right: float
-) -> list[int | tuple[list[int], list[int]]]:
+    lines: Sequence[Line], indices: list[int], *, left: float, right: float
+) -> list[Segment]:
     """The lines top to bottom: each line across the gutter on its own, and between two
     such lines, the lines left of the gutter and those right of it."""
-    segments: list[int | tuple[list[int], list[int]]] = []
+    segments: list[Segment] = []
     on_left: list[int] = []
     on_right: list[int] = []
     for i in sorted(indices, key=lambda i: lines[i].middle):
@@ -153,10 +156,7 @@ def _columns(lines: Sequence[Line], on_left: list[int], on_right: list[int], gap
         return False
     top = max(min(lines[i].y0 for i in side) for side in (on_left, on_right))
     bottom = min(max(lines[i].y1 for i in side) for side in (on_left, on_right))
-    beside = [
-        [i for i in side if lines[i].middle >= top and lines[i].middle <= bottom]
-        for side in (on_left, on_right)
-    ]
+    beside = [[i for i in side if top <= lines[i].middle <= bottom] for side in (on_left, on_right)]
     return all(_is_text(lines, side, gap) for side in beside)
 
 
@@ -165,7 +165,7 @@ def _is_text(lines: Sequence[Line], indices: list[int], gap: float) -> bool:
     of cells."""
     if len(indices) < MIN_COLUMN_LINES:
         return False
-    if _gutter(lines, indices, gap) is not None:
+    if _columns_split(lines, indices, gap) is not None:
         return True
     texts = [lines[i].text for i in indices]
     if statistics.median(len(t) for t in texts) < MIN_COLUMN_LINE_CHARS:
