@@ -37,6 +37,7 @@ from rag.eval.scans import build_scan_set, pick_pages  # noqa: E402
 from rag.hashing import file_sha256  # noqa: E402
 from rag.load.document import load_document  # noqa: E402
 from rag.load.ocr import OCR_MODELS, Ocr, RapidOcrReader  # noqa: E402
+from rag.progress import drive  # noqa: E402
 
 RECIPE = 1
 EVAL_SEED = 16  # the scan set hushdoc eval ocr reports on; its pages are left out
@@ -99,7 +100,8 @@ def _record_inputs(
     """The detector's and the recogniser's inputs while the original models read the pages."""
     from rapidocr.inference_engine.onnxruntime import main as engine
 
-    scan_set = _drain(build_scan_set(folder, pages, seed=seed, conditions=("clean-200", "fax")))
+    building = build_scan_set(folder, pages, seed=seed, conditions=("clean-200", "fax"))
+    scan_set = drive(building, lambda _: None)
     det: list[Any] = []
     rec: list[Any] = []
     run = engine.OrtInferSession.__call__
@@ -118,14 +120,6 @@ def _record_inputs(
         setattr(engine.OrtInferSession, "__call__", run)  # noqa: B010
     random.Random(seed).shuffle(rec)
     return det, rec[:120]
-
-
-def _drain(steps: Any) -> Any:
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
 
 
 def _opset13(source: Path, work: Path) -> Path:

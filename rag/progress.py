@@ -14,10 +14,12 @@ from typing import TypeVar
 from rag.types import Progress
 
 T = TypeVar("T")
+Event = TypeVar("Event")
 
 
-def drive(work: Generator[Progress, None, T], on_progress: Callable[[Progress], None]) -> T:
-    """Run a progress generator to its end and return its result."""
+def drive(work: Generator[Event, None, T], on_progress: Callable[[Event], None]) -> T:
+    """Run a progress generator to its end and return its result; ``on_progress`` sees each
+    event (a ``Progress``, or what else the work yields, as a review its cells)."""
     while True:
         try:
             on_progress(next(work))

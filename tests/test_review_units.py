@@ -50,13 +50,8 @@ def workspace(tmp_path: Path) -> Iterator[Engine]:
 
 
 def run(engine: Engine, checklist: Checklist, **options) -> tuple[Review, list[object]]:
-    work = review_documents(engine, checklist, **options)
     items: list[object] = []
-    while True:
-        try:
-            items.append(next(work))
-        except StopIteration as done:
-            return done.value, items
+    return drive(review_documents(engine, checklist, **options), items.append), items
 
 
 # -- checklists -----------------------------------------------------------------------------

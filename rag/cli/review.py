@@ -12,9 +12,10 @@ from rag.cli.progress_bar import ProgressBar
 from rag.cli.workspace import open_engine
 from rag.config import Config
 from rag.errors import HushdocError
+from rag.progress import drive
 from rag.review.checklist import SHIPPED_CHECKLISTS, load_checklist
 from rag.review.export import cell_text, review_csv, review_json, review_markdown
-from rag.review.grid import Review, review_documents
+from rag.review.grid import review_documents
 from rag.types import Progress
 
 
@@ -49,15 +50,10 @@ def run_review(args: argparse.Namespace, config: Config) -> int:
         config = config.with_changes(answer_mode="extractive")
     bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
     with open_engine(config, args.workspace) as engine:
-        work = review_documents(engine, checklist, args.paths)
-        while True:
-            try:
-                item = next(work)
-            except StopIteration as done:
-                review: Review = done.value
-                break
-            if isinstance(item, Progress):
-                bar.update(item)
+        review = drive(
+            review_documents(engine, checklist, args.paths),
+            lambda item: bar.update(item) if isinstance(item, Progress) else None,
+        )
     bar.finish()
     _write(args.csv, review_csv(review))
     _write(args.markdown, review_markdown(review))

@@ -21,7 +21,7 @@ from rag.errors import HushdocError
 from rag.load.document import load_document
 from rag.progress import drive
 from rag.review.checklist import Checklist, shipped_checklist
-from rag.review.grid import Review, ReviewCell, review_documents
+from rag.review.grid import ReviewCell, review_documents
 from rag.types import Citation
 
 QUESTION = "What is the target INR for this patient?"
@@ -155,13 +155,7 @@ def check_review(engine: Engine) -> Check:
         items = tuple(i for i in shipped_checklist("discharge").items if i.name == REVIEW_ITEM)
     except (HushdocError, OSError) as exc:
         return Check("review", False, f"the shipped checklist cannot be read: {exc}")
-    work = review_documents(engine, Checklist("self-test", items))
-    while True:
-        try:
-            next(work)
-        except StopIteration as done:
-            review: Review = done.value
-            break
+    review = drive(review_documents(engine, Checklist("self-test", items)), lambda _: None)
     cells: list[ReviewCell] = [cell for row in review.rows for cell in row.cells]
     summary = next((c for c in cells if Path(c.path).name == EXPECTED_SOURCE), None)
     found = summary is not None and REVIEW_EXPECTED in summary.answer and bool(summary.citations)
