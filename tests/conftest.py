@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -25,7 +26,7 @@ import pytest  # noqa: E402
 
 from rag.answer.generate import LlamaGenerator  # noqa: E402
 from rag.answer.model_folders import MODEL_DIRS_VARIABLE  # noqa: E402
-from rag.config import Config  # noqa: E402
+from rag.config import Config, load_config  # noqa: E402
 from rag.embed.backends import load_embedder  # noqa: E402
 from rag.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
 from rag.embed.protocol import Embedder  # noqa: E402
@@ -35,6 +36,10 @@ from rag.load.ocr import RapidOcrReader  # noqa: E402
 from rag.progress import drive  # noqa: E402
 from rag.types import Answer, IndexReport, Progress  # noqa: E402
 
+if TYPE_CHECKING:
+    from app.models import LoadedModels
+    from app.window import MainWindow
+
 DATA = Path(__file__).parent / "data"
 HARD_CASES = DATA / "hard-cases"
 # Scans of the test documents (a PNG page, a fax TIFF), for OCR's own tests.
@@ -42,7 +47,7 @@ SCANS = DATA / "scans"
 # What a copy of the test documents leaves out: the folders above, with tests of their own.
 OWN_FOLDERS = shutil.ignore_patterns(HARD_CASES.name, SCANS.name)
 # Fixtures that load a real model: only tests marked slow may request them.
-REAL_MODEL_FIXTURES = frozenset({"embedder", "torch_embedder", "generator", "engine"})
+REAL_MODEL_FIXTURES = frozenset({"embedder", "torch_embedder", "generator", "engine", "models"})
 # The classes that load the real models, whoever constructs them.
 REAL_MODEL_CLASSES = (OnnxEmbedder, SentenceTransformerEmbedder, LlamaGenerator, RapidOcrReader)
 # Stand-ins for the bundled model packages, first on the path of a fast test's subprocesses.
@@ -128,6 +133,29 @@ def hushdoc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models_home: P
 def embedder(models_home: Path) -> Embedder:
     """The default embedding backend (ONNX Runtime, int8), as users run it."""
     return load_embedder(Config(data_dir=models_home))
+
+
+@pytest.fixture(scope="module")
+def models(models_home: Path) -> LoadedModels:
+    """The bundled models as the app loads them, once for the module (only the built ONNX
+    graph is in a data dir).
+
+    One generator thread: on two cores shared with other work, llama.cpp's threads wait
+    for each other at every step, and answers take minutes instead of seconds."""
+    from app.models import load_models
+
+    return drive(load_models(Config(data_dir=models_home, threads=1)), lambda _: None)
+
+
+def open_window(qtbot: Any, models: LoadedModels) -> MainWindow:
+    """The app's window on ``models``, shown offscreen."""
+    from app.main import create_window
+
+    win = create_window(load_config(), models=models)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.session.has_models
+    return win
 
 
 @pytest.fixture(scope="session")

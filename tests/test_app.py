@@ -14,6 +14,7 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from conftest import open_window  # noqa: E402
 from PySide6.QtCore import (  # noqa: E402
     QElapsedTimer,
     QMimeData,
@@ -34,11 +35,11 @@ from PySide6.QtWidgets import (  # noqa: E402
 
 from app import window as window_module  # noqa: E402
 from app.main import create_window  # noqa: E402
-from app.models import LoadedModels, load_models  # noqa: E402
+from app.models import LoadedModels  # noqa: E402
 from app.settings import SettingsDialog  # noqa: E402
 from app.signals import emit  # noqa: E402
 from app.window import MainWindow  # noqa: E402
-from rag.config import Config, load_config  # noqa: E402
+from rag.config import load_config  # noqa: E402
 from rag.store.history import Turn, load_history  # noqa: E402
 from rag.store.workspace import create_workspace, workspace_dir  # noqa: E402
 from rag.types import Citation, IndexReport, Progress  # noqa: E402
@@ -53,32 +54,10 @@ INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a>'
 INR_QUESTION = "What is the target INR for this patient?"
 
 
-@pytest.fixture(scope="module")
-def models(models_home: Path) -> LoadedModels:
-    """The bundled models, loaded once for the module (only the built ONNX graph is in a data dir).
-
-    One generator thread: on two cores shared with other work, llama.cpp's threads wait
-    for each other at every step, and answers take minutes instead of seconds."""
-    work = load_models(Config(data_dir=models_home, threads=1))
-    while True:
-        try:
-            next(work)
-        except StopIteration as done:
-            return done.value
-
-
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HUSHDOC_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
-
-
-def open_window(qtbot, models: LoadedModels) -> MainWindow:
-    win = create_window(load_config(), models=models)
-    qtbot.addWidget(win)
-    win.show()
-    assert win.session.has_models
-    return win
 
 
 @pytest.fixture

@@ -12,37 +12,18 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from conftest import open_window  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QFileDialog  # noqa: E402
 
-from app.main import create_window  # noqa: E402
-from app.models import LoadedModels, load_models  # noqa: E402
 from app.window import MainWindow  # noqa: E402
-from rag.config import Config, load_config  # noqa: E402
+from rag.config import load_config  # noqa: E402
 from rag.store.workspace import create_workspace, read_settings, workspace_dir  # noqa: E402
 from rag.types import IndexReport  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 WORK_TIMEOUT_MS = 240_000
-
-
-@pytest.fixture(scope="module")
-def models(models_home: Path) -> LoadedModels:
-    """The bundled models, loaded once for the module (one generator thread, as test_app)."""
-    work = load_models(Config(data_dir=models_home, threads=1))
-    while True:
-        try:
-            next(work)
-        except StopIteration as done:
-            return done.value
-
-
-def open_window(qtbot, models: LoadedModels) -> MainWindow:
-    win = create_window(load_config(), models=models)
-    qtbot.addWidget(win)
-    win.show()
-    return win
 
 
 def next_report(qtbot, win: MainWindow, action=lambda: None) -> IndexReport:
