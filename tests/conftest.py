@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from rag.types import Answer, IndexReport, Progress  # noqa: E402
 if TYPE_CHECKING:
     from app.models import LoadedModels
     from app.window import MainWindow
+    from rag.index.watch import FolderWatcher
 
 DATA = Path(__file__).parent / "data"
 HARD_CASES = DATA / "hard-cases"
@@ -200,3 +202,13 @@ def final_answer(engine: Engine, question: str, **options) -> Answer:
     items = list(engine.ask(question, **options))
     assert isinstance(items[-1], Answer)
     return items[-1]
+
+
+def wait_for_batch(watcher: FolderWatcher, *, timeout_s: float) -> list[Path]:
+    """The watcher's next batch of settled files, once there is one."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if batch := watcher.take_batch():
+            return batch
+        time.sleep(0.05)
+    raise AssertionError(f"no batch within {timeout_s} s ({watcher.pending} pending)")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_for_batch
 
 from rag.config import Config
 from rag.embed.protocol import Embedder, TokenSpans
@@ -70,15 +71,6 @@ def sync(engine: Engine, paths: Sequence[Path]) -> tuple[IndexReport, list[Progr
     return drive(engine.sync(paths), events.append), events
 
 
-def next_batch(watcher: FolderWatcher) -> list[Path]:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if batch := watcher.take_batch():
-            return batch
-        time.sleep(0.05)
-    raise AssertionError(f"no batch within {WAIT_S} s")
-
-
 def sources_of(engine: Engine, question: str) -> list[str]:
     """The files of the passages dense search finds first (FAISS, not keywords)."""
     query = engine.embedder.embed([question])[0]
@@ -104,13 +96,13 @@ def test_a_watched_folder_takes_in_new_changed_renamed_and_deleted_files(
 
         started = time.monotonic()
         write(matter / "order.txt", "The court ordered the tenant to vacate by 1 March. " * 3)
-        report, _ = sync(engine, next_batch(watcher))
+        report, _ = sync(engine, wait_for_batch(watcher, timeout_s=WAIT_S))
         assert report.indexed == 1 and time.monotonic() - started < 10
         assert sources_of(engine, "When must the tenant vacate?")[0] == "order.txt"
 
         with (matter / "fees.txt").open("a", encoding="utf-8") as handle:
             handle.write("Amended: the fee is now 5,500 euros, payable in two parts.")
-        report, _ = sync(engine, next_batch(watcher))
+        report, _ = sync(engine, wait_for_batch(watcher, timeout_s=WAIT_S))
         assert (report.indexed, report.moved) == (1, 0)
         text = " ".join(p.text for p in engine.store.document_passages(str(matter / "fees.txt")))
         assert "5,500 euros" in text
@@ -119,7 +111,7 @@ def test_a_watched_folder_takes_in_new_changed_renamed_and_deleted_files(
         embedded = counting.texts
         (matter / "2024").mkdir()
         (matter / "lease.txt").rename(matter / "2024" / "lease-signed.txt")
-        report, _ = sync(engine, next_batch(watcher))
+        report, _ = sync(engine, wait_for_batch(watcher, timeout_s=WAIT_S))
         assert (report.moved, report.indexed, report.chunks) == (1, 0, 0)
         assert counting.texts == embedded  # nothing embedded again
         moved = engine.store.document_passages(str(matter / "2024" / "lease-signed.txt"))
@@ -127,7 +119,7 @@ def test_a_watched_folder_takes_in_new_changed_renamed_and_deleted_files(
         assert sources_of(engine, "notice of default landlord")[0] == "lease-signed.txt"
 
         (matter / "order.txt").unlink()
-        report, _ = sync(engine, next_batch(watcher))
+        report, _ = sync(engine, wait_for_batch(watcher, timeout_s=WAIT_S))
         assert report.removed == 1
         assert sorted(Path(d.path).name for d in engine.documents()) == [
             "fees.txt",
@@ -172,7 +164,7 @@ def test_a_burst_of_200_files_is_one_batch_and_one_indexing_run(hushdoc_home, em
     with open_engine(hushdoc_home, embedder) as engine, FolderWatcher([folder]) as watcher:
         sync(engine, [folder])
         shutil.copytree(source, folder / "scanned-in")  # a folder copied in, file by file
-        batch = next_batch(watcher)
+        batch = wait_for_batch(watcher, timeout_s=WAIT_S)
         report, events = sync(engine, batch)
         assert report.indexed == 200
         assert {e.total for e in events if e.stage == "load"} == {200}  # one run of 200

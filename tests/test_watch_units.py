@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import wait_for_batch
 from fakes import HashEmbedder
 
 from rag.config import Config
@@ -46,15 +47,6 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def wait_for_batch(watcher: FolderWatcher, *, timeout_s: float = WAIT_S) -> list[Path]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if batch := watcher.take_batch():
-            return batch
-        time.sleep(0.05)
-    raise AssertionError(f"no batch within {timeout_s} s ({watcher.pending} pending)")
 
 
 # -- settling and batching, on a clock the test turns -----------------------------------------
@@ -127,7 +119,7 @@ def test_events_are_noted_and_temporary_hidden_and_unsupported_files_passed_over
         ):
             write(folder / name, "noise")
         write(folder / ".git" / "notes.txt", "hidden folder")
-        assert wait_for_batch(watcher) == [wanted]
+        assert wait_for_batch(watcher, timeout_s=WAIT_S) == [wanted]
         time.sleep(0.6)
         assert watcher.take_batch() == [] and watcher.pending == 0
 
@@ -138,11 +130,11 @@ def test_a_move_notes_both_paths_and_a_folder_copied_in_is_noted(tmp_path):
     with FolderWatcher([folder], settle_s=0.3) as watcher:
         new = folder / "final.txt"
         old.rename(new)
-        assert wait_for_batch(watcher) == [old, new]
+        assert wait_for_batch(watcher, timeout_s=WAIT_S) == [old, new]
         copied = tmp_path / "elsewhere"
         write(copied / "a.txt", "A.")
         copied.rename(folder / "copied")
-        batch = wait_for_batch(watcher)
+        batch = wait_for_batch(watcher, timeout_s=WAIT_S)
         assert folder / "copied" in batch and folder / "copied" / "a.txt" in batch
 
 
