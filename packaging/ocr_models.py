@@ -7,8 +7,11 @@ RapidOCR's PP-OCRv6 small models (in the ``rapidocr`` wheel) become:
 
 - the recogniser, its output cut to the characters below U+3000 (Latin, Greek, Cyrillic,
   digits, punctuation, symbols: 1,748 of 18,708; CJK is dropped, Hushdoc's embeddings
-  are English), and its pointwise convolutions quantized to int8;
-- the detector, its convolutions other than depthwise quantized to int8.
+  are English);
+- in both, the convolutions other than depthwise quantized to int8;
+- then in both, each GELU (written out as Div, Erf, Add, Mul, Mul) made one ``Gelu`` node
+  of ONNX Runtime, which fuses it in a float model but not between int8 nodes: the same
+  outputs, bit for bit, in a tenth less time.
 
 Quantization is static (ONNX Runtime's QDQ, weights per channel, activations' ranges a
 moving average of each input's min and max: plain min-max let a few pages' extremes widen
@@ -39,7 +42,7 @@ from rag.load.document import load_document  # noqa: E402
 from rag.load.ocr import OCR_MODELS, Ocr, RapidOcrReader  # noqa: E402
 from rag.progress import drive  # noqa: E402
 
-RECIPE = 1
+RECIPE = 2
 EVAL_SEED = 16  # the scan set hushdoc eval ocr reports on; its pages are left out
 REC_HEIGHT = 48  # the recogniser's input height
 KEEP_BELOW = 0x3000  # characters kept by the recogniser
@@ -64,8 +67,8 @@ def main() -> None:
         det_inputs, rec_inputs = _record_inputs(work / "scans", pages, args.seed, det_src, rec_src)
         det_out = args.out / OCR_MODELS["Det.model_path"]
         rec_out = args.out / OCR_MODELS["Rec.model_path"]
-        _quantize(_opset13(det_src, work), det_out, det_inputs, _dense_convs, work)
-        _quantize(_sliced(rec_src, work), rec_out, rec_inputs, _pointwise_convs, work)
+        _quantize(_opset13(det_src, work), det_out, det_inputs, work)
+        _quantize(_sliced(rec_src, work), rec_out, rec_inputs, work)
     manifest = {
         "recipe": RECIPE,
         "rapidocr": importlib.metadata.version("rapidocr"),
@@ -159,25 +162,58 @@ def _sliced(source: Path, work: Path) -> Path:
     return out
 
 
-def _group(node: Any) -> int:
-    return next((a.i for a in node.attribute if a.name == "group"), 1)
-
-
 def _dense_convs(model: Any) -> list[str]:
-    return [n.name for n in model.graph.node if n.op_type == "Conv" and _group(n) == 1]
-
-
-def _pointwise_convs(model: Any) -> list[str]:
-    """The 1x1 convolutions of the backbone (its last two, the neck's, stay in float)."""
-    weights = {i.name: i for i in model.graph.initializer}
+    """The convolutions other than depthwise."""
     return [
         n.name
         for n in model.graph.node
-        if n.op_type == "Conv" and _group(n) == 1 and tuple(weights[n.input[1]].dims[2:]) == (1, 1)
-    ][:-2]
+        if n.op_type == "Conv" and next((a.i for a in n.attribute if a.name == "group"), 1) == 1
+    ]
 
 
-def _quantize(source: Path, out: Path, inputs: list[Any], nodes: Any, work: Path) -> None:
+def _fused_gelu(path: Path) -> None:
+    """Each GELU in ``path`` written as x * 0.5 * (1 + erf(x / sqrt 2)) made one ``Gelu``."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(path)
+    graph = model.graph
+    maker = {o: n for n in graph.node for o in n.output}
+    users: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            users.setdefault(name, []).append(node)
+    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    replaced: dict[int, Any] = {}
+    dropped: set[int] = set()
+    for erf in [n for n in graph.node if n.op_type == "Erf"]:
+        div = maker[erf.input[0]]
+        (add,) = users[erf.output[0]]
+        (mul,) = users[add.output[0]]
+        (half,) = users[mul.output[0]]
+        x = div.input[0]
+        assert [div.op_type, add.op_type, mul.op_type, half.op_type] == ["Div", "Add", "Mul", "Mul"]
+        assert x in mul.input and abs(float(constants[div.input[1]]) - 2**0.5) < 1e-6
+        assert {float(constants[n]) for n in half.input if n in constants} == {0.5}
+        dropped |= {id(div), id(erf), id(add), id(mul)}
+        replaced[id(half)] = helper.make_node(
+            "Gelu", [x], list(half.output), name=f"{erf.name}_gelu", domain="com.microsoft"
+        )
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    nodes = [replaced.get(id(n), n) for n in graph.node if id(n) not in dropped]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {name for n in graph.node for name in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    onnx.save(model, path)
+
+
+def _quantize(source: Path, out: Path, inputs: list[Any], work: Path) -> None:
+    """``source`` with its dense convolutions int8, calibrated on ``inputs``, then its
+    GELUs fused."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -212,8 +248,9 @@ def _quantize(source: Path, out: Path, inputs: list[Any], nodes: Any, work: Path
         calibrate_method=CalibrationMethod.MinMax,
         extra_options={"CalibMovingAverage": True, "CalibMovingAverageConstant": 0.01},
         op_types_to_quantize=["Conv"],
-        nodes_to_quantize=nodes(model),
+        nodes_to_quantize=_dense_convs(model),
     )
+    _fused_gelu(out)
 
 
 if __name__ == "__main__":

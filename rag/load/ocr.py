@@ -54,8 +54,8 @@ USE_ORIENTATION_MODEL = False
 RECOGNITION_BATCH = 1
 # The models read with: detection and recognition as Hushdoc ships them (in its assets,
 # built from RapidOCR's by packaging/ocr_models.py: recognition cut to the characters below
-# U+3000, both quantized to int8; 1.7 times the pages/s, same CER on clean pages; README,
-# "Scanned documents (OCR)"), and RapidOCR's line orientation model (unused), in its wheel.
+# U+3000, both quantized to int8; about twice the pages/s, same CER; README, "Scanned
+# documents (OCR)"), and RapidOCR's line orientation model (unused), in its wheel.
 OCR_MODELS = {
     "Det.model_path": "PP-OCRv6_det_small-int8.onnx",
     "Rec.model_path": "PP-OCRv6_rec_small-latin-int8.onnx",
