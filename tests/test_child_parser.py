@@ -72,3 +72,17 @@ def test_the_child_sends_ocr_s_progress_and_the_document_back(tmp_path):
     [page] = document.pages
     assert page.text == "Docket No. 2017-03-1235" and page.ocr is not None
     assert len(page.ocr.words) == 3
+
+
+def test_asked_for_one_page_the_child_reads_that_page_alone(tmp_path):
+    pages: list[tuple[int, int]] = []
+    fax = DATA / "scans" / "nda-fax.tif"
+    with ChildParser(page_reader=ScriptedReader("6. Return of Information")) as parser:
+        document = parser.load(
+            fax, limits=Limits(), on_page=lambda _p, d, t: pages.append((d, t)), only=frozenset({2})
+        )
+    # One page read by OCR, of a document that still has both.
+    assert pages == [(0, 1), (1, 1)]
+    first, second = document.pages
+    assert (first.number, first.text, first.ocr) == (1, "", None)
+    assert second.text == "6. Return of Information" and second.ocr is not None

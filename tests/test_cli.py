@@ -64,6 +64,11 @@ def test_index_ask_list_check_remove(tmp_path, hushdoc_home):
     [page] = shown["pages"]
     assert shown["indexed"] and page["ocr"] and page["confidence"] > 0.9
     assert "Docket No. 2017-03-1235" in page["text"]
+    # One page of a fax, read by OCR alone.
+    fax = str(DATA / "scans" / "nda-fax.tif")
+    shown = json.loads(hushdoc("show", fax, "--page", "2", "--json", home=hushdoc_home).stdout)
+    [page] = shown["pages"]
+    assert page["page"] == 2 and page["ocr"] and "6. Return of Information" in page["text"]
 
     check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
     assert check["ok"] and check["documents"] == 3 and check["chunks"] == check["vectors"]

@@ -187,7 +187,10 @@ def add_show_command(commands: Commands, options: CommonOptions) -> None:
 
 def run_show(args: argparse.Namespace, config: Config) -> int:
     bar = ProgressBar(enabled=not args.json and sys.stderr.isatty())
-    document = drive(read_document(args.path, limits=Limits.from_config(config)), bar.update)
+    # With --page, OCR reads that page alone: a page of a long scan in seconds.
+    only = None if args.page is None else frozenset({args.page})
+    reading = read_document(args.path, limits=Limits.from_config(config), only=only)
+    document = drive(reading, bar.update)
     bar.finish()
     indexed = indexed_as(config, args.workspace, str(document.path))
     pages = [p for p in document.pages if args.page is None or p.number == args.page]
@@ -209,7 +212,7 @@ def run_show(args: argparse.Namespace, config: Config) -> int:
             f"indexed in workspace '{args.workspace}'"
             + (f", {indexed.ocr_note}" if indexed.ocr_note else "")
         )
-    for warning in document.warnings:
+    for warning in document.warnings if only is None else ():  # they speak of every page
         print(f"warning: {plain(warning)}")
     for page in pages:
         how = (

@@ -52,14 +52,22 @@ class ChildParser:
         self._turn = threading.Lock()
         self._cancelled = threading.Event()
 
-    def load(self, path: Path, *, limits: Limits, on_page: OnPage | None = None) -> LoadedDocument:
-        """``load_document(path)`` in the child. Raises ``DocumentError`` (the child's, or a
-        time or memory limit's) or ``ParseCancelled``."""
+    def load(
+        self,
+        path: Path,
+        *,
+        limits: Limits,
+        on_page: OnPage | None = None,
+        only: frozenset[int] | None = None,
+    ) -> LoadedDocument:
+        """``load_document(path)`` in the child, OCR reading the pages ``only`` names (default:
+        all). Raises ``DocumentError`` (the child's, or a time or memory limit's) or
+        ``ParseCancelled``."""
         with self._turn:
             if self._cancelled.is_set():
                 raise ParseCancelled(path)
             conn = self._connection(limits.parse_memory_mb)
-            conn.send((path, limits))
+            conn.send((path, limits, only))
             deadline = time.monotonic() + limits.parse_seconds
             while True:
                 if self._cancelled.is_set():
@@ -140,11 +148,12 @@ def _serve(conn: Connection, memory_mb: int, page_reader: PageReader | None) -> 
     _limit_memory(memory_mb)
     while True:
         try:
-            path, limits = conn.recv()
+            path, limits, only = conn.recv()
         except EOFError:
             return
         ocr = Ocr.for_cores(
             page_reader=page_reader,
+            only=only,
             on_page=lambda _path, done, total: conn.send(("page", (done, total))),
         )
         try:
@@ -184,10 +193,15 @@ def _died(code: int | None, memory_mb: int) -> str:
 
 
 def read_document(
-    path: Path, *, limits: Limits, page_reader: PageReader | None = None
+    path: Path,
+    *,
+    limits: Limits,
+    page_reader: PageReader | None = None,
+    only: frozenset[int] | None = None,
 ) -> Generator[Progress, None, LoadedDocument]:
     """What Hushdoc reads from one file, as indexing reads it (in a child process, scans by
-    OCR), yielding OCR's progress (pages read); closing the generator kills the child."""
+    OCR; with ``only``, just those pages), yielding OCR's progress (pages read); closing the
+    generator kills the child."""
     path = Path(os.path.abspath(path))
     pages_read: list[tuple[int, int]] = []
 
@@ -196,6 +210,10 @@ def read_document(
 
     with ChildParser(page_reader=page_reader) as parser, ThreadPoolExecutor(1) as pool:
         future = pool.submit(
-            parser.load, path, limits=limits, on_page=lambda _p, d, t: pages_read.append((d, t))
+            parser.load,
+            path,
+            limits=limits,
+            on_page=lambda _p, d, t: pages_read.append((d, t)),
+            only=only,
         )
         return (yield from awaiting(future, current))

@@ -66,7 +66,8 @@ def load_image(path: Path, *, limits: Limits, ocr: Ocr) -> LoadedDocument:
             raise DocumentError(
                 path, f"the image is damaged and cannot be decoded ({short_reason(exc)})"
             ) from exc
-    pages = tuple(Page(n, text, page_ocr) for n, (text, page_ocr) in sorted(found.items()))
+    # A frame that OCR was not asked to read (``Ocr.only``) stays a page without text.
+    pages = tuple(Page(n, *found[n]) if n in found else Page(n, "") for n in range(1, frames + 1))
     check_text_chars(path, sum(len(p.text) for p in pages), limits=limits)
     if not any(p.text.strip() for p in pages):
         raise DocumentError(path, "OCR found no text in the image")

@@ -196,7 +196,9 @@ class Ocr:
     """Reads the scanned pages of one loading run.
 
     ``on_page(path, done, total)`` is called after each page; setting ``cancelled``
-    stops the run between pages (``read_pages`` then raises ``OcrCancelled``).
+    stops the run between pages (``read_pages`` then raises ``OcrCancelled``). With
+    ``only``, just those page numbers are read (``hushdoc show --page``), the others left
+    as they are.
     """
 
     workers: int = 1
@@ -205,6 +207,7 @@ class Ocr:
     cancelled: threading.Event = field(default_factory=threading.Event)
     # The reader to use instead of RapidOCR (a test's stand-in).
     page_reader: PageReader | None = None
+    only: frozenset[int] | None = None
 
     @classmethod
     def for_cores(cls, cores: int | None = None, **hooks: Any) -> Ocr:
@@ -227,7 +230,9 @@ class Ocr:
         self, path: Path, numbers: Sequence[int], render: Callable[[int], Image]
     ) -> dict[int, tuple[str, PageOcr]]:
         """Read pages ``numbers`` of ``path``, each drawn by ``render(number)``, ``workers``
-        pages at a time. Raises ``OcrCancelled`` once the run is cancelled."""
+        pages at a time (those of ``only``, if given). Raises ``OcrCancelled`` once the run is
+        cancelled."""
+        numbers = [n for n in numbers if self.only is None or n in self.only]
         reader = self.reader_for(len(numbers))
         drawing = threading.Lock()  # a document's pages are drawn one at a time
 
