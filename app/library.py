@@ -90,6 +90,8 @@ def summarize(report: IndexReport | None) -> str:
         text += f"\n{len(report.failed)} failed:" + "".join(
             f"\n• {Path(f.path).name}: {f.error}" for f in report.failed
         )
+    for kept in report.kept:
+        text += f"\n{kept.path}: {kept.error}."
     if report.skipped:
         text += f"\n{len(report.skipped)} skipped:" + "".join(
             f"\n• {Path(f.path).name}: "

@@ -294,6 +294,8 @@ class IndexReport:
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
+    # Folders found empty whose documents were kept, not forgotten (``rag.index.sync``).
+    kept: list[Failure] = field(default_factory=list)
     # Seconds spent in each phase: "load" (hash and extract text) and "chunk" run in a
     # background thread while "embed" and "store" run, so together they exceed the run's time.
     phase_seconds: dict[str, float] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QThreadPool, QUrl  # noqa: E402
 from PySide6.QtWidgets import QTextBrowser  # noqa: E402
 
 from app.chat import ChatPanel  # noqa: E402
+from app.library import summarize  # noqa: E402
 from app.model_choice import entry_text, read_entry  # noqa: E402
 from app.passage import find_span  # noqa: E402
 from app.settings import SettingsDialog  # noqa: E402
@@ -25,7 +26,7 @@ from app.workers import GeneratorWorker  # noqa: E402
 from rag.config import Config, load_config  # noqa: E402
 from rag.errors import ConfigError, HushdocError  # noqa: E402
 from rag.store.history import Turn, load_history, save_history, to_markdown  # noqa: E402
-from rag.types import Answer, Citation, Claim, PageOcr  # noqa: E402
+from rag.types import Answer, Citation, Claim, Failure, IndexReport, PageOcr  # noqa: E402
 
 INJECTED = '<b>x</b><a href="javascript:alert(1)">y</a><img src="file:///etc/passwd">'
 
@@ -770,3 +771,10 @@ def test_emitting_many_signals_leaves_true_alone(qtbot) -> None:
         emit(source.progress, n)
     assert received == list(range(5000))
     assert abs(sys.getrefcount(True) - before) < 50
+
+
+def test_the_end_of_a_sync_says_which_empty_folder_kept_its_documents():
+    reason = "the folder is empty, so its 40 document(s) are kept: if it is a drive …"
+    text = summarize(IndexReport(unchanged=3, kept=[Failure("/media/usb/records", reason)]))
+    assert text.startswith("Indexed 0 document(s)")
+    assert f"\n/media/usb/records: {reason}." in text

@@ -187,6 +187,28 @@ def test_sync_moves_a_renamed_file_without_embedding_and_forgets_a_deleted_one(
     assert engine.skipped() == []
 
 
+def test_a_folder_found_empty_keeps_its_documents_and_is_reported(fake_engine, tmp_path):
+    # An empty mount point (a drive or a share not connected) looks like every file deleted.
+    engine = fake_engine
+    drive_folder = tmp_path / "usb"
+    write(drive_folder / "records" / "letter.txt", "Referral letter for the cardiology clinic.")
+    write(drive_folder / "fees.txt", "The fee is due within thirty days of the invoice.")
+    sync(engine, drive_folder)
+    (drive_folder / "records" / "letter.txt").unlink()
+    (drive_folder / "records").rmdir()
+    (drive_folder / "fees.txt").unlink()
+    report = sync(engine, drive_folder)
+    assert (report.removed, report.indexed) == (0, 0)
+    assert len(engine.documents()) == 2
+    [kept] = report.kept
+    assert kept.path == str(drive_folder) and "its 2 document(s) are kept" in kept.error
+    # A folder that still holds anything is synced as before: what went is forgotten.
+    write(drive_folder / "fees.txt", "The fee is due within thirty days of the invoice.")
+    report = sync(engine, drive_folder)
+    assert (report.removed, report.kept) == (1, [])
+    assert [Path(d.path).name for d in engine.documents()] == ["fees.txt"]
+
+
 def test_catching_up_reads_only_files_whose_size_or_mtime_changed(fake_engine, tmp_path):
     engine = fake_engine
     folder = tmp_path / "matter"

@@ -112,6 +112,7 @@ def print_index_report(report: IndexReport) -> None:
         ("Failed", report.failed),
         ("Skipped", report.skipped),
         ("Warnings", report.warnings),
+        ("Kept", report.kept),
     ):
         if items:
             print(f"{title}:")

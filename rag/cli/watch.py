@@ -81,7 +81,9 @@ def sync_batch(
     started = time.monotonic()
     report = drive(engine.sync(changed, within=folders), bar.update)
     bar.finish()
-    if not (always or report.indexed or report.moved or report.removed or report.failed):
+    if not (
+        always or report.indexed or report.moved or report.removed or report.failed or report.kept
+    ):
         return report
     if as_json:
         print(json.dumps(asdict(report)), flush=True)
@@ -95,6 +97,8 @@ def sync_batch(
     )
     for item in report.failed:
         print(f"  failed: {item.path}: {item.error}", flush=True)
+    for item in report.kept:
+        print(f"  kept: {item.path}: {item.error}", flush=True)
     return report
 
 

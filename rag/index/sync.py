@@ -10,7 +10,10 @@ order:
 - a new or changed file with the content (SHA-256) of a stored document whose file is gone
   is that document, moved or renamed: its row takes the new path, and nothing is embedded
   again (``Store.move_document``);
-- a stored document whose file is gone, at or under a changed path, is forgotten;
+- a stored document whose file is gone, at or under a changed path, is forgotten, unless
+  the folder it was in is now empty: an empty folder that held documents is most often a
+  drive or a share that is not connected (an empty mount point), so its documents are kept
+  and the folder is reported (forgetting them would cost their indexing again);
 - every other new or changed file is indexed, all of them in one run (``index_files``),
   so that a folder of 500 files copied in is one run with one progress bar.
 """
@@ -53,6 +56,8 @@ class SyncPlan:
     forget_skipped: list[str] = field(default_factory=list)
     # Symbolic links to files outside the followed folders (``rag.load.discover``).
     not_followed: list[Failure] = field(default_factory=list)
+    # Empty folders whose stored documents are kept (see the module's docstring).
+    kept: list[Failure] = field(default_factory=list)
     unchanged: int = 0
 
 
@@ -89,6 +94,7 @@ def sync_files(
     report.moved += len(plan.moves)
     report.removed += len(plan.forget)
     report.unchanged += plan.unchanged
+    report.kept.extend(plan.kept)
     return report
 
 
@@ -104,15 +110,23 @@ def plan_sync(
     stored = {d.path: d for d in store.documents()}
     skipped = {f.path for f in store.skipped()}
     paths = [Path(os.path.abspath(p)) for p in changed]
-    roots = {str(p) for p in paths}  # at or under these, a stored document may be gone
     folders = [p for p in paths if p.is_dir()]
+    held = {str(f): [p for p in stored if _within(p, {str(f)})] for f in folders if _empty(f)}
+    absent = {folder: documents for folder, documents in held.items() if documents}
+    # At or under these, a stored document may be gone.
+    roots = {str(p) for p in paths if str(p) not in absent}
     judged = folders if within is None else [Path(p) for p in within]
     walk = discover(folders, follow_links=follow_links, within=judged)
     events = discover([p for p in paths if p.is_file()], follow_links=follow_links, within=judged)
     walked = {str(f): f for f in walk.files}  # files found in a folder that changed
     named = {str(f): f for f in events.files}  # files that an event named
     found = walked | named
-    plan = SyncPlan(not_followed=walk.not_followed + events.not_followed)
+    plan = SyncPlan(
+        not_followed=walk.not_followed + events.not_followed,
+        kept=[
+            Failure(folder, _kept_reason(len(documents))) for folder, documents in absent.items()
+        ],
+    )
     gone = [p for p in stored if p not in found and _within(p, roots) and not os.path.exists(p)]
     gone_by_size: dict[int, list[DocumentInfo]] = defaultdict(list)
     for gone_path in gone:
@@ -136,6 +150,23 @@ def plan_sync(
         p for p in skipped if p not in found and _within(p, roots) and not os.path.exists(p)
     ]
     return plan
+
+
+def _empty(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing at all (no file, no subfolder)."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
+
+
+def _kept_reason(documents: int) -> str:
+    return (
+        f"the folder is empty, so its {documents} document(s) are kept: if it is a drive or a "
+        "share that is not connected, connect it and they are synced again; if its files were "
+        "deleted, remove the folder's documents from the workspace"
+    )
 
 
 def _within(path: str, roots: set[str]) -> bool:
