@@ -26,9 +26,9 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.assets import samples_dir
 from app.main import create_window, qt_application
 from app.models import LoadedModels
+from rag.assets import samples_dir
 from rag.config import Config
 from rag.eval.selftest import Check, check_engine
 from rag.logs import setup_logging

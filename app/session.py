@@ -25,7 +25,6 @@ from pathlib import Path
 from PySide6.QtCore import QThreadPool
 
 from app.answers import Answers
-from app.assets import samples_dir
 from app.events import SessionEvents
 from app.following import Following
 from app.indexing import Indexing
@@ -35,6 +34,7 @@ from app.open_workspace import OpenWorkspace
 from app.signals import emit
 from app.workers import GeneratorWorker, call
 from rag.answer.generate import Generator as TextGenerator
+from rag.assets import samples_dir
 from rag.config import Config, save_config
 from rag.embed.protocol import Embedder
 from rag.engine import Engine

@@ -703,7 +703,7 @@ def test_the_icon_and_samples_are_found_in_an_installed_wheel(tmp_path: Path) ->
     with zipfile.ZipFile(next((tmp_path / "dist").glob("hushdoc-*.whl"))) as wheel:
         wheel.extractall(site)
     probe = (
-        "from app.assets import icon_path, samples_dir; "
+        "from app.assets import icon_path; from rag.assets import samples_dir; "
         "print(icon_path()); print(*sorted(p.name for p in samples_dir().iterdir()))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -11,8 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from app.assets import samples_dir
 from rag import runtime
+from rag.assets import samples_dir
 from rag.load.ocr import model_paths
 
 PACKAGING = Path(__file__).resolve().parent.parent / "packaging"

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from app.assets import samples_dir
 from app.models import LoadedModels
 from app.selftest import run_selftest
+from rag.assets import samples_dir
 from rag.cli.main import main
 from rag.config import Config
 from rag.eval.selftest import check_engine, citation_problem
