@@ -11,9 +11,10 @@ order:
   is that document, moved or renamed: its row takes the new path, and nothing is embedded
   again (``Store.move_document``);
 - a stored document whose file is gone, at or under a changed path, is forgotten, unless
-  the folder it was in is now empty: an empty folder that held documents is most often a
-  drive or a share that is not connected (an empty mount point), so its documents are kept
-  and the folder is reported (forgetting them would cost their indexing again);
+  that path is a folder with nothing at all in it now: an empty folder that held documents
+  is most often a drive or a share that is not connected (an empty mount point), so its
+  documents are kept and the folder is reported (forgetting them would cost their
+  indexing again);
 - every other new or changed file is indexed, all of them in one run (``index_files``),
   so that a folder of 500 files copied in is one run with one progress bar.
 """
