@@ -86,3 +86,12 @@ def test_asked_for_one_page_the_child_reads_that_page_alone(tmp_path):
     first, second = document.pages
     assert (first.number, first.text, first.ocr) == (1, "", None)
     assert second.text == "6. Return of Information" and second.ocr is not None
+
+
+@pytest.mark.parametrize("scan", ["scans/nda-fax.tif", "scanned.pdf"])
+def test_asked_for_a_page_a_scan_lacks_the_child_reads_none_and_fails_nothing(scan):
+    reader = ScriptedReader("6. Return of Information")
+    with ChildParser(page_reader=reader) as parser:
+        document = parser.load(DATA / scan, limits=Limits(), only=frozenset({9}))
+    # No page read, no "no text" error: show then says the document has no page 9.
+    assert document.page_count >= 1 and all(not p.text.strip() for p in document.pages)

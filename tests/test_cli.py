@@ -69,6 +69,8 @@ def test_index_ask_list_check_remove(tmp_path, hushdoc_home):
     shown = json.loads(hushdoc("show", fax, "--page", "2", "--json", home=hushdoc_home).stdout)
     [page] = shown["pages"]
     assert page["page"] == 2 and page["ocr"] and "6. Return of Information" in page["text"]
+    missing = hushdoc("show", fax, "--page", "5", home=hushdoc_home, check=False)
+    assert missing.returncode == 1 and "has no page 5 (it has 2)" in missing.stderr
 
     check = json.loads(hushdoc("check", "--json", home=hushdoc_home).stdout)
     assert check["ok"] and check["documents"] == 3 and check["chunks"] == check["vectors"]

@@ -69,7 +69,7 @@ def load_image(path: Path, *, limits: Limits, ocr: Ocr) -> LoadedDocument:
     # A frame that OCR was not asked to read (``Ocr.only``) stays a page without text.
     pages = tuple(Page(n, *found[n]) if n in found else Page(n, "") for n in range(1, frames + 1))
     check_text_chars(path, sum(len(p.text) for p in pages), limits=limits)
-    if not any(p.text.strip() for p in pages):
+    if found and not any(text.strip() for text, _ in found.values()):
         raise DocumentError(path, "OCR found no text in the image")
     return LoadedDocument(path, "image", pages, tuple(ocr_warnings(pages)))
 

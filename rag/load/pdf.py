@@ -69,7 +69,7 @@ def load_pdf(path: Path, *, limits: Limits, ocr: Ocr) -> LoadedDocument:
         reader = _open_pdf(path, limits)
         pages = _read_pages(path, reader, limits)
     _read_scans(path, pages, ocr)
-    return _checked_pdf(path, pages, problems, limits)
+    return _checked_pdf(path, pages, problems, limits, asked=ocr.only)
 
 
 def _textless(read: _PdfPages) -> list[int]:
@@ -180,12 +180,20 @@ def _read_pages(path: Path, reader: PdfReader, limits: Limits) -> _PdfPages:
 
 
 def _checked_pdf(
-    path: Path, read: _PdfPages, problems: list[str], limits: Limits
+    path: Path,
+    read: _PdfPages,
+    problems: list[str],
+    limits: Limits,
+    *,
+    asked: frozenset[int] | None = None,
 ) -> LoadedDocument:
+    """The document, or the error of a PDF without text on any page (of those ``asked``
+    for, when OCR read only those: none of them a page of the PDF is no error)."""
     pages = read.pages
     visible = sum(len(p.text.strip()) for p in pages)
     textless = [n for n in _textless(read) if pages[n - 1].ocr is None]
-    if len(textless) == len(pages):
+    considered = {n for n in range(1, len(pages) + 1) if asked is None or n in asked}
+    if considered and considered <= set(textless):
         if read.oversized:
             raise DocumentError(path, _oversized(read.oversized, limits))
         if read.wide_fonts:
