@@ -1,11 +1,12 @@
 """Parsing in a child process (``rag.load.child``): a file that hangs the parser or takes
 all its memory is reported with the setting to raise, the run goes on, and Cancel kills
-the child at once. The stuck and greedy OCR readers stand in for a parser caught in a
-hostile file; the child is a real process."""
+the child at once; a pool of children reads files side by side. The stuck and greedy OCR
+readers stand in for a parser caught in a hostile file; the child is a real process."""
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from conftest import DATA, run_index
 from fakes import GreedyReader, ScriptedReader, StuckReader, fake_engine
 
 from rag.errors import DocumentError
-from rag.load.child import ChildParser, ParseCancelled
+from rag.load.child import ChildParser, ParseCancelled, ParserPool
 from rag.load.limits import Limits
 
 SCAN = DATA / "scanned.pdf"
@@ -95,3 +96,25 @@ def test_asked_for_a_page_a_scan_lacks_the_child_reads_none_and_fails_nothing(sc
         document = parser.load(DATA / scan, limits=Limits(), only=frozenset({9}))
     # No page read, no "no text" error: show then says the document has no page 9.
     assert document.page_count >= 1 and all(not p.text.strip() for p in document.pages)
+
+
+def test_a_pool_reads_the_next_file_in_a_second_child_while_the_first_is_stuck():
+    pool = ParserPool(2, page_reader=StuckReader())
+    stuck: list[Exception] = []
+    reading = threading.Event()
+
+    def read_the_scan() -> None:
+        try:
+            pool.load(SCAN, limits=Limits(), on_page=lambda *_: reading.set())
+        except Exception as exc:  # kept for the assertion below
+            stuck.append(exc)
+
+    scan = threading.Thread(target=read_the_scan)
+    scan.start()
+    assert reading.wait(60), "OCR never started on the scan"
+    document = pool.load(DATA / "mutual-nda.pdf", limits=Limits())
+    assert document.page_count == 2 and scan.is_alive()
+    pool.cancel()
+    scan.join(20)
+    assert not scan.is_alive() and isinstance(stuck[0], ParseCancelled)
+    pool.close()

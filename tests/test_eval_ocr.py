@@ -17,7 +17,7 @@ import pypdf
 import pytest
 from PIL import Image
 
-from rag.eval.ocr import measure_scan_set, ocr_for
+from rag.eval.ocr import measure_scan_set
 from rag.eval.ocr_metrics import normalize_ocr_text, page_errors, summarize
 from rag.eval.scanned_qa import copy_qa_set_as_scans
 from rag.eval.scans import FAX_DPI, build_scan_set, pick_pages, read_scan_set
@@ -150,9 +150,7 @@ def test_hushdoc_reads_the_sample_scans_within_the_error_targets():
     """Issue 16's targets: CER at most 2% on a clean 300 dpi page, 6% on a fax. The
     scanned PDF, a 200 dpi page as JPEG, is held to the clean page's bound."""
     scan_set = read_scan_set(SCANS)
-    report = drive(
-        measure_scan_set(scan_set, ocr_for("rapidocr"), engine="rapidocr"), lambda p: None
-    )
+    report = drive(measure_scan_set(scan_set, engine="rapidocr"), lambda p: None)
     rows = report.summary()["conditions"]
     assert {c: row["pages"] for c, row in rows.items()} == {"clean-300": 1, "fax": 2, "pdf-200": 1}
     assert rows["clean-300"]["cer"]["mean"] <= 0.02

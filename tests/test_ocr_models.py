@@ -49,3 +49,18 @@ def test_a_one_page_scan_is_read_on_the_threads_of_both_workers(monkeypatch, pag
     reading = Ocr.for_cores(2)
     read = reading.read_pages(Path("scan.tif"), range(1, pages + 1), lambda n: None)
     assert read[1][0] == f"page 1 on {threads} threads"
+
+
+@pytest.mark.parametrize(
+    ("cores", "parsers", "workers", "threads", "one_page_threads"),
+    [(2, 1, 2, 1, 2), (2, 2, 2, 1, 1), (8, 2, 2, 2, 2), (1, 2, 1, 1, 1)],
+)
+def test_parsers_reading_other_files_at_once_share_the_cores(
+    monkeypatch, cores, parsers, workers, threads, one_page_threads
+):
+    monkeypatch.setattr(ocr, "_reader", _Reader)
+    reading = Ocr.for_cores(cores, parsers=parsers)
+    assert (reading.workers, reading.threads) == (workers, threads)
+    # A one-page scan takes the idle worker's threads only when no other parser runs.
+    read = reading.read_pages(Path("scan.png"), [1], lambda n: None)
+    assert read[1][0] == f"page 1 on {one_page_threads} threads"

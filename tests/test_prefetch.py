@@ -43,3 +43,14 @@ def test_work_runs_in_another_thread_and_only_a_few_ahead():
     items.close()
     assert len(started) <= 4, "closing must cancel the work not yet started"
     assert threads and threading.get_ident() not in threads
+
+
+def test_with_two_workers_two_items_run_at_once_and_come_back_in_order():
+    both = threading.Barrier(2, timeout=10)  # broken unless two items run at the same time
+
+    def work(n: int) -> int:
+        if n < 2:
+            both.wait()
+        return n
+
+    assert [future.result() for _, future in prefetch(range(6), work, workers=2)] == list(range(6))

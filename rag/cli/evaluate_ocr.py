@@ -17,7 +17,7 @@ from rag.cli.command import Commands, CommonOptions
 from rag.cli.progress_bar import ProgressBar
 from rag.config import Config
 from rag.errors import HushdocError
-from rag.eval.ocr import ENGINES, measure_scan_set, ocr_for
+from rag.eval.ocr import ENGINES, measure_scan_set
 from rag.eval.scanned_qa import copy_qa_set_as_scans
 from rag.eval.scans import CONDITIONS, build_scan_set, pick_pages, read_scan_set
 from rag.progress import drive
@@ -64,6 +64,12 @@ def add_ocr_commands(kinds: Commands, options: CommonOptions) -> None:
     )
     ocr.add_argument("--engine", choices=ENGINES, default="rapidocr", help="the OCR engine")
     ocr.add_argument(
+        "--parsers",
+        type=int,
+        metavar="N",
+        help="read N files at a time (default: as indexing does, 2 on two cores or more)",
+    )
+    ocr.add_argument(
         "--out", type=Path, metavar="FILE", help="write one JSON line per page read, with its text"
     )
     ocr.set_defaults(handler=run_eval_ocr)
@@ -92,15 +98,18 @@ def add_ocr_commands(kinds: Commands, options: CommonOptions) -> None:
 def run_eval_ocr(args: argparse.Namespace, config: Config) -> int:
     if args.pages < 1:
         raise HushdocError("--pages must be at least 1.")
+    if args.parsers is not None and not 1 <= args.parsers <= 8:
+        raise HushdocError("--parsers must be from 1 to 8.")
     bar = ProgressBar(enabled=sys.stderr.isatty())
     if args.build_from:
         pages = pick_pages(args.build_from, pages=args.pages, seed=args.seed)
         scan_set = drive(build_scan_set(args.scan_set, pages, seed=args.seed), bar.update)
     else:
         scan_set = read_scan_set(args.scan_set)
-    ocr = ocr_for(args.engine)
     report = drive(
-        measure_scan_set(scan_set, ocr, engine=args.engine, conditions=args.conditions),
+        measure_scan_set(
+            scan_set, engine=args.engine, conditions=args.conditions, parsers=args.parsers
+        ),
         bar.update,
     )
     bar.finish()
@@ -113,7 +122,8 @@ def run_eval_ocr(args: argparse.Namespace, config: Config) -> int:
         return 0
     print(
         f"{len(scan_set.pages)} pages of {args.scan_set}, read by {args.engine} "
-        f"({report.workers} page(s) at a time, {report.threads} thread(s) each)."
+        f"({report.parsers} file(s) at a time, {report.workers} page(s) of each at a time, "
+        f"{report.threads} thread(s) a page)."
     )
     columns = ("CER", "WER", "CER, lines in order", "WER, any order")
     print(f"{'condition':<11}{'pages':>6}" + "".join(f"{c:>21}" for c in columns) + "  pages/s")

@@ -1,29 +1,32 @@
 """OCR evaluation, for ``hushdoc eval ocr``: a scan set's files read by Hushdoc's own
 loader and scored against their pages' text layers.
 
-Each file goes through ``rag.load.document.load_document``, as indexing reads it: the
-PNG, the fax TIFF (its pixels made square) or the image-only PDF (drawn by PDFium), its
-pages read by ``Ocr.for_cores()``, pages in parallel where the file has several. The
-reader is built, and its models loaded, before the first file is timed. A file's
-seconds are the loader's wall time, so pages/s is what a user waits for, OCR and all.
+The files are read as indexing reads them: each by ``rag.load.document.load_document``
+in a parser process (``rag.load.child.ParserPool``, two files at a time on two cores), the
+PNG, the fax TIFF (its pixels made square) or the image-only PDF (drawn by PDFium), pages
+in parallel where a file has several. Every parser loads its models on a file read
+before the clock starts. A condition's pages/s is its pages over the wall time of
+reading all its files, so it is what a user waits for, OCR and all.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rag.errors import DocumentError, HushdocError
 from rag.eval.ocr_metrics import PageErrors, check_available, page_errors, summarize
-from rag.eval.scans import ScanSet
-from rag.load.document import load_document
-from rag.load.ocr import Ocr
-from rag.types import Progress
+from rag.eval.scans import ScanFile, ScanSet
+from rag.index.prefetch import prefetch
+from rag.load.child import ParserPool, parsers_for_cores
+from rag.load.limits import Limits
+from rag.load.ocr import Ocr, PageReader
+from rag.types import Page, Progress
 
 ENGINES = ("rapidocr", "tesseract")
 
@@ -57,20 +60,14 @@ class PageResult:
 
 
 @dataclass(frozen=True, slots=True)
-class FileTiming:
-    condition: str
-    path: str
-    pages: int
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
 class OcrReport:
     engine: str
+    parsers: int
     workers: int
     threads: int
     pages: tuple[PageResult, ...]
-    files: tuple[FileTiming, ...]
+    # Each condition's wall time, all its files read.
+    seconds: dict[str, float]
 
     def summary(self) -> dict[str, Any]:
         """Per condition: pages, CER, WER, CER in the reference's line order and
@@ -78,8 +75,7 @@ class OcrReport:
         conditions: dict[str, Any] = {}
         for condition in dict.fromkeys(p.condition for p in self.pages):
             pages = [p for p in self.pages if p.condition == condition]
-            timings = [f for f in self.files if f.condition == condition]
-            seconds = sum(f.seconds for f in timings)
+            seconds = self.seconds.get(condition)
             groups = dict.fromkeys(p.group for p in pages)
             conditions[condition] = {
                 "pages": len(pages),
@@ -87,7 +83,7 @@ class OcrReport:
                 "wer": summarize([p.errors.wer for p in pages]),
                 "ordered_cer": summarize([p.errors.ordered_cer for p in pages]),
                 "bag_wer": summarize([p.errors.bag_wer for p in pages]),
-                "pages_per_s": sum(f.pages for f in timings) / seconds if seconds else None,
+                "pages_per_s": len(pages) / seconds if seconds else None,
                 "cer_by_group": {
                     g: summarize([p.errors.cer for p in pages if p.group == g])["median"]
                     for g in groups
@@ -99,6 +95,7 @@ class OcrReport:
             }
         return {
             "engine": self.engine,
+            "parsers": self.parsers,
             "workers": self.workers,
             "threads": self.threads,
             "cores": os.cpu_count(),
@@ -106,66 +103,80 @@ class OcrReport:
         }
 
 
-def ocr_for(engine: str, *, cores: int | None = None) -> Ocr:
-    """Hushdoc's OCR run on ``cores`` cores (default: all), reading with ``engine``."""
-    ocr = Ocr.for_cores(cores)
+def page_reader_for(engine: str, threads: int) -> PageReader | None:
+    """The reader of ``engine``: None for Hushdoc's own (RapidOCR), else Tesseract's, on
+    ``threads`` threads a page."""
     if engine == "rapidocr":
-        return ocr
+        return None
     if engine == "tesseract":
         from rag.eval.tesseract import TesseractReader
 
-        reader = TesseractReader(ocr.threads)
-        return Ocr(workers=ocr.workers, threads=ocr.threads, page_reader=reader)
+        return TesseractReader(threads)
     raise HushdocError(f"Unknown OCR engine {engine!r}; use {' or '.join(ENGINES)}.")
 
 
 def measure_scan_set(
-    scan_set: ScanSet, ocr: Ocr, *, engine: str, conditions: Sequence[str] | None = None
+    scan_set: ScanSet,
+    *,
+    engine: str,
+    conditions: Sequence[str] | None = None,
+    parsers: int | None = None,
 ) -> Generator[Progress, None, OcrReport]:
-    """Read every file of ``conditions`` (default: all of the set's) with ``ocr`` through
-    ``load_document``, and score each page; yields a step per file."""
+    """Read every file of ``conditions`` (default: all of the set's) with ``engine``,
+    ``parsers`` files at a time (default: as indexing reads them), and score each page;
+    yields a step per file."""
     check_available()
     wanted = list(conditions or scan_set.conditions())
     files = [f for f in scan_set.files if f.condition in wanted]
     if not files:
         raise HushdocError(f"The scan set in {scan_set.folder} has no files for {wanted}.")
-    yield Progress("model", 0, 1, step="loading the OCR models")
-    _warm_up(ocr, scan_set.folder / files[0].path)
+    size = parsers or parsers_for_cores()
+    ocr = Ocr.for_cores(parsers=size)  # as each parser sets itself up
+    pool = ParserPool(size, page_reader=page_reader_for(engine, ocr.threads))
+    read = partial(_read, scan_set.folder, pool)
     results: list[PageResult] = []
-    timings: list[FileTiming] = []
-    for done, scan_file in enumerate(files, 1):
-        path = scan_set.folder / scan_file.path
-        started = time.perf_counter()
-        try:
-            read = load_document(path, ocr=ocr).pages
-        except DocumentError:
-            read = ()  # OCR found no text: every page counts as read empty
-        seconds = time.perf_counter() - started
-        timings.append(
-            FileTiming(scan_file.condition, scan_file.path, len(scan_file.pages), seconds)
-        )
-        for index, page_id in enumerate(scan_file.pages):
-            page = read[index] if index < len(read) else None
-            text = page.text if page else ""
-            source = scan_set.page(page_id)
-            results.append(
-                PageResult(
-                    scan_file.condition,
-                    page_id,
-                    source.group,
-                    page_errors(source.reference, text),
-                    page.ocr.confidence if page and page.ocr else None,
-                    text,
-                )
+    seconds: dict[str, float] = {}
+    done = 0
+    try:
+        yield Progress("model", 0, 1, step="loading the OCR models")
+        for _, future in prefetch([files[0]] * pool.size, read, workers=pool.size):
+            future.result()  # every parser loads its models, untimed
+        for condition in dict.fromkeys(f.condition for f in files):
+            started = time.perf_counter()
+            these = [f for f in files if f.condition == condition]
+            for scan_file, future in prefetch(these, read, workers=pool.size):
+                results.extend(_scored(scan_set, scan_file, future.result()))
+                done += 1
+                yield Progress("measure", done, len(files), scan_file.path)
+            seconds[condition] = time.perf_counter() - started
+    finally:
+        pool.close()
+    return OcrReport(engine, pool.size, ocr.workers, ocr.threads, tuple(results), seconds)
+
+
+def _read(folder: Path, pool: ParserPool, scan_file: ScanFile) -> Sequence[Page]:
+    """The pages read from a file of the set; none when OCR found no text in it."""
+    try:
+        return pool.load(folder / scan_file.path, limits=Limits()).pages
+    except DocumentError:
+        return ()  # every page counts as read empty
+
+
+def _scored(scan_set: ScanSet, scan_file: ScanFile, read: Sequence[Page]) -> list[PageResult]:
+    """Each page of ``scan_file`` scored against its source's text layer."""
+    results = []
+    for index, page_id in enumerate(scan_file.pages):
+        page = read[index] if index < len(read) else None
+        text = page.text if page else ""
+        source = scan_set.page(page_id)
+        results.append(
+            PageResult(
+                scan_file.condition,
+                page_id,
+                source.group,
+                page_errors(source.reference, text),
+                page.ocr.confidence if page and page.ocr else None,
+                text,
             )
-        yield Progress("measure", done, len(files), str(path))
-    return OcrReport(engine, ocr.workers, ocr.threads, tuple(results), tuple(timings))
-
-
-def _warm_up(ocr: Ocr, path: Path) -> None:
-    """Load the models by reading a file once, untimed, and the readers of one-page and
-    of longer documents."""
-    for pages in {1, ocr.workers}:
-        ocr.reader_for(pages)
-    with contextlib.suppress(DocumentError):
-        load_document(path, ocr=ocr)
+        )
+    return results

@@ -11,7 +11,7 @@ assembly and the same metrics.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rag.errors import HushdocError
 from rag.load.ocr import page_text
@@ -32,7 +32,6 @@ class TesseractReader:
                 "Comparing with Tesseract needs pytesseract: pip install 'hushdoc[bench]', "
                 "and the tesseract program (apt install tesseract-ocr)."
             ) from exc
-        self._tesseract: Any = pytesseract
         self._language = language
         if threads:
             # Read by the tesseract process that pytesseract starts for each page.
@@ -45,8 +44,10 @@ class TesseractReader:
             ) from exc
 
     def read(self, image: Image, number: int | None = None) -> tuple[str, PageOcr]:
-        data = self._tesseract.image_to_data(
-            image, lang=self._language, output_type=self._tesseract.Output.DICT
+        import pytesseract  # here, not kept: the reader is sent to the parser processes
+
+        data = pytesseract.image_to_data(
+            image, lang=self._language, output_type=pytesseract.Output.DICT
         )
         lines: dict[tuple[int, int, int], list[tuple[str, float, list[list[float]]]]] = {}
         for i, word in enumerate(data["text"]):

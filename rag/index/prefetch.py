@@ -2,8 +2,8 @@
 
 Indexing uses it to load and chunk the next documents while the current one is
 embedded, so that both cores stay busy (PDF parsing is Python; ONNX Runtime
-and torch release the GIL while they compute). At most ``ahead`` results wait
-in memory, so memory does not grow with the corpus.
+and torch release the GIL while they compute), ``workers`` documents at a time. At most
+``ahead`` results wait in memory, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -18,18 +18,20 @@ R = TypeVar("R")
 
 
 def prefetch(
-    items: Iterable[T], work: Callable[[T], R], *, ahead: int = 2
+    items: Iterable[T], work: Callable[[T], R], *, ahead: int = 2, workers: int = 1
 ) -> Generator[tuple[T, Future[R]], None, None]:
-    """Yield ``(item, future of work(item))`` in order, computing up to ``ahead`` items early.
+    """Yield ``(item, future of work(item))`` in order, computing up to ``ahead`` items early,
+    ``workers`` at a time (``ahead`` is raised to ``workers``).
 
     The future may still be running when yielded: ``future.result()`` waits, then returns
     the value or raises the exception ``work`` raised (a caller can show progress while it
-    waits). Closing the iterator cancels the work not yet started and waits for the one
+    waits). Closing the iterator cancels the work not yet started and waits for the work
     running.
     """
     pending: deque[tuple[T, Future[R]]] = deque()
     source = iter(items)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hushdoc-prefetch") as pool:
+    ahead = max(ahead, workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hushdoc-prefetch") as pool:
         try:
             for item in source:
                 pending.append((item, pool.submit(work, item)))

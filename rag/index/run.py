@@ -3,16 +3,19 @@
 ``index_files`` is a generator: it yields ``Progress`` between documents and
 between embedding batches, so a front end shows progress and can cancel (close
 the generator) within one batch, keeping everything already stored. The next
-documents are read and chunked in a background thread while this one is embedded
-(``rag.index.prefetch``): PDF parsing and embedding then use both cores. A file
-whose content hash has not changed is skipped; a file that cannot be read is
-recorded as failed, with its reason, and the run goes on. Scanned pages are read by OCR in that thread too, with their progress
-(page n of m) yielded while the loop waits; Cancel stops OCR after the page at hand.
+documents are read and chunked in background threads while this one is embedded
+(``rag.index.prefetch``), two at a time on two cores, each in a parser process of its
+own (``rag.load.child.ParserPool``): parsing and embedding then use both cores. A file
+whose content hash has not changed is skipped; a file that cannot be read is recorded
+as failed, with its reason, and the run goes on. Scanned pages are read by OCR in those
+processes too, with their progress (page n of m) yielded while the loop waits; Cancel
+kills the parsers at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +28,7 @@ from rag.embed.protocol import Embedder
 from rag.errors import DocumentError
 from rag.index.chunk import split_into_chunks
 from rag.index.prefetch import prefetch
-from rag.load.child import ChildParser, OnPage
+from rag.load.child import OnPage, ParserPool, parsers_for_cores
 from rag.load.describe import describe_file
 from rag.load.discover import document_kind, shown_path
 from rag.load.limits import Limits
@@ -87,12 +90,17 @@ def index_files(
     report = IndexReport()
     _skip_links(store, report, not_followed)
     pages_read: dict[Path, tuple[int, int]] = {}
-    parser = ChildParser(page_reader=page_reader)
+    parsers = ParserPool(parsers_for_cores(), page_reader=page_reader)
+    chunking = threading.Lock()
 
     def on_page(path: Path, done: int, total: int) -> None:
         pages_read[path] = (done, total)
 
-    prepared = prefetch(files, partial(_prepare, store, embedder, limits, parser, on_page))
+    prepared = prefetch(
+        files,
+        partial(_prepare, store, embedder, limits, parsers, chunking, on_page),
+        workers=parsers.size,
+    )
     try:
         for done, (path, future) in enumerate(prepared):
             shown = shown_path(path)
@@ -136,11 +144,11 @@ def index_files(
                     report.removed += 1
     except GeneratorExit:
         report.cancelled = True
-        parser.cancel()  # the file being read is dropped at once
+        parsers.cancel()  # the files being read are dropped at once
         raise
     finally:
         prepared.close()
-        parser.close()
+        parsers.close()
         store.flush()
     yield Progress("done", len(files), len(files))
     return report
@@ -171,11 +179,13 @@ def _prepare(
     store: Store,
     embedder: Embedder,
     limits: Limits,
-    parser: ChildParser,
+    parsers: ParserPool,
+    chunking: threading.Lock,
     on_page: OnPage,
     path: Path,
 ) -> _Prepared | None:
-    """Describe, load and chunk one file (in the prefetch thread); None if unsupported."""
+    """Describe, load and chunk one file (in a prefetch thread); None if unsupported. Files
+    are loaded in parallel, chunked one at a time (the embedder's tokenizer is shared)."""
     if document_kind(path) is None:
         return None
     record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
@@ -184,14 +194,15 @@ def _prepare(
         record = describe_file(path, limits=limits)
         if store.document_state(record.path) == DocumentState(record.sha256, "indexed"):
             return _Unchanged(record)
-        document = parser.load(path, limits=limits, on_page=on_page)
+        document = parsers.load(path, limits=limits, on_page=on_page)
         loaded = time.perf_counter()
-        chunks = split_into_chunks(
-            document.pages,
-            embedder,
-            chunk_tokens=store.manifest.chunk_tokens,
-            overlap_tokens=store.manifest.overlap_tokens,
-        )
+        with chunking:
+            chunks = split_into_chunks(
+                document.pages,
+                embedder,
+                chunk_tokens=store.manifest.chunk_tokens,
+                overlap_tokens=store.manifest.overlap_tokens,
+            )
         if not chunks:
             raise DocumentError(path, "no text to index")
         seconds = {"load": loaded - started, "chunk": time.perf_counter() - loaded}

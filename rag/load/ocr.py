@@ -210,21 +210,26 @@ class Ocr:
     # The reader to use instead of RapidOCR (a test's stand-in).
     page_reader: PageReader | None = None
     only: frozenset[int] | None = None
+    # Whether this run has the cores to itself: not so when several files are read at once.
+    alone: bool = True
 
     @classmethod
-    def for_cores(cls, cores: int | None = None, **hooks: Any) -> Ocr:
-        """Two pages at a time on two cores or more, each on half the cores."""
+    def for_cores(cls, cores: int | None = None, *, parsers: int = 1, **hooks: Any) -> Ocr:
+        """Two pages at a time on two cores or more. The cores are shared among ``parsers``
+        runs reading other files at the same time, each page given its share of threads (at
+        least one)."""
         cores = cores or os.cpu_count() or 1
         workers = 2 if cores >= 2 else 1
-        return cls(workers=workers, threads=max(1, cores // workers), **hooks)
+        threads = max(1, cores // (workers * parsers))
+        return cls(workers=workers, threads=threads, alone=parsers == 1, **hooks)
 
     def reader_for(self, pages: int) -> PageReader:
-        """The reader of a document of ``pages`` pages: with fewer pages than workers, each
-        page is also given the threads of the workers left idle (a one-page scan on two
-        threads, not one)."""
+        """The reader of a document of ``pages`` pages: with fewer pages than workers, and
+        the cores not shared, each page is also given the threads of the workers left idle
+        (a one-page scan on two threads, not one)."""
         if self.page_reader is not None:
             return self.page_reader
-        if self.threads and 0 < pages < self.workers:
+        if self.alone and self.threads and 0 < pages < self.workers:
             return _reader(self.threads * self.workers // pages)
         return _reader(self.threads)
 
