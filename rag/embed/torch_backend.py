@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,9 +40,11 @@ class SentenceTransformerEmbedder:
                 f"The embedding model in {folder} could not be loaded ({exc}). Reinstall it, "
                 "or choose another sentence-transformers folder."
             ) from exc
-        # A copy for chunking, which runs in another thread: encoding switches the
-        # tokenizer's truncation settings, so the two must not share one.
+        # A copy for chunking, which runs in other threads: encoding switches the
+        # tokenizer's truncation settings, so the two must not share one, and chunking
+        # threads take turns with it (it may switch them too).
         self._tokenizer = copy.deepcopy(self._model.tokenizer)
+        self._spans_turn = threading.Lock()
         self.batch_size = batch_size
         dimension, max_length = self._model.get_embedding_dimension(), self._model.max_seq_length
         if dimension is None or max_length is None:
@@ -64,13 +67,14 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def token_spans(self, texts: Sequence[str]) -> list[TokenSpans]:
-        encoded = self._tokenizer(
-            list(texts),
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-            truncation=False,
-            verbose=False,
-        )
+        with self._spans_turn:
+            encoded = self._tokenizer(
+                list(texts),
+                add_special_tokens=False,
+                return_offsets_mapping=True,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+                truncation=False,
+                verbose=False,
+            )
         return [[(int(s), int(e)) for s, e in offsets] for offsets in encoded["offset_mapping"]]

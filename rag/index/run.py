@@ -15,7 +15,6 @@ kills the parsers at once.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
@@ -91,14 +90,13 @@ def index_files(
     _skip_links(store, report, not_followed)
     pages_read: dict[Path, tuple[int, int]] = {}
     parsers = ParserPool(parsers_for_cores(), page_reader=page_reader)
-    chunking = threading.Lock()
 
     def on_page(path: Path, done: int, total: int) -> None:
         pages_read[path] = (done, total)
 
     prepared = prefetch(
         files,
-        partial(_prepare, store, embedder, limits, parsers, chunking, on_page),
+        partial(_prepare, store, embedder, limits, parsers, on_page),
         workers=parsers.size,
     )
     try:
@@ -180,12 +178,10 @@ def _prepare(
     embedder: Embedder,
     limits: Limits,
     parsers: ParserPool,
-    chunking: threading.Lock,
     on_page: OnPage,
     path: Path,
 ) -> _Prepared | None:
-    """Describe, load and chunk one file (in a prefetch thread); None if unsupported. Files
-    are loaded in parallel, chunked one at a time (the embedder's tokenizer is shared)."""
+    """Describe, load and chunk one file (in a prefetch thread); None if unsupported."""
     if document_kind(path) is None:
         return None
     record = DocumentRecord(str(path), document_kind(path) or "", "", 0, 0.0)
@@ -196,13 +192,12 @@ def _prepare(
             return _Unchanged(record)
         document = parsers.load(path, limits=limits, on_page=on_page)
         loaded = time.perf_counter()
-        with chunking:
-            chunks = split_into_chunks(
-                document.pages,
-                embedder,
-                chunk_tokens=store.manifest.chunk_tokens,
-                overlap_tokens=store.manifest.overlap_tokens,
-            )
+        chunks = split_into_chunks(
+            document.pages,
+            embedder,
+            chunk_tokens=store.manifest.chunk_tokens,
+            overlap_tokens=store.manifest.overlap_tokens,
+        )
         if not chunks:
             raise DocumentError(path, "no text to index")
         seconds = {"load": loaded - started, "chunk": time.perf_counter() - loaded}
