@@ -296,8 +296,9 @@ class IndexReport:
     warnings: list[Failure] = field(default_factory=list)
     # Folders found empty whose documents were kept, not forgotten (``rag.index.sync``).
     kept: list[Failure] = field(default_factory=list)
-    # Seconds spent in each phase: "load" (hash and extract text) and "chunk" run in a
-    # background thread while "embed" and "store" run, so together they exceed the run's time.
+    # Seconds spent in each phase: "load" (hash and extract text) and "chunk" run in
+    # background threads, two files at a time on two cores, while "embed" and "store" run,
+    # so together they exceed the run's time (and "load" alone may).
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def add_seconds(self, phase: str, seconds: float) -> None:

@@ -10,8 +10,9 @@ child killed and is reported with the setting to raise; the next file gets a new
 read) back as it goes.
 
 ``ParserPool`` reads several files at once, each in a ``ChildParser`` of its own, as indexing
-does: on two cores, scans read two files at a time gave 1.2-1.6 times the pages/s of one
-at a time (OCR's single-threaded pages scale better than one page on two threads).
+does: on two cores, scans read two files at a time gave 1.06-1.57 times the pages/s of one
+at a time, most on one-page files (two single-threaded pages keep both cores busier than one
+page on two threads).
 """
 
 from __future__ import annotations
