@@ -30,3 +30,18 @@ def test_the_digits_of_a_name_count_nothing() -> None:
     assert quantities("Her CHA2DS2-VASc score is 4").values == {4.0}
     # Units and ordinals stuck to a number, or a number stuck to a lower-case word, count.
     assert quantities("5mg on the 15th; of whom13,701 are observed").values == {5.0, 15.0, 13701.0}
+
+
+def test_how_often_is_a_number_of_times() -> None:
+    assert quantities("Metformin 1000 mg by mouth twice daily").values == {1000.0, 2.0}
+    assert quantities("50 mg once a day; 25 mg BID; 5 mg t.i.d.").values == {
+        50.0,
+        1.0,
+        25.0,
+        2.0,
+        5.0,
+        3.0,
+    }
+    # "once" as a conjunction, and "bid" as an everyday word, count nothing.
+    assert quantities("Enoxaparin was stopped once the INR was above 2.0").values == {2.0}
+    assert quantities("a bid for the contract").values == set()

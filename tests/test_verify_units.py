@@ -94,7 +94,7 @@ def test_a_claim_is_held_by_one_sentence_not_by_the_words_of_several() -> None:
     assert merged.status == "unsupported"
     assert merged.reason in {
         "2.1 is not in the source sentence this restates",
-        "3 is not in the source sentence this restates",
+        "3.0 is not in the source sentence this restates",
         "2.1 to 3 is no range the sources state",
     }
     # The purpose of the next drug.
@@ -118,6 +118,24 @@ def test_numbers_are_values_and_a_range_end_is_no_value() -> None:
     assert (unit.status, unit.reason) == (
         "unsupported",
         "the sources count 6.2 in day, not hour",
+    )
+
+
+def test_how_often_a_dose_is_taken_is_a_number() -> None:
+    [once] = check_in(DISCHARGE, "Metoprolol succinate 50 mg is taken by mouth once daily.")
+    assert once.status == "supported"
+    [twice] = check_in(DISCHARGE, "Metoprolol succinate 50 mg is taken by mouth twice daily.")
+    assert (twice.status, twice.reason) == (
+        "unsupported",
+        "twice is not in the source sentence this restates",
+    )
+    [bid] = check_in(
+        ("Metoprolol succinate 50 mg by mouth BID, for rate control.",),
+        "Metoprolol succinate 50 mg is taken once daily.",
+    )
+    assert (bid.status, bid.reason) == (
+        "unsupported",
+        "once is not in the source sentence this restates",
     )
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from rag.answer.holding import HoldingSentence
 from rag.answer.number_binding import loose_number, number_mismatch, shown
 from rag.text.negation import Polarity, contradiction, polarity
-from rag.text.numbers import Quantities, quantities
+from rag.text.numbers import Quantities, quantities, written
 from rag.text.words import SOURCE_FRAMING, STOPWORDS, specificity, spelled_words, stem, words
 
 # A name, or a term at least this specific ("blood" 0.16, "death" 0.2, "venovenous" 1),
@@ -109,7 +109,7 @@ def first_mismatch(
 def _numbers(claim: ClaimReading, sentence: HoldingSentence) -> str | None:
     claimed, held = claim.quantities, sentence.quantities
     for v in sorted(claimed.values - held.values):
-        return f"{shown(v)} is not in the source sentence this restates"
+        return f"{written(claim.text, v) or shown(v)} is not in the source sentence this restates"
     for low, high in sorted(claimed.ranges - held.ranges):
         return f"{shown(low)} to {shown(high)} is no range the sources state"
     return number_mismatch(claim.text, sentence.text, claimed, held)

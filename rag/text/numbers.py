@@ -1,6 +1,7 @@
 """Numbers: the values a text states, and its ranges, compared as values.
 
-"2", "2.0" and "two" are one value; "2,000" and "2000" are too. A range is two numbers
+"2", "2.0" and "two" are one value; "2,000" and "2000" are too; so are "twice daily" and
+"BID" (how often a dose is taken is a number of times). A range is two numbers
 joined as a range ("2.0 to 3.0", "2.7-3.4", "between 0 and 10"), so that the claim check
 can tell a range a source states from one made of two numbers it states apart ("2.1" in
 one place and "3.0" in another are no range "2.1 to 3.0").
@@ -23,6 +24,14 @@ NUMBER_WORDS = {word: value for value, word in enumerate(_UNITS_AND_TEENS.split(
     "eighty": 80,
     "ninety": 90,
 }
+# How often, as doses are written: "once daily", "twice a day", "BID" (bis in die), "t.i.d.";
+# a claim's "once daily" is no restatement of "twice daily".
+FREQUENCY_WORDS = {"once": 1, "twice": 2, "thrice": 3, "qd": 1, "bid": 2, "tid": 3, "qid": 4}
+FREQUENCY_WORDS |= {".".join(w) + ".": n for w, n in FREQUENCY_WORDS.items() if len(w) <= 3}
+_FREQUENCY = (
+    r"\b(?:once|twice|thrice)\b(?=\s+(?:a|an|per|every|each|daily|weekly|monthly|yearly|"
+    r"annually|nightly)\b)|\b(?-i:QD|BID|TID|QID)\b|\b(?:q\.d|b\.i\.d|t\.i\.d|q\.i\.d)\."
+)
 _DIGITS = r"\d+(?:[.,]\d+)*"
 # Words after which a number names a thing rather than counting it ("type 2 diabetes",
 # "Section 14.1", "Article 9").
@@ -33,7 +42,7 @@ _NAMED_BY = re.compile(
 )
 # Letters that may follow a quantity's digits without a space.
 _SUFFIXES = frozenset("st nd rd th mg g kg ml mm cm km h hr hrs s min x am pm".split())  # noqa: SIM905
-_NUMBER = re.compile(rf"{_DIGITS}|\b(?:{'|'.join(NUMBER_WORDS)})\b", re.IGNORECASE)
+_NUMBER = re.compile(rf"{_DIGITS}|\b(?:{'|'.join(NUMBER_WORDS)})\b|{_FREQUENCY}", re.IGNORECASE)
 # Two numbers joined as a range: "2.0 to 3.0", "2.7-3.4", "1−2", "5 to 10 minutes",
 # "between 0 and 10" (an "and" joins a range only after "between").
 _RANGE = re.compile(
@@ -87,13 +96,26 @@ def _in_name(text: str, match: re.Match[str]) -> bool:
 
 
 def value(token: str) -> float:
-    """A number's value: "2", "2.0" and "two" are 2.0; "2,000" is 2000.0 and "2,5" is 2.5."""
-    word = NUMBER_WORDS.get(token.lower())
+    """A number's value: "2", "2.0", "two" and "twice" are 2.0; "2,000" is 2000.0 and "2,5"
+    is 2.5."""
+    word = NUMBER_WORDS.get(token.lower(), FREQUENCY_WORDS.get(token.lower()))
     if word is not None:
         return float(word)
     digits = digits_value(token)
     # "1.2.3": a section or version number; its digits compare as one string of digits
     return digits if digits is not None else float(re.sub(r"\D", "", token) or 0)
+
+
+def written(text: str, number: float) -> str | None:
+    """How ``text`` writes ``number`` ("once" for 1 in "once daily"), or None."""
+    return next(
+        (
+            m.group()
+            for m in _NUMBER.finditer(text)
+            if not _in_name(text, m) and value(m.group()) == number
+        ),
+        None,
+    )
 
 
 def digits_value(token: str) -> float | None:
