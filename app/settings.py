@@ -201,7 +201,9 @@ class SettingsDialog(QDialog):
             self.mode_in_use.setText("In use: chosen once the model's file is read.")
             generated = True
         else:
-            chosen = chosen_mode(setting, info.parameters if info else None)
+            chosen = chosen_mode(
+                setting, info.parameters if info else None, info.family if info else None
+            )
             self.mode_in_use.setText(f"In use: {MODE_NAMES[chosen.mode]}, because {chosen.reason}.")
             generated = chosen.mode == "generate"
         self.excerpts.setEnabled(generated)

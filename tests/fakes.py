@@ -91,16 +91,21 @@ class ScriptedGenerator:
     ``stopped_after`` counts the pieces streamed before ``should_stop()`` said stop."""
 
     def __init__(
-        self, *replies: str, context_tokens: int = 2048, parameters: int | None = None
+        self,
+        *replies: str,
+        context_tokens: int = 2048,
+        parameters: int | None = None,
+        family: str | None = None,
     ) -> None:
         if not replies:
             raise ValueError("a ScriptedGenerator needs at least one reply")
         self.replies = replies
         self.context_tokens = context_tokens
         self.parameters = parameters
-        self.family: str | None = None
+        self.family = family
         self.prompts: list[str] = []
         self.grammars: list[str | None] = []
+        self.specials: list[bool] = []
         self.stopped_after: int | None = None
 
     def render(self, messages: Sequence[Message]) -> str:
@@ -117,10 +122,12 @@ class ScriptedGenerator:
         max_tokens: int,
         grammar: str | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        special: bool = False,
     ) -> Iterator[str]:
         reply = self.replies[min(len(self.prompts), len(self.replies) - 1)]
         self.prompts.append(prompt)
         self.grammars.append(grammar)
+        self.specials.append(special)
         return self._pieces(reply, max_tokens, should_stop)
 
     def _pieces(

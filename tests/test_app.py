@@ -523,7 +523,15 @@ class PauseAfterFirstPiece:
     def count_tokens(self, text: str) -> int:
         return self.real.count_tokens(text)
 
-    def stream(self, prompt: str, *, max_tokens: int, grammar=None, should_stop=lambda: False):
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        grammar=None,
+        should_stop=lambda: False,
+        special=False,
+    ):
         self.resume.clear()
         self.pieces_after_resume = 0
         pieces = self.real.stream(

@@ -568,7 +568,7 @@ class _CountingGenerator:
     def count_tokens(self, text):
         raise AssertionError("not used")
 
-    def stream(self, prompt, *, max_tokens, grammar=None, should_stop=lambda: False):
+    def stream(self, prompt, *, max_tokens, grammar=None, should_stop=lambda: False, special=False):
         raise AssertionError("not used")
 
 

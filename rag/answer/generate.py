@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from llama_cpp.llama_types import ChatCompletionRequestMessage as ChatMessage
     from llama_cpp.llama_types import CreateCompletionStreamResponse as CompletionChunk
 
+from rag.answer import pleias
 from rag.answer.model_info import bundled_generator_path, read_model_info
 from rag.config import Config
 from rag.errors import ModelError
@@ -53,10 +54,13 @@ class Generator(Protocol):
         max_tokens: int,
         grammar: str | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        special: bool = False,
     ) -> Iterator[str]:
         """Yield the answer's text piece by piece; stop early when ``should_stop()`` is true.
 
         ``grammar`` (GBNF), when given, constrains the text the model may write.
+        ``special`` shows the model's special tokens as text ("<|answer_start|>"), for a
+        format that marks its parts with them (``rag.answer.pleias``).
         """
         ...
 
@@ -77,6 +81,10 @@ class LlamaGenerator:
         from llama_cpp import Llama, llama_model_n_params
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+        family = read_model_info(path).family
+        if family == pleias.FAMILY:
+            # It reasons before it answers (rag.answer.pleias): more room than a chat model.
+            context_tokens = max(context_tokens, pleias.CONTEXT_TOKENS)
         try:
             self._llm = Llama(
                 model_path=str(path),
@@ -94,7 +102,10 @@ class LlamaGenerator:
         self.path = path
         self.context_tokens = context_tokens
         self.parameters: int | None = int(llama_model_n_params(self._llm.model))
-        self.family = read_model_info(path).family
+        self.family = family
+        if family == pleias.FAMILY and not self._knows(pleias.PROMPT_TOKENS):
+            # Named Pleias but without the tokens of its format: prompted as a chat model.
+            self.family = None
         self.temperature = temperature
         template = self._llm.metadata.get("tokenizer.chat_template")
         self._formatter = None
@@ -109,6 +120,13 @@ class LlamaGenerator:
     @property
     def name(self) -> str:
         return self.path.name
+
+    def _knows(self, tokens: Sequence[str]) -> bool:
+        """Whether each of ``tokens`` is one token of the model's vocabulary."""
+        return all(
+            len(self._llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)) == 1
+            for t in tokens
+        )
 
     def _token_text(self, token: int) -> str:
         """A special token's text ("<|im_end|>"), as the chat template names it; "" for none."""
@@ -133,9 +151,12 @@ class LlamaGenerator:
         max_tokens: int,
         grammar: str | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        special: bool = False,
     ) -> Iterator[str]:
-        if grammar is not None and self.temperature == 0:
-            yield from self._greedy_under_grammar(prompt, grammar, max_tokens, should_stop)
+        # llama-cpp-python's completion leaves special tokens out of its text; a format
+        # made of them is written greedily, as its authors run it (temperature 0).
+        if special or (grammar is not None and self.temperature == 0):
+            yield from self._greedy(prompt, grammar, max_tokens, should_stop, special=special)
             return
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
@@ -162,10 +183,16 @@ class LlamaGenerator:
         finally:
             pieces.close()
 
-    def _greedy_under_grammar(
-        self, prompt: str, grammar: str, max_tokens: int, should_stop: Callable[[], bool]
+    def _greedy(
+        self,
+        prompt: str,
+        grammar: str | None,
+        max_tokens: int,
+        should_stop: Callable[[], bool],
+        *,
+        special: bool,
     ) -> Iterator[str]:
-        """Greedy decoding under ``grammar``, checking the model's own choice first.
+        """Greedy decoding, under ``grammar`` if given, checking the model's own choice first.
 
         llama-cpp-python applies a grammar to every token of the vocabulary (49,152 for the
         bundled model) at every step. As llama.cpp's own sampler does, this checks the
@@ -177,14 +204,17 @@ class LlamaGenerator:
         import llama_cpp as llama
 
         vocab = llama.llama_model_get_vocab(self._llm.model)
-        sampler = llama.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
-        if not sampler:
-            raise ModelError("llama.cpp rejected the answer's grammar; this is a bug in Hushdoc.")
+        sampler = None
+        if grammar is not None:
+            sampler = llama.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+            if not sampler:
+                raise ModelError(
+                    "llama.cpp rejected the answer's grammar; this is a bug in Hushdoc."
+                )
         count = self._llm.n_vocab()
-        everything = (llama.llama_token_data * count)()
-        table = np.frombuffer(cast(Any, everything), dtype=_TOKEN_DATA)
+        # The candidates a grammar filters: the model's choice alone, or every token.
         one = (llama.llama_token_data * 1)()
-        single = np.frombuffer(cast(Any, one), dtype=_TOKEN_DATA)
+        everything = (llama.llama_token_data * count)() if sampler is not None else one
         written: list[int] = []
         shown = b""
         try:
@@ -197,19 +227,14 @@ class LlamaGenerator:
                     llama.llama_get_logits_ith(self._llm.ctx, -1), shape=(count,)
                 )
                 token = int(logits.argmax())
-                single["id"], single["logit"], single["p"] = token, 0.0, 0.0
-                llama.llama_sampler_apply(sampler, ctypes.byref(_token_array(one, 1)))
-                if not np.isfinite(single["logit"][0]):
-                    table["id"], table["logit"], table["p"] = np.arange(count), logits, 0.0
-                    llama.llama_sampler_apply(
-                        sampler, ctypes.byref(_token_array(everything, count))
-                    )
-                    token = int(table["id"][table["logit"].argmax()])
+                if sampler is not None:
+                    token = self._allowed(sampler, token, logits, one, everything)
                 if llama.llama_vocab_is_eog(vocab, token):
                     return
-                llama.llama_sampler_accept(sampler, token)
+                if sampler is not None:
+                    llama.llama_sampler_accept(sampler, token)
                 written.append(token)
-                text = self._llm.detokenize(written)
+                text = self._llm.detokenize(written, special=special)
                 try:
                     piece = text[len(shown) :].decode("utf-8")
                 except UnicodeDecodeError:  # a character cut between tokens: wait for the rest
@@ -219,7 +244,25 @@ class LlamaGenerator:
                     yield piece
                 self._llm.eval([token])
         finally:
-            llama.llama_sampler_free(sampler)
+            if sampler is not None:
+                llama.llama_sampler_free(sampler)
+
+    def _allowed(
+        self, sampler: Any, token: int, logits: np.ndarray, one: Any, everything: Any
+    ) -> int:
+        """``token`` if the grammar allows it, else the likeliest token it allows."""
+        import llama_cpp as llama
+
+        single = np.frombuffer(cast(Any, one), dtype=_TOKEN_DATA)
+        single["id"], single["logit"], single["p"] = token, 0.0, 0.0
+        llama.llama_sampler_apply(sampler, ctypes.byref(_token_array(one, 1)))
+        if np.isfinite(single["logit"][0]):
+            return token
+        count = len(logits)
+        table = np.frombuffer(cast(Any, everything), dtype=_TOKEN_DATA)
+        table["id"], table["logit"], table["p"] = np.arange(count), logits, 0.0
+        llama.llama_sampler_apply(sampler, ctypes.byref(_token_array(everything, count)))
+        return int(table["id"][table["logit"].argmax()])
 
 
 # llama.cpp's llama_token_data, as numpy reads an array of them.
@@ -231,6 +274,46 @@ def _token_array(data: ctypes.Array[Any], size: int) -> Any:
     import llama_cpp as llama
 
     return llama.llama_token_data_array(data=data, size=size, selected=-1, sorted=False)
+
+
+def answer_stream(
+    generator: Generator,
+    prompt: str,
+    *,
+    max_tokens: int,
+    grammar: str | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[Iterator[str], pleias.AnswerReader | None]:
+    """The model's answer to ``prompt`` as it writes it, and, for a Pleias-RAG model, the
+    reader of its format (its answer section alone is yielded; no grammar applies)."""
+    if generator.family != pleias.FAMILY:
+        stream = generator.stream(
+            prompt, max_tokens=max_tokens, grammar=grammar, should_stop=should_stop
+        )
+        return stream, None
+    reader = pleias.AnswerReader()
+    stream = generator.stream(
+        prompt,
+        max_tokens=max(max_tokens, pleias.ANSWER_TOKENS),
+        should_stop=should_stop,
+        special=True,
+    )
+    return _answer_of(stream, reader), reader
+
+
+def _answer_of(stream: Iterator[str], reader: pleias.AnswerReader) -> Iterator[str]:
+    """The answer's text as ``stream``, the model's whole output, writes it; the model is
+    stopped once its answer has ended."""
+    try:
+        for piece in stream:
+            if shown := reader.feed(piece):
+                yield shown
+            if reader.done:
+                return
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def load_generator(config: Config) -> LlamaGenerator:

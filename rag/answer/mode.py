@@ -3,13 +3,16 @@
 A model under about 1B parameters, such as the bundled SmolLM2-135M, writing freely
 is usually wrong, so it copies its answer from a key passage (``rag.answer.copied``).
 A larger model writes freely, and each of its sentences is checked
-(``rag.answer.verify``). The setting can force any mode.
+(``rag.answer.verify``). So does a Pleias-RAG model of any size: it was trained to
+quote its sources in a format of its own (``rag.answer.pleias``). The setting can force
+any mode.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.answer import pleias
 from rag.answer.model_info import format_parameters
 from rag.types import AnswerMode, AnswerSetting
 
@@ -25,10 +28,17 @@ class ChosenMode:
     reason: str
 
 
-def chosen_mode(setting: AnswerSetting, parameters: int | None) -> ChosenMode:
-    """The mode for ``setting`` with a model of ``parameters`` (None: not known)."""
+def chosen_mode(
+    setting: AnswerSetting, parameters: int | None, family: str | None = None
+) -> ChosenMode:
+    """The mode for ``setting`` with a model of ``parameters`` (None: not known) and
+    ``family`` (``rag.answer.model_info``)."""
     if setting != "auto":
         return ChosenMode(setting, f"the setting asks for {setting!r} answers")
+    if family == pleias.FAMILY:
+        return ChosenMode(
+            "generate", "Pleias-RAG quotes its sources as it writes: it writes, checked"
+        )
     if parameters is None:
         return ChosenMode("generate", "the model's size is not known: it writes, checked")
     size = format_parameters(parameters)

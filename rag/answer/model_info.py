@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rag.answer import pleias
 from rag.answer.gguf_header import TENSOR_TYPES, GGUFHeader, read_gguf_header
 from rag.answer.model_folders import ModelFile, default_model_folders, model_files
 from rag.errors import HushdocError, ModelError
@@ -69,6 +70,7 @@ _SIZE_UNITS = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 # versions and the models that share an architecture (SmolLM and Mistral run as llama).
 _FAMILIES = [
     ("llama4", "", "Llama 4"),
+    ("llama", r"pleias ?rag", pleias.FAMILY),
     ("llama", r"smollm ?3", "SmolLM3"),
     ("llama", r"smollm ?2", "SmolLM2"),
     ("llama", r"smollm", "SmolLM"),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.answer import pleias
 from rag.answer.generate import Generator, Message
 from rag.types import Citation, Hit
 
@@ -119,15 +120,22 @@ def fit_prompt(
     """The rendered prompt and the hits it holds, within ``context - answer`` tokens.
 
     Sources are kept in relevance order; the least relevant is shortened, then
-    dropped, until the prompt fits, counting with the model's own tokenizer.
+    dropped, until the prompt fits, counting with the model's own tokenizer. A Pleias-RAG
+    model reads them in its own format (``rag.answer.pleias``).
     """
+    if generator.family == pleias.FAMILY:
+        answer_tokens = max(answer_tokens, pleias.ANSWER_TOKENS)
     budget = generator.context_tokens - answer_tokens - _SAFETY_TOKENS
     sources = [(hit, hit.passage.text) for hit in hits]
     while True:
-        messages = build_messages(
-            question, sources, instruction=instruction, family=generator.family
-        )
-        prompt = generator.render(messages)
+        if generator.family == pleias.FAMILY:
+            # Its own layout, no chat template; it knows what to do with a query and sources.
+            prompt = pleias.prompt(question, [text for _, text in sources])
+        else:
+            messages = build_messages(
+                question, sources, instruction=instruction, family=generator.family
+            )
+            prompt = generator.render(messages)
         used = generator.count_tokens(prompt)
         if used <= budget or not sources:
             return prompt, [hit for hit, _ in sources]

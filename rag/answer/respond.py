@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer import pleias
 from rag.answer.cite import as_citation, citation_grammar, cited_sources, clean_markers, mark_claims
 from rag.answer.copied import copied_span, copy_grammar, offered
 from rag.answer.evidence import (
@@ -29,7 +30,7 @@ from rag.answer.evidence import (
     quote_passages,
     split_sources,
 )
-from rag.answer.generate import Generator
+from rag.answer.generate import Generator, answer_stream
 from rag.answer.mode import chosen_mode
 from rag.answer.prompt import copy_messages, fit_prompt
 from rag.answer.runaway import runaway_cut
@@ -139,7 +140,7 @@ def respond(
         except ModelError as exc:
             notice = f"Showing the key passages only: {exc}"
         else:
-            chosen = chosen_mode(config.answer_mode, model.parameters)
+            chosen = chosen_mode(config.answer_mode, model.parameters, model.family)
             if chosen.mode == "generate":
                 reading = read_sources(found, sentences, config=config, generator=model)
                 hits, sentences = reading.sources, reading.sentences
@@ -174,21 +175,31 @@ def respond(
     pieces: list[str] = []
     grammar = citation_grammar(len(hits)) if config.cite_grammar else None
     cut = None
-    for piece in model.stream(
-        reading.prompt, max_tokens=config.answer_tokens, grammar=grammar, should_stop=should_stop
-    ):
+    stream, reader = answer_stream(
+        model,
+        reading.prompt,
+        max_tokens=config.answer_tokens,
+        grammar=grammar,
+        should_stop=should_stop,
+    )
+    for piece in stream:
         pieces.append(piece)
         yield piece
         if (cut := runaway_cut("".join(pieces))) is not None:
             notice = "The model began to repeat itself or to count; its answer was cut there."
             break  # closing the stream stops the model
     written = "".join(pieces)
+    if reader is not None:
+        notice = notice or pleias.notice(reader, [hit.passage.text for hit in hits])
     text, dropped = clean_markers(written if cut is None else written[:cut], len(hits))
     claims = check_claims(text, found.read_as or question, sentences, embedder)
     text = mark_claims(text, claims, strict=config.strict)
     if not text:
         text = quote_passages(keys)
-        notice = "No sentence of the model's answer is supported by the sources."
+        if written.strip():
+            notice = "No sentence of the model's answer is supported by the sources."
+        else:
+            notice = notice or "The model wrote no answer; showing the key passages."
     yield Answer(
         question,
         text,
@@ -236,7 +247,8 @@ def read_sources(
     excerpts of the sources, else the sources whole; as many as fit the context."""
     weights = found.relevance.weights if found.relevance else {}
     hits = found.hits
-    if config.prompt_excerpts:
+    # Pleias-RAG was trained on whole sources, and weighs them itself.
+    if config.prompt_excerpts and generator.family != pleias.FAMILY:
         hits, sentences = excerpts(
             found.query, hits, sentences, weights, limit=config.prompt_excerpts
         )

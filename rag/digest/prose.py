@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from rag.answer.cite import clean_markers, mark_claims
 from rag.answer.evidence import split_sources
-from rag.answer.generate import Generator
+from rag.answer.generate import Generator, answer_stream
 from rag.answer.prompt import SUMMARY_INSTRUCTION, fit_prompt
 from rag.answer.verify import check_claims
 from rag.digest.records import Summary
@@ -37,7 +37,8 @@ def write_prose(
     prompt, read = fit_prompt(
         REQUEST, points, generator, answer_tokens=answer_tokens, instruction=SUMMARY_INSTRUCTION
     )
-    text, _ = clean_markers("".join(generator.stream(prompt, max_tokens=answer_tokens)), len(read))
+    pieces, _ = answer_stream(generator, prompt, max_tokens=answer_tokens)
+    text, _ = clean_markers("".join(pieces), len(read))
     claims = check_claims(text, REQUEST, split_sources(read, embedder), embedder)
     kept = mark_claims(text, claims, strict=True).strip()
     return kept if kept and any(c.status == "supported" for c in claims) else None
