@@ -799,7 +799,7 @@ def test_an_encrypted_workspace_is_made_in_the_dialog_and_reopens_with_its_passp
     [
         (None, "does not exist"),
         (b"this is not a model", "is not a GGUF model file"),
-        (b"GGUF" + bytes(range(256)) * 40, "could not be loaded"),
+        (b"GGUF" + bytes(range(256)) * 40, "is damaged"),
     ],
     ids=["missing", "not-gguf", "corrupt"],
 )

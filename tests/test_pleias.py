@@ -141,6 +141,7 @@ def test_a_file_named_pleias_without_its_tokens_is_prompted_as_a_chat_model(
     shutil.copyfile(bundled_generator_path(), impostor)
     generator = LlamaGenerator(impostor, context_tokens=1024)
     assert generator.family is None and generator.context_tokens == 4096
+    assert generator._knows(("<|im_start|>", "<|im_end|>"))  # its own format's tokens
     # Special tokens written as text: the greedy path shows them when asked.
     pieces = list(
         generator.stream("<|im_start|>user\nSay hi.<|im_end|>\n", max_tokens=8, special=True)
