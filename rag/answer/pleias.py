@@ -114,11 +114,9 @@ def notice(reader: AnswerReader, sources: Sequence[str]) -> str | None:
     if not wrong:
         return None
     names = ", ".join(f"[{q.n}]" for q in wrong)
-    said = (
-        "is not the words of the source it names"
-        if len(wrong) == 1
-        else ("are not the words of the sources they name")
-    )
+    said = "is not the words of the source it names"
+    if len(wrong) > 1:
+        said = "are not the words of the sources they name"
     return (
         f"{len(wrong)} of the model's quotes ({names}) {said}; each sentence was checked "
         "against the sources instead."
