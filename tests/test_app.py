@@ -535,7 +535,11 @@ class PauseAfterFirstPiece:
         self.resume.clear()
         self.pieces_after_resume = 0
         pieces = self.real.stream(
-            prompt, max_tokens=max_tokens, grammar=grammar, should_stop=should_stop
+            prompt,
+            max_tokens=max_tokens,
+            grammar=grammar,
+            should_stop=should_stop,
+            special=special,
         )
         for n, piece in enumerate(pieces):
             if n == 1:

@@ -294,7 +294,7 @@ def answer_stream(
     reader = pleias.AnswerReader()
     stream = generator.stream(
         prompt,
-        max_tokens=max(max_tokens, pleias.ANSWER_TOKENS),
+        max_tokens=pleias.answer_tokens(generator.family, max_tokens),
         should_stop=should_stop,
         special=True,
     )

@@ -58,6 +58,12 @@ class Quote:
     text: str
 
 
+def answer_tokens(family: str | None, asked: int) -> int:
+    """The tokens a model of ``family`` may write when ``asked`` are set: a Pleias-RAG
+    model reasons before it answers, so it gets at least ``ANSWER_TOKENS``."""
+    return max(asked, ANSWER_TOKENS) if family == FAMILY else asked
+
+
 def prompt(question: str, sources: Sequence[str]) -> str:
     """The prompt for ``question`` and the numbered ``sources``, in the model's format."""
     blocks = "".join(

@@ -123,8 +123,7 @@ def fit_prompt(
     dropped, until the prompt fits, counting with the model's own tokenizer. A Pleias-RAG
     model reads them in its own format (``rag.answer.pleias``).
     """
-    if generator.family == pleias.FAMILY:
-        answer_tokens = max(answer_tokens, pleias.ANSWER_TOKENS)
+    answer_tokens = pleias.answer_tokens(generator.family, answer_tokens)
     budget = generator.context_tokens - answer_tokens - _SAFETY_TOKENS
     sources = [(hit, hit.passage.text) for hit in hits]
     while True:

@@ -64,7 +64,7 @@ class Quantities:
 def quantities(text: str) -> Quantities:
     """The numbers ``text`` states, digits or words, and its ranges; not the digits of a
     name ("HAdV-55", "COVID-19", "CHA2DS2-VASc", "2019-nCoV"), which state no quantity."""
-    numbers = [m for m in _NUMBER.finditer(text) if not _in_name(text, m)]
+    numbers = _stated(text)
     ranges = set()
     inside: set[int] = set()
     for m in _RANGE.finditer(text):
@@ -108,14 +108,12 @@ def value(token: str) -> float:
 
 def written(text: str, number: float) -> str | None:
     """How ``text`` writes ``number`` ("once" for 1 in "once daily"), or None."""
-    return next(
-        (
-            m.group()
-            for m in _NUMBER.finditer(text)
-            if not _in_name(text, m) and value(m.group()) == number
-        ),
-        None,
-    )
+    return next((m.group() for m in _stated(text) if value(m.group()) == number), None)
+
+
+def _stated(text: str) -> list[re.Match[str]]:
+    """Each number ``text`` states, as written, not the digits of a name."""
+    return [m for m in _NUMBER.finditer(text) if not _in_name(text, m)]
 
 
 def digits_value(token: str) -> float | None:
